@@ -1,0 +1,259 @@
+// 2-D convolution (cross-correlation, as in PyTorch) on NCHW tensors through im2col + SGEMM.
+//
+// Images are processed in chunks of `imagesPerChunk`: the chunk's patches are laid out as
+// one [C·kh·kw, chunk·OH·OW] matrix so that each GEMM is large, while the matrix stays small
+// enough to live in cache-friendly, reusable memory. A 1×1, stride-1, unpadded convolution
+// on a single-image chunk uses the input directly as that matrix.
+
+/// Geometry of one convolution.
+public struct Conv2dGeometry: Equatable {
+    public let batch, inChannels, height, width: Int
+    public let outChannels, kernelH, kernelW, stride, padding: Int
+    public var outHeight: Int { (height + 2 * padding - kernelH) / stride + 1 }
+    public var outWidth: Int { (width + 2 * padding - kernelW) / stride + 1 }
+    public var patchSize: Int { inChannels * kernelH * kernelW }
+    public var outPlane: Int { outHeight * outWidth }
+    public var isPointwise: Bool { kernelH == 1 && kernelW == 1 && stride == 1 && padding == 0 }
+    /// Multiply-adds × 2 of the forward pass.
+    public var forwardFlops: Double { 2 * Double(batch * outChannels * outPlane) * Double(patchSize) }
+
+    public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
+                kernelH: Int, kernelW: Int, stride: Int, padding: Int) {
+        self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
+        self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
+        self.stride = stride; self.padding = padding
+    }
+
+    /// Images per im2col chunk: as many as fit a 4M-float patch matrix, at least one.
+    public var imagesPerChunk: Int {
+        let perImage = max(patchSize * outPlane, 1)
+        return max(1, min(batch, (4 << 20) / perImage))
+    }
+}
+
+public enum ConvKernels {
+    /// Output columns `lo..<hi` whose input column `o·stride − padding + k` falls inside 0..<size.
+    @inline(__always)
+    static func validRange(size: Int, out: Int, k: Int, stride: Int, padding: Int) -> (Int, Int) {
+        // need 0 <= o*stride - padding + k <= size-1
+        let lowNum = padding - k
+        var lo = lowNum <= 0 ? 0 : (lowNum + stride - 1) / stride
+        let highNum = size - 1 + padding - k
+        var hi = highNum < 0 ? 0 : highNum / stride + 1
+        lo = min(lo, out); hi = min(max(hi, lo), out)
+        return (lo, hi)
+    }
+
+    /// Patch matrix of images [first, first+count): col[(c,ki,kj), j·OHW + oh·OW + ow].
+    public static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, first: Int, count: Int,
+                              _ col: UnsafeMutablePointer<Float>) {
+        let kk = g.kernelH * g.kernelW, oh = g.outHeight, ow = g.outWidth, plane = g.height * g.width
+        let rowLength = count * g.outPlane
+        Parallel.forEach(g.patchSize, cost: rowLength) { r in
+            let c = r / kk, ki = (r % kk) / g.kernelW, kj = r % g.kernelW
+            let (wLo, wHi) = validRange(size: g.width, out: ow, k: kj, stride: g.stride, padding: g.padding)
+            let (hLo, hHi) = validRange(size: g.height, out: oh, k: ki, stride: g.stride, padding: g.padding)
+            let rowBase = col + r * rowLength
+            for j in 0..<count {
+                let src = x + ((first + j) * g.inChannels + c) * plane
+                let dst = rowBase + j * g.outPlane
+                for y in 0..<oh {
+                    let d = dst + y * ow
+                    if y < hLo || y >= hHi {
+                        d.update(repeating: 0, count: ow)
+                        continue
+                    }
+                    let srcRow = src + (y * g.stride - g.padding + ki) * g.width
+                    if wLo > 0 { d.update(repeating: 0, count: wLo) }
+                    if g.stride == 1 {
+                        let offset = kj - g.padding
+                        (d + wLo).update(from: srcRow + wLo + offset, count: wHi - wLo)
+                    } else {
+                        for o in wLo..<wHi { d[o] = srcRow[o * g.stride - g.padding + kj] }
+                    }
+                    if wHi < ow { (d + wHi).update(repeating: 0, count: ow - wHi) }
+                }
+            }
+        }
+    }
+
+    /// Adds the patch-matrix gradient back onto the input gradient (the adjoint of im2col).
+    public static func col2im(_ col: UnsafePointer<Float>, _ g: Conv2dGeometry, first: Int, count: Int,
+                              _ dx: UnsafeMutablePointer<Float>) {
+        let kk = g.kernelH * g.kernelW, oh = g.outHeight, ow = g.outWidth, plane = g.height * g.width
+        let rowLength = count * g.outPlane
+        // One channel per task: a channel's rows write only that channel's plane.
+        Parallel.forEach(g.inChannels, cost: kk * rowLength) { c in
+            for ki in 0..<g.kernelH {
+                let (hLo, hHi) = validRange(size: g.height, out: oh, k: ki, stride: g.stride, padding: g.padding)
+                for kj in 0..<g.kernelW {
+                    let (wLo, wHi) = validRange(size: g.width, out: ow, k: kj, stride: g.stride, padding: g.padding)
+                    let rowBase = col + (c * kk + ki * g.kernelW + kj) * rowLength
+                    for j in 0..<count {
+                        let dst = dx + ((first + j) * g.inChannels + c) * plane
+                        let src = rowBase + j * g.outPlane
+                        for y in hLo..<hHi {
+                            let dRow = dst + (y * g.stride - g.padding + ki) * g.width
+                            let s = src + y * ow
+                            if g.stride == 1 {
+                                let d = dRow + kj - g.padding
+                                for o in wLo..<wHi { d[o] += s[o] }
+                            } else {
+                                for o in wLo..<wHi { dRow[o * g.stride - g.padding + kj] += s[o] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// dst[c, j·plane + p] = src[(first+j), c, p]: gathers a chunk of NCHW images channel-major.
+    public static func gatherChannelMajor(_ src: UnsafePointer<Float>, channels: Int, plane: Int, first: Int,
+                                          count: Int, _ dst: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(channels, cost: count * plane) { c in
+            for j in 0..<count {
+                (dst + c * count * plane + j * plane).update(from: src + ((first + j) * channels + c) * plane, count: plane)
+            }
+        }
+    }
+
+    /// The inverse of `gatherChannelMajor`.
+    public static func scatterChannelMajor(_ src: UnsafePointer<Float>, channels: Int, plane: Int, first: Int,
+                                           count: Int, _ dst: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(channels, cost: count * plane) { c in
+            for j in 0..<count {
+                (dst + ((first + j) * channels + c) * plane).update(from: src + c * count * plane + j * plane, count: plane)
+            }
+        }
+    }
+
+    /// y = conv(x, w) (+ bias). x [N,C,H,W], w [O,C,kh,kw], y [N,O,OH,OW].
+    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                               _ g: Conv2dGeometry, _ y: UnsafeMutablePointer<Float>) {
+        let chunk = g.imagesPerChunk, k = g.patchSize, plane = g.outPlane
+        let col = Tensor(uninitializedShape: [g.isPointwise && chunk == 1 ? 0 : k * chunk * plane])
+        let tmp = Tensor(uninitializedShape: [chunk == 1 ? 0 : g.outChannels * chunk * plane])
+        var first = 0
+        while first < g.batch {
+            let n = min(chunk, g.batch - first)
+            let patches: UnsafePointer<Float>
+            if g.isPointwise && n == 1 {
+                patches = x + first * g.inChannels * plane
+            } else if g.isPointwise {
+                gatherChannelMajor(x, channels: g.inChannels, plane: plane, first: first, count: n, col.data)
+                patches = UnsafePointer(col.data)
+            } else {
+                im2col(x, g, first: first, count: n, col.data)
+                patches = UnsafePointer(col.data)
+            }
+            let out = n == 1 ? y + first * g.outChannels * plane : tmp.data
+            Kernels.gemm(transA: false, transB: false, m: g.outChannels, n: n * plane, k: k,
+                         a: w, lda: k, b: patches, ldb: n * plane, c: out, ldc: n * plane)
+            if n > 1 { scatterChannelMajor(tmp.data, channels: g.outChannels, plane: plane, first: first, count: n, y) }
+            first += n
+        }
+        if let bias {
+            Parallel.forEach(g.batch * g.outChannels, cost: plane) { i in
+                let b = bias[i % g.outChannels], row = y + i * plane
+                for p in 0..<plane { row[p] += b }
+            }
+        }
+    }
+
+    /// Given dy, adds the input gradient into dx (if any) and the weight gradient into dw (if any).
+    public static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                _ g: Conv2dGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+        let chunk = g.imagesPerChunk, k = g.patchSize, plane = g.outPlane
+        let direct = g.isPointwise && chunk == 1
+        let col = Tensor(uninitializedShape: [direct ? 0 : k * chunk * plane])
+        let dyChunk = Tensor(uninitializedShape: [chunk == 1 ? 0 : g.outChannels * chunk * plane])
+        var first = 0
+        while first < g.batch {
+            let n = min(chunk, g.batch - first)
+            let cols = n * plane
+            let dyc: UnsafePointer<Float>
+            if n == 1 {
+                dyc = dy + first * g.outChannels * plane
+            } else {
+                gatherChannelMajor(dy, channels: g.outChannels, plane: plane, first: first, count: n, dyChunk.data)
+                dyc = UnsafePointer(dyChunk.data)
+            }
+            if let dw {  // dw [O, K] += dyc [O, cols] × patchesᵀ [cols, K]
+                let patches: UnsafePointer<Float>
+                if direct {
+                    patches = x + first * g.inChannels * plane
+                } else if g.isPointwise {
+                    gatherChannelMajor(x, channels: g.inChannels, plane: plane, first: first, count: n, col.data)
+                    patches = UnsafePointer(col.data)
+                } else {
+                    im2col(x, g, first: first, count: n, col.data)
+                    patches = UnsafePointer(col.data)
+                }
+                Kernels.gemm(transA: false, transB: true, m: g.outChannels, n: k, k: cols, a: dyc, lda: cols,
+                             b: patches, ldb: cols, beta: 1, c: dw, ldc: k)
+            }
+            if let dx {  // dpatches [K, cols] = wᵀ [K, O] × dyc [O, cols]
+                if direct {
+                    Kernels.gemm(transA: true, transB: false, m: k, n: cols, k: g.outChannels, a: w, lda: k,
+                                 b: dyc, ldb: cols, beta: 1, c: dx + first * g.inChannels * plane, ldc: cols)
+                } else {
+                    Kernels.gemm(transA: true, transB: false, m: k, n: cols, k: g.outChannels, a: w, lda: k,
+                                 b: dyc, ldb: cols, c: col.data, ldc: cols)
+                    if g.isPointwise {
+                        addChannelMajor(col.data, channels: g.inChannels, plane: plane, first: first, count: n, dx)
+                    } else {
+                        col2im(col.data, g, first: first, count: n, dx)
+                    }
+                }
+            }
+            first += n
+        }
+    }
+
+    /// dst[(first+j), c, p] += src[c, j·plane + p]
+    static func addChannelMajor(_ src: UnsafePointer<Float>, channels: Int, plane: Int, first: Int,
+                                count: Int, _ dst: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(channels, cost: count * plane) { c in
+            for j in 0..<count {
+                let d = dst + ((first + j) * channels + c) * plane, s = src + c * count * plane + j * plane
+                for p in 0..<plane { d[p] += s[p] }
+            }
+        }
+    }
+}
+
+/// conv2d(x [N,C,H,W], weight [O,C,kh,kw], bias [O]?) with a square stride and zero padding.
+public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, stride: Int = 1, padding: Int = 0) -> Variable {
+    precondition(x.shape.count == 4 && weight.shape.count == 4 && x.shape[1] == weight.shape[1],
+                 "conv2d: input \(x.shape) does not match weight \(weight.shape)")
+    precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride), padding \(padding)")
+    let g = Conv2dGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                           outChannels: weight.shape[0], kernelH: weight.shape[2], kernelW: weight.shape[3],
+                           stride: stride, padding: padding)
+    precondition(g.outHeight >= 1 && g.outWidth >= 1, "conv2d: kernel larger than padded input \(x.shape)")
+    if let bias { precondition(bias.shape == [g.outChannels], "conv2d: bias \(bias.shape), expected [\(g.outChannels)]") }
+    let y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
+    ConvKernels.forward(x.value.data, weight.value.data, bias.map { UnsafePointer($0.value.data) }, g, y.data)
+    let xv = x.value, wv = weight.value
+    var inputs = [x, weight]
+    if let bias { inputs.append(bias) }
+    return Tape.result(y, inputs: inputs) { dy in
+        var dxTensor: Tensor?
+        if x.requiresGrad { dxTensor = Tensor(zeros: x.shape) }
+        ConvKernels.backward(xv.data, wv.data, dy.data, g, dx: dxTensor?.data,
+                             dw: weight.requiresGrad ? weight.gradBuffer().data : nil)
+        if let dxTensor { x.accumulateGrad(dxTensor, owned: true) }
+        if let bias, bias.requiresGrad {  // db[o] += Σ_{n,p} dy[n,o,p]
+            let db = bias.gradBuffer()
+            for o in 0..<g.outChannels {
+                var s: Float = 0
+                for n in 0..<g.batch {
+                    let row = dy.data + (n * g.outChannels + o) * g.outPlane
+                    for p in 0..<g.outPlane { s += row[p] }
+                }
+                db.data[o] += s
+            }
+        }
+    }
+}
