@@ -66,6 +66,7 @@ public func batchNorm2d(
         let dgamma = gamma.requiresGrad ? gamma.gradBuffer().data : nil
         let dbeta = beta.requiresGrad ? beta.gradBuffer().data : nil
         let px = xv.data, pgr = g.data, pgam = gv.data
+        let pm = meanT.data, pinv = invStdT.data  // the saved statistics (captured tensors keep them alive)
         Parallel.forEach(c, cost: count) { ch in
             let mu = pm[ch], inv = pinv[ch]
             var sumDy = 0.0, sumDyXhat = 0.0

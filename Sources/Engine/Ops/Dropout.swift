@@ -13,7 +13,7 @@ public func dropout(_ x: Variable, p: Float, training: Bool, generator: inout Ra
     Parallel.forChunks(y.count, grain: 65_536) { r in for i in r { py[i] = px[i] * pm[i] } }
     return Tape.result(y, inputs: [x]) { g in
         let d = Tensor(uninitializedShape: x.shape)
-        let pd = d.data, pg = g.data
+        let pd = d.data, pg = g.data, pm = mask.data  // captured tensor keeps the mask alive
         Parallel.forChunks(d.count, grain: 65_536) { r in for i in r { pd[i] = pg[i] * pm[i] } }
         x.accumulateGrad(d, owned: true)
     }

@@ -20,7 +20,7 @@ public func logSoftmax(_ x: Variable) -> Variable {
     return Tape.result(y, inputs: [x]) { g in
         // dx = g - softmax * sum(g) per row
         let dx = Tensor(uninitializedShape: x.shape)
-        let pg = g.data, pd = dx.data
+        let pg = g.data, pd = dx.data, py = y.data
         Parallel.forEach(rows, cost: cols) { r in
             let gr = pg + r * cols, yr = py + r * cols, dr = pd + r * cols
             var s: Float = 0
@@ -64,7 +64,7 @@ public func crossEntropy(_ logits: Variable, labels: [Int32]) -> Variable {
         // dlogits = (softmax − onehot) · g / B
         let scale = g.data[0] / Float(max(rows, 1))
         let dx = Tensor(uninitializedShape: logits.shape)
-        let pd = dx.data
+        let pd = dx.data, pp = probs.data  // captured tensor keeps the softmax alive
         for r in 0..<rows {
             let pr = pp + r * cols, dr = pd + r * cols
             for j in 0..<cols { dr[j] = pr[j] * scale }

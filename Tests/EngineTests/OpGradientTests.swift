@@ -1,0 +1,169 @@
+import Engine
+import XCTest
+
+/// Finite-difference gradient checks for every differentiable op.
+final class OpGradientTests: XCTestCase {
+    /// The checker itself must catch a wrong backward (here: the gradient of x² taken as x).
+    func testCheckerRejectsAWrongGradient() {
+        let a = randomVariable([4], seed: 41)
+        let mismatches = gradientMismatches([a]) {
+            let y = Tensor(uninitializedShape: a.shape)
+            for i in 0..<a.count { y[i] = a.value[i] * a.value[i] }
+            let av = a.value
+            return Tape.result(y, inputs: [a]) { g in
+                let d = Tensor(uninitializedShape: a.shape)
+                for i in 0..<a.count { d[i] = g[i] * av[i] }  // wrong: should be 2·x·g
+                a.accumulateGrad(d, owned: true)
+            }
+        }
+        XCTAssertEqual(mismatches.count, 4, "every element of the wrong gradient should be flagged: \(mismatches)")
+    }
+
+    func testMatmul() {
+        let a = randomVariable([3, 4], seed: 1), b = randomVariable([4, 5], seed: 2)
+        checkGradients([a, b]) { matmul(a, b) }
+    }
+
+    func testLinearWithAndWithoutBiasBatchOneAndMore() {
+        for batch in [1, 3] {
+            let x = randomVariable([batch, 6], seed: 3), w = randomVariable([4, 6], seed: 4), b = randomVariable([4], seed: 5)
+            checkGradients([x, w, b]) { linear(x, weight: w, bias: b) }
+            checkGradients([x, w]) { linear(x, weight: w, bias: nil) }
+        }
+    }
+
+    func testElementwiseSameShape() {
+        let a = randomVariable([2, 3, 4], seed: 6), b = randomVariable([2, 3, 4], seed: 7)
+        checkGradients([a, b]) { add(a, b) }
+        checkGradients([a, b]) { sub(a, b) }
+        checkGradients([a, b]) { mul(a, b) }
+    }
+
+    func testElementwiseBroadcasting() {
+        let a = randomVariable([2, 3, 4], seed: 8)
+        let row = randomVariable([4], seed: 9), col = randomVariable([3, 1], seed: 10), s = randomVariable([1], seed: 11)
+        let channel = randomVariable([1, 3, 1], seed: 12)
+        checkGradients([a, row]) { add(a, row) }
+        checkGradients([a, col]) { sub(a, col) }
+        checkGradients([col, a]) { sub(col, a) }
+        checkGradients([a, s]) { mul(a, s) }
+        checkGradients([a, channel]) { mul(a, channel) }
+        checkGradients([col, row]) { mul(col, row) }  // [3,1] × [4] → [3,4]: both broadcast
+    }
+
+    func testSameVariableUsedTwiceAccumulates() {
+        let a = randomVariable([5], seed: 13)
+        checkGradients([a]) { mul(a, a) }
+        checkGradients([a]) { add(mul(a, a), scale(a, 3)) }
+    }
+
+    func testReductionsAndScale() {
+        let a = randomVariable([3, 5], seed: 14)
+        checkGradients([a]) { sum(a) }
+        checkGradients([a]) { mean(a) }
+        checkGradients([a]) { scale(a, -2.5) }
+    }
+
+    func testActivations() {
+        let k = kinkFreeVariable([4, 6], seed: 15)
+        checkGradients([k]) { relu(k) }
+        let a = randomVariable([4, 6], seed: 16, std: 2)
+        checkGradients([a]) { sigmoid(a) }
+        checkGradients([a]) { tanh(a) }
+    }
+
+    func testLogSoftmaxAndCrossEntropy() {
+        for batch in [1, 5] {
+            let logits = randomVariable([batch, 7], seed: 17, std: 3)
+            checkGradients([logits]) { logSoftmax(logits) }
+            let labels = (0..<batch).map { Int32(($0 * 3) % 7) }
+            checkGradients([logits]) { crossEntropy(logits, labels: labels) }
+        }
+    }
+
+    func testConv3x3Stride1Padding1() {
+        for batch in [1, 2] {
+            let x = randomVariable([batch, 3, 5, 5], seed: 18), w = randomVariable([4, 3, 3, 3], seed: 19, std: 0.5)
+            let b = randomVariable([4], seed: 20)
+            checkGradients([x, w, b]) { conv2d(x, weight: w, bias: b, stride: 1, padding: 1) }
+        }
+    }
+
+    func testConvStride2PaddingOddSizes() {
+        let x = randomVariable([2, 2, 7, 5], seed: 21), w = randomVariable([3, 2, 3, 3], seed: 22, std: 0.5)
+        checkGradients([x, w]) { conv2d(x, weight: w, stride: 2, padding: 1) }
+        let w5 = randomVariable([2, 2, 5, 3], seed: 23, std: 0.3)  // non-square kernel, no padding
+        checkGradients([x, w5]) { conv2d(x, weight: w5, stride: 1, padding: 0) }
+    }
+
+    func testConvPointwise() {
+        // batch 1 takes the direct (no-copy) path; batch 3 the gathered path; stride 2 the im2col path.
+        for batch in [1, 3] {
+            let x = randomVariable([batch, 4, 3, 5], seed: 24), w = randomVariable([6, 4, 1, 1], seed: 25)
+            let b = randomVariable([6], seed: 26)
+            checkGradients([x, w, b]) { conv2d(x, weight: w, bias: b) }
+            checkGradients([x, w]) { conv2d(x, weight: w, stride: 2) }
+        }
+    }
+
+    func testMaxPool() {
+        let x = kinkFreeVariable([2, 2, 6, 6], seed: 27)
+        checkGradients([x]) { maxPool2d(x, kernel: 2, stride: 2) }
+        let odd = kinkFreeVariable([1, 3, 7, 5], seed: 28)
+        checkGradients([odd]) { maxPool2d(odd, kernel: 3, stride: 2, padding: 1) }
+        checkGradients([odd]) { maxPool2d(odd, kernel: 3, stride: 1, padding: 1) }  // GoogLeNet's pool branch
+    }
+
+    func testAvgPool() {
+        let x = randomVariable([2, 2, 6, 6], seed: 29)
+        checkGradients([x]) { avgPool2d(x, kernel: 2) }
+        let odd = randomVariable([1, 3, 7, 5], seed: 30)
+        checkGradients([odd]) { avgPool2d(odd, kernel: 3, stride: 2, padding: 1) }
+        checkGradients([odd]) { globalAvgPool2d(odd) }
+    }
+
+    func testBatchNormTrainingAndEvaluation() {
+        for (batch, size) in [(4, 3), (1, 5)] {
+            let x = randomVariable([batch, 3, size, size], seed: 31, std: 2)
+            let gamma = randomVariable([3], seed: 32), beta = randomVariable([3], seed: 33)
+            let stats = BatchNormStatistics(runningMean: Tensor(zeros: [3]), runningVar: Tensor(shape: [3], repeating: 1))
+            checkGradients([x, gamma, beta]) {
+                batchNorm2d(x, gamma: gamma, beta: beta, statistics: stats, training: true, eps: 1e-5)
+            }
+            let evalStats = BatchNormStatistics(
+                runningMean: Tensor(shape: [3], values: [0.1, -0.2, 0.3]), runningVar: Tensor(shape: [3], values: [0.5, 2, 1.5]))
+            checkGradients([x, gamma, beta]) {
+                batchNorm2d(x, gamma: gamma, beta: beta, statistics: evalStats, training: false, eps: 1e-3)
+            }
+        }
+    }
+
+    func testDropoutWithAFixedMask() {
+        let x = randomVariable([4, 10], seed: 34)
+        let start = RandomGenerator(seed: 35)
+        checkGradients([x]) {
+            var g = start  // the same mask at every evaluation
+            return dropout(x, p: 0.3, training: true, generator: &g)
+        }
+    }
+
+    func testEmbeddingWithRepeatedIndices() {
+        let w = randomVariable([6, 4], seed: 36)
+        checkGradients([w]) { embedding([1, 4, 1, 0, 5, 4], weight: w) }
+    }
+
+    func testConcatSliceChunkReshape() {
+        let a = randomVariable([2, 3, 2, 2], seed: 37), b = randomVariable([2, 1, 2, 2], seed: 38)
+        checkGradients([a, b]) { concat([a, b, a], axis: 1) }
+        let gates = randomVariable([3, 8], seed: 39)
+        checkGradients([gates]) { slice(gates, axis: 1, start: 2, length: 4) }
+        checkGradients([gates]) {
+            let parts = chunk(gates, parts: 4, axis: 1)
+            return add(mul(sigmoid(parts[0]), tanh(parts[2])), parts[3])
+        }
+        checkGradients([a]) { flatten(a) }
+        checkGradients([a]) { mul(reshape(a, [4, 6]), reshape(a, [4, 6])) }
+        let rows = randomVariable([6, 5], seed: 40)
+        checkGradients([rows]) { concat([slice(rows, axis: 0, start: 4, length: 2), slice(rows, axis: 0, start: 0, length: 3)], axis: 0) }
+    }
+}
