@@ -17,17 +17,18 @@ public struct Conv2dGeometry: Equatable {
     /// Multiply-adds × 2 of the forward pass.
     public var forwardFlops: Double { 2 * Double(batch * outChannels * outPlane) * Double(patchSize) }
 
+    /// Images per im2col chunk.
+    public let imagesPerChunk: Int
+
+    /// `imagesPerChunk` defaults to as many images as fit a 4M-float (16 MB) patch matrix, at least one.
     public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
-                kernelH: Int, kernelW: Int, stride: Int, padding: Int) {
+                kernelH: Int, kernelW: Int, stride: Int, padding: Int, imagesPerChunk: Int? = nil) {
         self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
         self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
         self.stride = stride; self.padding = padding
-    }
-
-    /// Images per im2col chunk: as many as fit a 4M-float patch matrix, at least one.
-    public var imagesPerChunk: Int {
-        let perImage = max(patchSize * outPlane, 1)
-        return max(1, min(batch, (4 << 20) / perImage))
+        let outPlane = ((height + 2 * padding - kernelH) / stride + 1) * ((width + 2 * padding - kernelW) / stride + 1)
+        let perImage = max(inChannels * kernelH * kernelW * outPlane, 1)
+        self.imagesPerChunk = max(1, min(batch, imagesPerChunk ?? (4 << 20) / perImage))
     }
 }
 
