@@ -16,12 +16,13 @@ func argument(_ name: String, default value: Int) -> Int {
 }
 
 if CommandLine.arguments.contains("--help") {
-    print("usage: engine-bench [--batch B] [--repeats R] [--threads T]")
+    print("usage: engine-bench [--batch B] [--repeats R] [--threads T] [--chunk IMAGES_PER_IM2COL_CHUNK]")
     exit(0)
 }
 let batch = argument("--batch", default: 128)
 let repeats = argument("--repeats", default: 5)
 let threadArg = argument("--threads", default: 0)
+let chunkArg = argument("--chunk", default: 0)  // images per im2col chunk; 0 = the engine's default
 Parallel.setThreadCount(threadArg > 0 ? threadArg : nil)
 
 /// Median wall time of `body` over `repeats` runs after one warm-up.
@@ -40,12 +41,14 @@ func medianSeconds(_ body: () -> Void) -> Double {
 func gflops(_ flops: Double, _ seconds: Double) -> Double { flops / seconds / 1e9 }
 
 var rng = RandomGenerator(seed: 1)
-print("engine-bench: conv2d 3×3 stride 1 pad 1, batch \(batch), \(Parallel.threadCount) threads, median of \(repeats)")
+print("engine-bench: conv2d 3×3 stride 1 pad 1, batch \(batch), \(Parallel.threadCount) threads, median of \(repeats)" +
+      (chunkArg > 0 ? ", \(chunkArg) images per chunk" : ""))
 print("layer        | fwd GF/s | sgemm fwd | ratio | bwd GF/s | sgemm bwd | ratio")
 var worstRatio = Double.infinity
 for (channels, size) in [(64, 32), (128, 16), (256, 8), (512, 4)] {
     let g = Conv2dGeometry(batch: batch, inChannels: channels, height: size, width: size, outChannels: channels,
-                           kernelH: 3, kernelW: 3, stride: 1, padding: 1)
+                           kernelH: 3, kernelW: 3, stride: 1, padding: 1,
+                           imagesPerChunk: chunkArg > 0 ? chunkArg : nil)
     let x = Tensor(uninitializedShape: [batch, channels, size, size])
     let w = Tensor(uninitializedShape: [channels, channels, 3, 3])
     let y = Tensor(uninitializedShape: [batch, channels, size, size])
