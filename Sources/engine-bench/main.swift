@@ -16,13 +16,18 @@ func argument(_ name: String, default value: Int) -> Int {
 }
 
 if CommandLine.arguments.contains("--help") {
-    print("usage: engine-bench [--batch B] [--repeats R] [--threads T] [--chunk IMAGES_PER_IM2COL_CHUNK]")
+    print("usage: engine-bench [--batch B] [--repeats R] [--threads T] [--chunk IMAGES_PER_IM2COL_CHUNK] [--strategy batched|threads]")
     exit(0)
 }
 let batch = argument("--batch", default: 128)
 let repeats = argument("--repeats", default: 5)
 let threadArg = argument("--threads", default: 0)
 let chunkArg = argument("--chunk", default: 0)  // images per im2col chunk; 0 = the engine's default
+// --strategy batched|threads forces one convolution strategy; without it the engine chooses per layer.
+let strategyArg: Bool? = {
+    guard let i = CommandLine.arguments.firstIndex(of: "--strategy"), i + 1 < CommandLine.arguments.count else { return nil }
+    return CommandLine.arguments[i + 1] == "threads"
+}()
 Parallel.setThreadCount(threadArg > 0 ? threadArg : nil)
 
 /// Median wall time of `body` over `repeats` runs after one warm-up.
@@ -43,12 +48,13 @@ func gflops(_ flops: Double, _ seconds: Double) -> Double { flops / seconds / 1e
 var rng = RandomGenerator(seed: 1)
 print("engine-bench: conv2d 3×3 stride 1 pad 1, batch \(batch), \(Parallel.threadCount) threads, median of \(repeats)" +
       (chunkArg > 0 ? ", \(chunkArg) images per chunk" : ""))
-print("layer        | fwd GF/s | sgemm fwd | ratio | bwd GF/s | sgemm bwd | ratio")
+print("layer (T: images across threads, B: batched GEMM)")
+print("layer          | fwd GF/s | sgemm fwd | ratio | bwd GF/s | sgemm bwd | ratio")
 var worstRatio = Double.infinity
 for (channels, size) in [(64, 32), (128, 16), (256, 8), (512, 4)] {
     let g = Conv2dGeometry(batch: batch, inChannels: channels, height: size, width: size, outChannels: channels,
                            kernelH: 3, kernelW: 3, stride: 1, padding: 1,
-                           imagesPerChunk: chunkArg > 0 ? chunkArg : nil)
+                           imagesPerChunk: chunkArg > 0 ? chunkArg : nil, imagesAcrossThreads: strategyArg)
     let x = Tensor(uninitializedShape: [batch, channels, size, size])
     let w = Tensor(uninitializedShape: [channels, channels, 3, 3])
     let y = Tensor(uninitializedShape: [batch, channels, size, size])
@@ -74,7 +80,7 @@ for (channels, size) in [(64, 32), (128, 16), (256, 8), (512, 4)] {
     let rf = gflops(flops, fwd) / gflops(flops, gemmFwd)
     let rb = gflops(2 * flops, bwd) / gflops(2 * flops, gemmBwd)
     worstRatio = min(worstRatio, rf, rb)
-    let name = "\(channels)ch \(size)×\(size)".padding(toLength: 12, withPad: " ", startingAt: 0)
+    let name = "\(channels)ch \(size)×\(size)\(g.imagesAcrossThreads ? " T" : " B")".padding(toLength: 14, withPad: " ", startingAt: 0)
     print(String(format: "%@ | %8.1f | %9.1f | %4.0f%% | %8.1f | %9.1f | %4.0f%%", name,
                  gflops(flops, fwd), gflops(flops, gemmFwd), rf * 100, gflops(2 * flops, bwd), gflops(2 * flops, gemmBwd), rb * 100))
 }

@@ -99,13 +99,19 @@ final class TapeTests: XCTestCase {
 /// double-precision convolution, forward and backward.
 final class ConvolutionReferenceTests: XCTestCase {
     func testChunkedConvolutionMatchesDirectReference() {
-        // Chunks of 4, 4 and 1 images: the multi-image (gathered) and the single-image paths.
-        checkAgainstReference(Conv2dGeometry(batch: 9, inChannels: 6, height: 11, width: 7, outChannels: 5, kernelH: 3,
-                                             kernelW: 3, stride: 1, padding: 1, imagesPerChunk: 4))
-        checkAgainstReference(Conv2dGeometry(batch: 5, inChannels: 3, height: 9, width: 8, outChannels: 4, kernelH: 3,
-                                             kernelW: 3, stride: 2, padding: 1, imagesPerChunk: 2))
-        checkAgainstReference(Conv2dGeometry(batch: 5, inChannels: 7, height: 5, width: 3, outChannels: 4, kernelH: 1,
-                                             kernelW: 1, stride: 1, padding: 0, imagesPerChunk: 3))
+        for acrossThreads in [false, true] {
+            // Batched: chunks of 4, 4 and 1 images (the gathered and the single-image paths).
+            // Across threads: each thread takes whole images with its own GEMMs.
+            checkAgainstReference(Conv2dGeometry(batch: 9, inChannels: 6, height: 11, width: 7, outChannels: 5, kernelH: 3,
+                                                 kernelW: 3, stride: 1, padding: 1, imagesPerChunk: 4,
+                                                 imagesAcrossThreads: acrossThreads))
+            checkAgainstReference(Conv2dGeometry(batch: 5, inChannels: 3, height: 9, width: 8, outChannels: 4, kernelH: 3,
+                                                 kernelW: 3, stride: 2, padding: 1, imagesPerChunk: 2,
+                                                 imagesAcrossThreads: acrossThreads))
+            checkAgainstReference(Conv2dGeometry(batch: 5, inChannels: 7, height: 5, width: 3, outChannels: 4, kernelH: 1,
+                                                 kernelW: 1, stride: 1, padding: 0, imagesPerChunk: 3,
+                                                 imagesAcrossThreads: acrossThreads))
+        }
         // The default chunking of a ResNet18 first-stage layer at batch 128 holds several images per chunk.
         let resnet = Conv2dGeometry(batch: 128, inChannels: 64, height: 32, width: 32, outChannels: 64, kernelH: 3,
                                     kernelW: 3, stride: 1, padding: 1)

@@ -1,3 +1,6 @@
+import CBLAS
+import Dispatch
+
 // 2-D convolution (cross-correlation, as in PyTorch) on NCHW tensors through im2col + SGEMM.
 //
 // Images are processed in chunks of `imagesPerChunk`: the chunk's patches are laid out as
@@ -17,22 +20,33 @@ public struct Conv2dGeometry: Equatable {
     /// Multiply-adds × 2 of the forward pass.
     public var forwardFlops: Double { 2 * Double(batch * outChannels * outPlane) * Double(patchSize) }
 
-    /// Images per im2col chunk.
+    /// Images per im2col chunk (batched strategy).
     public let imagesPerChunk: Int
+    /// Strategy: give each thread whole images, one single-threaded GEMM per image (wide output
+    /// planes, where one image's GEMM is already large), or batch `imagesPerChunk` images into one
+    /// multi-threaded GEMM (narrow planes, where per-image GEMMs would be too small).
+    public let imagesAcrossThreads: Bool
 
     /// `imagesPerChunk` defaults to as many images as fit a 4M-float (16 MB) patch matrix, at least one.
     public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
-                kernelH: Int, kernelW: Int, stride: Int, padding: Int, imagesPerChunk: Int? = nil) {
+                kernelH: Int, kernelW: Int, stride: Int, padding: Int, imagesPerChunk: Int? = nil,
+                imagesAcrossThreads: Bool? = nil) {
         self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
         self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
         self.stride = stride; self.padding = padding
         let outPlane = ((height + 2 * padding - kernelH) / stride + 1) * ((width + 2 * padding - kernelW) / stride + 1)
         let perImage = max(inChannels * kernelH * kernelW * outPlane, 1)
         self.imagesPerChunk = max(1, min(batch, imagesPerChunk ?? (4 << 20) / perImage))
+        self.imagesAcrossThreads = imagesAcrossThreads ?? (outPlane >= 64 && batch >= 2)
     }
 }
 
 public enum ConvKernels {
+    @inline(__always)
+    static func loop(_ count: Int, cost: Int, parallel: Bool, _ body: (Int) -> Void) {
+        if parallel { Parallel.forEach(count, cost: cost, body) } else { for i in 0..<count { body(i) } }
+    }
+
     /// Output columns `lo..<hi` whose input column `o·stride − padding + k` falls inside 0..<size.
     @inline(__always)
     static func validRange(size: Int, out: Int, k: Int, stride: Int, padding: Int) -> (Int, Int) {
@@ -47,10 +61,10 @@ public enum ConvKernels {
 
     /// Patch matrix of images [first, first+count): col[(c,ki,kj), j·OHW + oh·OW + ow].
     public static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, first: Int, count: Int,
-                              _ col: UnsafeMutablePointer<Float>) {
+                              _ col: UnsafeMutablePointer<Float>, parallel: Bool = true) {
         let kk = g.kernelH * g.kernelW, oh = g.outHeight, ow = g.outWidth, plane = g.height * g.width
         let rowLength = count * g.outPlane
-        Parallel.forEach(g.patchSize, cost: rowLength) { r in
+        loop(g.patchSize, cost: rowLength, parallel: parallel) { r in
             let c = r / kk, ki = (r % kk) / g.kernelW, kj = r % g.kernelW
             let (wLo, wHi) = validRange(size: g.width, out: ow, k: kj, stride: g.stride, padding: g.padding)
             let (hLo, hHi) = validRange(size: g.height, out: oh, k: ki, stride: g.stride, padding: g.padding)
@@ -80,11 +94,11 @@ public enum ConvKernels {
 
     /// Adds the patch-matrix gradient back onto the input gradient (the adjoint of im2col).
     public static func col2im(_ col: UnsafePointer<Float>, _ g: Conv2dGeometry, first: Int, count: Int,
-                              _ dx: UnsafeMutablePointer<Float>) {
+                              _ dx: UnsafeMutablePointer<Float>, parallel: Bool = true) {
         let kk = g.kernelH * g.kernelW, oh = g.outHeight, ow = g.outWidth, plane = g.height * g.width
         let rowLength = count * g.outPlane
         // One channel per task: a channel's rows write only that channel's plane.
-        Parallel.forEach(g.inChannels, cost: kk * rowLength) { c in
+        loop(g.inChannels, cost: kk * rowLength, parallel: parallel) { c in
             for ki in 0..<g.kernelH {
                 let (hLo, hHi) = validRange(size: g.height, out: oh, k: ki, stride: g.stride, padding: g.padding)
                 for kj in 0..<g.kernelW {
@@ -132,6 +146,53 @@ public enum ConvKernels {
     /// y = conv(x, w) (+ bias). x [N,C,H,W], w [O,C,kh,kw], y [N,O,OH,OW].
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                _ g: Conv2dGeometry, _ y: UnsafeMutablePointer<Float>) {
+        if g.imagesAcrossThreads {
+            forwardImagesAcrossThreads(x, w, g, y)
+        } else {
+            forwardBatched(x, w, g, y)
+        }
+        if let bias {
+            let plane = g.outPlane
+            Parallel.forEach(g.batch * g.outChannels, cost: plane) { i in
+                let b = bias[i % g.outChannels], row = y + i * plane
+                for p in 0..<plane { row[p] += b }
+            }
+        }
+    }
+
+    /// Splits the batch into one contiguous block of images per thread and runs `body(thread, images)`
+    /// with OpenBLAS single-threaded, so that the threads' GEMMs do not oversubscribe the cores.
+    static func perThread(_ batch: Int, _ body: (Int, Range<Int>) -> Void) {
+        let threads = min(Parallel.threadCount, batch)
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(Parallel.threadCount)) }
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            body(t, (t * batch / threads)..<((t + 1) * batch / threads))
+        }
+    }
+
+    static func forwardImagesAcrossThreads(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ g: Conv2dGeometry,
+                                           _ y: UnsafeMutablePointer<Float>) {
+        let k = g.patchSize, plane = g.outPlane, threads = min(Parallel.threadCount, g.batch)
+        let cols = Tensor(uninitializedShape: [g.isPointwise ? 0 : threads * k * plane])
+        perThread(g.batch) { t, images in
+            let col = cols.data + t * k * plane
+            for b in images {
+                let patches: UnsafePointer<Float>
+                if g.isPointwise {
+                    patches = x + b * g.inChannels * plane
+                } else {
+                    im2col(x, g, first: b, count: 1, col, parallel: false)
+                    patches = UnsafePointer(col)
+                }
+                Kernels.gemm(transA: false, transB: false, m: g.outChannels, n: plane, k: k,
+                             a: w, lda: k, b: patches, ldb: plane, c: y + b * g.outChannels * plane, ldc: plane)
+            }
+        }
+    }
+
+    static func forwardBatched(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                               _ g: Conv2dGeometry, _ y: UnsafeMutablePointer<Float>) {
         let chunk = g.imagesPerChunk, k = g.patchSize, plane = g.outPlane
         let col = Tensor(uninitializedShape: [g.isPointwise && chunk == 1 ? 0 : k * chunk * plane])
         let tmp = Tensor(uninitializedShape: [chunk == 1 ? 0 : g.outChannels * chunk * plane])
@@ -154,16 +215,58 @@ public enum ConvKernels {
             if n > 1 { scatterChannelMajor(tmp.data, channels: g.outChannels, plane: plane, first: first, count: n, y) }
             first += n
         }
-        if let bias {
-            Parallel.forEach(g.batch * g.outChannels, cost: plane) { i in
-                let b = bias[i % g.outChannels], row = y + i * plane
-                for p in 0..<plane { row[p] += b }
-            }
-        }
     }
 
     /// Given dy, adds the input gradient into dx (if any) and the weight gradient into dw (if any).
     public static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                _ g: Conv2dGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+        if g.imagesAcrossThreads {
+            backwardImagesAcrossThreads(x, w, dy, g, dx: dx, dw: dw)
+        } else {
+            backwardBatched(x, w, dy, g, dx: dx, dw: dw)
+        }
+    }
+
+    static func backwardImagesAcrossThreads(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: Conv2dGeometry,
+        dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?
+    ) {
+        let k = g.patchSize, plane = g.outPlane, threads = min(Parallel.threadCount, g.batch)
+        let weightCount = g.outChannels * k
+        let cols = Tensor(uninitializedShape: [g.isPointwise ? 0 : threads * k * plane])
+        let partialDw = Tensor(zeros: [dw == nil ? 0 : threads * weightCount])  // one weight gradient per thread
+        perThread(g.batch) { t, images in
+            let col = cols.data + t * k * plane, myDw = partialDw.data + t * weightCount
+            for b in images {
+                let dyb = dy + b * g.outChannels * plane
+                if dw != nil {  // dw [O, K] += dy_b [O, plane] × patchesᵀ [plane, K]
+                    let patches: UnsafePointer<Float>
+                    if g.isPointwise {
+                        patches = x + b * g.inChannels * plane
+                    } else {
+                        im2col(x, g, first: b, count: 1, col, parallel: false)
+                        patches = UnsafePointer(col)
+                    }
+                    Kernels.gemm(transA: false, transB: true, m: g.outChannels, n: k, k: plane, a: dyb, lda: plane,
+                                 b: patches, ldb: plane, beta: 1, c: myDw, ldc: k)
+                }
+                guard let dx else { continue }
+                if g.isPointwise {  // dx_b [C, plane] += wᵀ [C, O] × dy_b [O, plane]
+                    Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
+                                 b: dyb, ldb: plane, beta: 1, c: dx + b * g.inChannels * plane, ldc: plane)
+                } else {
+                    Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
+                                 b: dyb, ldb: plane, c: col, ldc: plane)
+                    col2im(col, g, first: b, count: 1, dx, parallel: false)
+                }
+            }
+        }
+        if let dw {
+            for t in 0..<threads { Kernels.addInPlace(dw, partialDw.data + t * weightCount, count: weightCount) }
+        }
+    }
+
+    static func backwardBatched(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                 _ g: Conv2dGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
         let chunk = g.imagesPerChunk, k = g.patchSize, plane = g.outPlane
         let direct = g.isPointwise && chunk == 1
