@@ -23,12 +23,14 @@ let package = Package(
             providers: [.apt(["libpng-dev"])]),
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: engineSettings),
         .target(name: "Plot", dependencies: ["CPNG"]),
+        .target(name: "Datasets", dependencies: ["Engine"]),
         .executableTarget(
             name: "adai-bench",
-            dependencies: ["Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine"]),
     ],
     swiftLanguageModes: [.v5]
 )
