@@ -24,13 +24,15 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: engineSettings),
         .target(name: "Plot", dependencies: ["CPNG"]),
         .target(name: "Datasets", dependencies: ["Engine"]),
+        .target(name: "NN", dependencies: ["Engine"]),
         .executableTarget(
             name: "adai-bench",
-            dependencies: ["Engine", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Datasets", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Engine"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
