@@ -6,6 +6,9 @@ public struct ImageBatch {
     public let labels: [Int32]
     /// Record indices of the batch in the data set.
     public let indices: [Int]
+    public let epoch: Int
+    /// Position of the batch in its epoch.
+    public let index: Int
 }
 
 /// How a CIFAR split is cut into batches.
@@ -76,16 +79,25 @@ public struct CIFARBatches {
                 }
             }
         }
-        return ImageBatch(images: images, labels: indices.map { dataset.records.labels[$0] }, indices: indices)
+        return ImageBatch(images: images, labels: indices.map { dataset.records.labels[$0] }, indices: indices,
+                          epoch: epoch, index: index)
     }
 
     /// The batches of one epoch, prepared ahead on a background thread (or in the caller's thread
     /// with `prefetch: false`).
     public func epoch(_ epoch: Int, prefetch: Bool = true, depth: Int = 2) -> Prefetcher<ImageBatch> {
-        let order = order(epoch: epoch)
-        let plan = self
-        return Prefetcher(count: batchCount, depth: depth, background: prefetch) { index in
-            plan.batch(epoch: epoch, index: index, order: order)
+        epochs(epoch..<(epoch + 1), prefetch: prefetch, depth: depth)
+    }
+
+    /// The batches of several consecutive epochs as one stream, so that preparation of the next
+    /// epoch's first batches overlaps the end of the current one (and any evaluation in between).
+    public func epochs(_ epochs: Range<Int>, prefetch: Bool = true, depth: Int = 2) -> Prefetcher<ImageBatch> {
+        let plan = self, perEpoch = batchCount
+        var cachedOrder: (epoch: Int, order: [Int])? = nil
+        return Prefetcher(count: perEpoch * epochs.count, depth: depth, background: prefetch) { position in
+            let epoch = epochs.lowerBound + position / perEpoch
+            if cachedOrder?.epoch != epoch { cachedOrder = (epoch, plan.order(epoch: epoch)) }
+            return plan.batch(epoch: epoch, index: position % perEpoch, order: cachedOrder!.order)
         }
     }
 }

@@ -32,36 +32,42 @@ public enum DataBenchmark {
         public let preparationSeconds: Double
         public let totalWithoutPrefetch: Double
         public let totalWithPrefetch: Double
-        /// Time the training loop waited for data with prefetch.
-        public let waitWithPrefetch: Double
+        /// Time the training loop waited for the first batch with prefetch (nothing to overlap it with).
+        public let firstWaitWithPrefetch: Double
+        /// Time the training loop waited for all later batches with prefetch.
+        public let laterWaitWithPrefetch: Double
     }
 
-    /// Runs `count` batches of epoch 0 through a training-loop stand-in that sleeps `computeSeconds`
-    /// per batch (the model's step), once preparing each batch in the loop and once with prefetch.
+    /// Runs `count` training batches (spanning epochs as needed) through a loop whose model step is a
+    /// stand-in that sleeps `computeSeconds` per batch, once preparing each batch in the loop and once
+    /// with prefetch on a background thread.
     public static func comparePrefetch(_ batches: CIFARBatches, count: Int, computeSeconds: Double) -> PrefetchComparison {
-        let count = min(count, batches.batchCount)
+        let epochs = 0..<((count + batches.batchCount - 1) / max(batches.batchCount, 1))
         var preparation = 0.0
-        let order = batches.order(epoch: 0)
+        let inline = batches.epochs(epochs, prefetch: false)
         let startInline = now()
-        for index in 0..<count {
+        for _ in 0..<count {
             let before = now()
-            _ = batches.batch(epoch: 0, index: index, order: order)
+            _ = inline.next()
             preparation += now() - before
             Thread.sleep(forTimeInterval: computeSeconds)
         }
         let totalInline = now() - startInline
 
         let startPrefetch = now()
-        let prefetcher = batches.epoch(0, prefetch: true, depth: 2)
-        for _ in 0..<count {
+        let prefetcher = batches.epochs(epochs, prefetch: true, depth: 2)
+        var firstWait = 0.0
+        for step in 0..<count {
             _ = prefetcher.next()
+            if step == 0 { firstWait = prefetcher.waitSeconds }
             Thread.sleep(forTimeInterval: computeSeconds)
         }
         let totalPrefetch = now() - startPrefetch
         return PrefetchComparison(batches: count, computeSeconds: computeSeconds,
                                   preparationSeconds: preparation / Double(max(count, 1)),
                                   totalWithoutPrefetch: totalInline, totalWithPrefetch: totalPrefetch,
-                                  waitWithPrefetch: prefetcher.waitSeconds)
+                                  firstWaitWithPrefetch: firstWait,
+                                  laterWaitWithPrefetch: prefetcher.waitSeconds - firstWait)
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }

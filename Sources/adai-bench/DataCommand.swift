@@ -114,14 +114,14 @@ struct DataBench: ParsableCommand {
     var seconds: Double = 3
 
     @Option(help: "Duration of the compute stand-in per batch, in milliseconds (the model's step).")
-    var computeMs: Double = 20
+    var computeMs: Double = 5
 
     @Option(help: "Batches in the prefetch demonstration.")
-    var batches: Int = 30
+    var batches: Int = 100
 
     func run() throws {
         Parallel.setThreadCount(1)
-        let dataset = try loadOrSynthesize()
+        let (dataset, source) = try loadOrSynthesize()
         let plan = try CIFARBatches(dataset: dataset, batchSize: batchSize, training: true, seed: 1)
         print("data: \(dataset.count) CIFAR-10 training images from \(source), batch size \(batchSize)")
 
@@ -131,33 +131,30 @@ struct DataBench: ParsableCommand {
                      throughput.imagesPerSecond, throughput.images, throughput.seconds,
                      throughput.imagesPerSecond >= 20_000 ? "met" : "NOT met"))
 
+        guard batches >= 2 else { throw ValidationError("--batches must be at least 2, got \(batches).") }
         let comparison = DataBenchmark.comparePrefetch(plan, count: batches, computeSeconds: computeMs / 1000)
         let n = Double(comparison.batches)
         print(String(format: "prefetch: %d batches, preparation %.2f ms/batch, compute stand-in %.2f ms/batch",
                      comparison.batches, comparison.preparationSeconds * 1000, comparison.computeSeconds * 1000))
         print(String(format: "  without prefetch: %.3f s (%.2f ms/batch = preparation + compute)",
                      comparison.totalWithoutPrefetch, comparison.totalWithoutPrefetch / n * 1000))
-        print(String(format: "  with prefetch:    %.3f s (%.2f ms/batch); waited for data %.3f s in all "
-                     + "(%.2f ms/batch, of which the first batch cannot be hidden)",
+        print(String(format: "  with prefetch:    %.3f s (%.2f ms/batch); waited for data %.2f ms for the first batch, "
+                     + "then %.3f ms/batch",
                      comparison.totalWithPrefetch, comparison.totalWithPrefetch / n * 1000,
-                     comparison.waitWithPrefetch, comparison.waitWithPrefetch / n * 1000))
-        let hidden = 1 - comparison.waitWithPrefetch / max(comparison.preparationSeconds * n, 1e-12)
-        print(String(format: "  preparation hidden behind compute: %.1f%%", 100 * hidden))
+                     comparison.firstWaitWithPrefetch * 1000, comparison.laterWaitWithPrefetch / max(n - 1, 1) * 1000))
+        let hidden = 1 - comparison.laterWaitWithPrefetch / max(comparison.preparationSeconds * (n - 1), 1e-12)
+        print(String(format: "  preparation of batches 2..%d hidden behind compute: %.1f%%", comparison.batches, 100 * hidden))
     }
 
-    private var source: String {
-        CIFARDataset.resolveDirectory(dataDir, variant: .cifar10)
-    }
-
-    private func loadOrSynthesize() throws -> CIFARDataset {
+    private func loadOrSynthesize() throws -> (CIFARDataset, String) {
         if let real = try? CIFARDataset(variant: .cifar10, split: .train, directory: dataDir, allowPartial: true,
                                         warn: { _ in }), real.count > 0 {
-            return real
+            return (real, CIFARDataset.resolveDirectory(dataDir, variant: .cifar10))
         }
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("adai-bench-data-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         print("no CIFAR-10 files in \(dataDir); using 5000 synthetic images")
         try SyntheticData.writeCIFAR(variant: .cifar10, train: 5_000, test: 0, seed: 1, directory: temporary)
-        return try CIFARDataset(variant: .cifar10, split: .train, directory: temporary)
+        return (try CIFARDataset(variant: .cifar10, split: .train, directory: temporary), "synthetic data (seed 1)")
     }
 }

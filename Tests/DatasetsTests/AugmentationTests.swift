@@ -148,6 +148,12 @@ final class AugmentationTests: XCTestCase {
         let prefetched = Array(batches.epoch(2, prefetch: true)).map { $0.images.array }
         let inline = Array(batches.epoch(2, prefetch: false)).map { $0.images.array }
         XCTAssertEqual(prefetched, inline)
+        // A stream over several epochs is the epochs one after the other, each batch tagged with its place.
+        let spanning = Array(batches.epochs(1..<4))
+        XCTAssertEqual(spanning.map { $0.images.array },
+                       (1..<4).flatMap { Array(batches.epoch($0, prefetch: false)).map { $0.images.array } })
+        XCTAssertEqual(spanning.map(\.epoch), [1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3])
+        XCTAssertEqual(spanning.prefix(7).map(\.index), Array(0..<7))
         // Stopping early ends the background thread without hanging.
         let iterator = batches.epoch(2, prefetch: true, depth: 1)
         XCTAssertNotNil(iterator.next())
