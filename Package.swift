@@ -3,6 +3,8 @@ import PackageDescription
 
 // The engine's hot loops are checked by tests; in release they run without bounds and overflow checks.
 let engineSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// The optimizers' loops call sqrt: without errno, sqrtf is a pure function and the loops vectorize.
+let optimSettings: [SwiftSetting] = engineSettings + [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
 
 let package = Package(
     name: "adai-bench",
@@ -10,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "adai-bench", targets: ["adai-bench"]),
         .executable(name: "engine-bench", targets: ["engine-bench"]),
+        .executable(name: "optim-bench", targets: ["optim-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,17 +25,21 @@ let package = Package(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: engineSettings),
-        .target(name: "Plot", dependencies: ["CPNG"]),
+        .target(name: "Optim", dependencies: ["Engine"], swiftSettings: optimSettings),
         .target(name: "Datasets", dependencies: ["Engine"]),
         .target(name: "NN", dependencies: ["Engine"]),
+        .target(name: "Plot", dependencies: ["CPNG"]),
         .executableTarget(
             name: "adai-bench",
-            dependencies: ["Engine", "Datasets", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Optim", "Datasets", "NN",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS"]),
+        .executableTarget(name: "optim-bench", dependencies: ["Engine", "Optim"], swiftSettings: engineSettings),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PlotTests", dependencies: ["Plot"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,7 +6,7 @@ struct AdaiBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adai-bench",
         abstract: "Reproduce the benchmarks of Adaptive Inertia (Adai, ICML 2022) with a Swift engine.",
-        subcommands: [Train.self, DataCommand.self, ModelCommand.self])
+        subcommands: [Train.self, DataCommand.self, ModelCommand.self, Optimize.self])
 }
 
 /// Placeholder for the training runner until the datasets, optimizers, models and trainer exist.
@@ -24,8 +24,9 @@ struct Train: ParsableCommand {
         Parallel.setThreadCount(threads)
         throw ValidationError("""
             `train` is not implemented yet. What exists today: the engine (tensors, autodiff, \
-            OpenBLAS kernels) with its tests and the `engine-bench` benchmark. Not implemented yet: \
-            train, data, optimize, model, sweep, collect, compare, diff, plot, escape, hessian, \
+            OpenBLAS kernels) with its tests and the `engine-bench` benchmark; the optimizers, schedules \
+            and `optimize`, with `optim-bench`. Not implemented yet: \
+            train, data, model, sweep, collect, compare, diff, plot, escape, hessian, \
             sharpness, saddle, bench.
             """)
     }

@@ -1,0 +1,252 @@
+import Engine
+import Foundation
+
+/// A parameter to optimize: its name (the model's `state_dict` key) and the variable that holds
+/// its value and, after a backward pass, its gradient.
+public struct NamedParameter {
+    public let name: String
+    public let variable: Variable
+    public init(_ name: String, _ variable: Variable) {
+        self.name = name
+        self.variable = variable
+    }
+}
+
+/// A parameter group as requested: its parameters and its complete settings (`lr`, `betas`, ...).
+/// Callers that want optimizer-wide settings with per-group overrides merge the two dictionaries.
+public struct ParameterGroupSpec {
+    public var parameters: [NamedParameter]
+    public var options: OptimizerOptions
+    public init(parameters: [NamedParameter], options: OptimizerOptions) {
+        self.parameters = parameters
+        self.options = options
+    }
+}
+
+/// A parameter group of a live optimizer. `lr` is what the next `step()` uses; schedules set it.
+public final class ParameterGroup {
+    public let parameters: [NamedParameter]
+    /// The lr the group was configured with (PyTorch's `initial_lr`; AdaBound's `base_lr`).
+    public let initialLr: Double
+    public var lr: Double
+
+    init(parameters: [NamedParameter], lr: Double) {
+        self.parameters = parameters
+        self.initialLr = lr
+        self.lr = lr
+    }
+}
+
+/// An optimizer: updates its parameters in place from their gradients.
+///
+/// A parameter whose `grad` is nil is skipped, as PyTorch skips `p.grad is None`: its state and
+/// step count do not change. Gradients are read, never modified.
+public protocol Optimizer: AnyObject {
+    /// The registry name, e.g. "adam" or "adaiw".
+    var name: String { get }
+    var groups: [ParameterGroup] { get }
+    /// One update of every parameter that has a gradient.
+    func step()
+    /// A deep copy of the whole state: every group's lr, every parameter's step count and buffers.
+    func saveState() -> OptimizerState
+    /// Replaces the state with `state` (validated first; on error nothing changes).
+    func loadState(_ state: OptimizerState) throws
+}
+
+extension Optimizer {
+    /// Sets each group's lr to what `schedule` gives for `epoch` (0-based) from the group's initial lr.
+    public func setLearningRates(_ schedule: LRSchedule, epoch: Int) {
+        for group in groups { group.lr = schedule.learningRate(epoch: epoch, initialLr: group.initialLr) }
+    }
+
+    /// Total number of elements over all parameters.
+    public var parameterCount: Int { groups.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.variable.count } } }
+}
+
+/// The optimizers by registry name, in the paper's order.
+public let optimizerNames = [
+    "sgd", "sgdm", "adam", "amsgrad", "adamw", "adabound", "padam", "yogi", "radam", "adabelief",
+    "adamomentum", "adai", "adaiw", "adaiv2",
+]
+
+/// Builds the optimizer called `name` over `groups`, each with its own settings.
+public func makeOptimizer(_ name: String, groups: [ParameterGroupSpec]) throws -> any Optimizer {
+    switch name {
+    case "sgd", "sgdm": return try SGDOptimizer(name: name, groups: groups)
+    case "adam", "amsgrad", "adamw": return try AdamOptimizer(name: name, groups: groups)
+    case "adabound": return try AdaBoundOptimizer(name: name, groups: groups)
+    case "padam": return try PadamOptimizer(name: name, groups: groups)
+    case "yogi": return try YogiOptimizer(name: name, groups: groups)
+    case "radam": return try RAdamOptimizer(name: name, groups: groups)
+    case "adabelief": return try AdaBeliefOptimizer(name: name, groups: groups)
+    case "adamomentum": return try AdaMomentumOptimizer(name: name, groups: groups)
+    case "adai", "adaiw", "adaiv2": return try AdaiOptimizer(name: name, groups: groups)
+    default:
+        throw OptimError("unknown optimizer '\(name)'; known optimizers: \(optimizerNames.joined(separator: ", "))")
+    }
+}
+
+/// Builds the optimizer called `name` over one group holding every parameter.
+public func makeOptimizer(_ name: String, parameters: [NamedParameter], options: OptimizerOptions = [:]) throws
+    -> any Optimizer
+{
+    try makeOptimizer(name, groups: [ParameterGroupSpec(parameters: parameters, options: options)])
+}
+
+/// The shared machinery of every optimizer: groups with parsed settings, lazily created
+/// per-parameter state, and saving and loading that state. An algorithm subclasses it, lists its
+/// buffers in `bufferLayout` and writes its update in `update` (or, for a rule that needs every
+/// parameter at once, in `step`).
+public class OptimizerCore<Settings>: Optimizer {
+    public let name: String
+    public let groups: [ParameterGroup]
+    /// The settings of each group, parallel to `groups`.
+    let settings: [Settings]
+    /// `slots[g][i]` is the state of parameter i of group g; nil until its first gradient.
+    private var slots: [[Slot?]]
+
+    /// The state of one parameter: its step count and its buffers, in `bufferLayout` order.
+    final class Slot {
+        var step = 0
+        var buffers: [Tensor]
+        init(buffers: [Tensor]) { self.buffers = buffers }
+    }
+
+    /// A parameter taking part in the current step.
+    struct Active {
+        let group: Int
+        let value: Tensor
+        let gradient: Tensor
+        let slot: Slot
+    }
+
+    /// Parses and validates each group's settings; `parse` reads everything but `lr`, which it is
+    /// given. `defaultLr` nil means `lr` is required.
+    init(name: String, groups specs: [ParameterGroupSpec], defaultLr: Double?,
+         parse: (inout OptionReader, _ lr: Double) -> Settings) throws
+    {
+        var seen = Set<String>()
+        for spec in specs {
+            for p in spec.parameters where !seen.insert(p.name).inserted {
+                throw OptimError("\(name): parameter '\(p.name)' is listed more than once")
+            }
+        }
+        var groups: [ParameterGroup] = []
+        var settings: [Settings] = []
+        for (g, spec) in specs.enumerated() {
+            var reader = OptionReader(owner: specs.count > 1 ? "\(name) (group \(g))" : name, options: spec.options)
+            let lr = reader.number("lr", default: defaultLr, .nonNegative)
+            settings.append(parse(&reader, lr))
+            try reader.finish()
+            groups.append(ParameterGroup(parameters: spec.parameters, lr: lr))
+        }
+        self.name = name
+        self.groups = groups
+        self.settings = settings
+        self.slots = specs.map { [Slot?](repeating: nil, count: $0.parameters.count) }
+    }
+
+    /// The buffers each parameter of a group with these settings keeps, by their names in the
+    /// reference code's state, with the value they start from.
+    func bufferLayout(_ settings: Settings) -> [(name: String, initial: Float)] { [] }
+
+    /// Updates one parameter (its slot's step has already been incremented).
+    func update(_ p: Active, lr: Double, settings: Settings) {
+        fatalError("\(type(of: self)) must override update or step")
+    }
+
+    public func step() {
+        for p in activeParameters() {
+            p.slot.step += 1
+            update(p, lr: groups[p.group].lr, settings: settings[p.group])
+        }
+    }
+
+    /// Every parameter that has a gradient, in group order, creating the state of those seen for the first time.
+    func activeParameters() -> [Active] {
+        var active: [Active] = []
+        for (g, group) in groups.enumerated() {
+            for (i, parameter) in group.parameters.enumerated() {
+                guard let gradient = parameter.variable.grad else { continue }
+                let value = parameter.variable.value
+                precondition(gradient.count == value.count,
+                             "\(name): gradient of \(gradient.shape) for parameter '\(parameter.name)' of \(value.shape)")
+                let slot: Slot
+                if let existing = slots[g][i] {
+                    slot = existing
+                } else {
+                    slot = Slot(buffers: bufferLayout(settings[g]).map { Tensor(shape: value.shape, repeating: $0.initial) })
+                    slots[g][i] = slot
+                }
+                active.append(Active(group: g, value: value, gradient: gradient, slot: slot))
+            }
+        }
+        return active
+    }
+
+    public func saveState() -> OptimizerState {
+        var parameters: [String: ParameterState] = [:]
+        for (g, group) in groups.enumerated() {
+            let names = bufferLayout(settings[g]).map(\.name)
+            for (i, parameter) in group.parameters.enumerated() {
+                guard let slot = slots[g][i] else { continue }
+                var buffers: [String: Tensor] = [:]
+                for (name, buffer) in zip(names, slot.buffers) { buffers[name] = buffer.copy() }
+                parameters[parameter.name] = ParameterState(step: slot.step, buffers: buffers)
+            }
+        }
+        return OptimizerState(optimizer: name, learningRates: groups.map(\.lr), parameters: parameters)
+    }
+
+    public func loadState(_ state: OptimizerState) throws {
+        guard state.optimizer == name else {
+            throw OptimError("cannot load a '\(state.optimizer)' optimizer state into '\(name)'")
+        }
+        guard state.learningRates.count == groups.count else {
+            throw OptimError("\(name): the state has \(state.learningRates.count) parameter groups, the optimizer \(groups.count)")
+        }
+        let known = Set(groups.flatMap { $0.parameters.map(\.name) })
+        if let stranger = state.parameters.keys.sorted().first(where: { !known.contains($0) }) {
+            throw OptimError("\(name): the state has parameter '\(stranger)', which this optimizer does not have")
+        }
+        var newSlots = slots
+        for (g, group) in groups.enumerated() {
+            let layout = bufferLayout(settings[g]).map(\.name)
+            for (i, parameter) in group.parameters.enumerated() {
+                guard let saved = state.parameters[parameter.name] else {
+                    newSlots[g][i] = nil
+                    continue
+                }
+                guard saved.step >= 0 else { throw OptimError("\(name): '\(parameter.name)' has step \(saved.step)") }
+                guard Set(saved.buffers.keys) == Set(layout) else {
+                    throw OptimError("\(name): '\(parameter.name)' has buffers [\(saved.buffers.keys.sorted().joined(separator: ", "))], expected [\(layout.joined(separator: ", "))]")
+                }
+                var buffers: [Tensor] = []
+                for key in layout {
+                    let saved = saved.buffers[key]!
+                    guard saved.count == parameter.variable.count else {
+                        throw OptimError("\(name): buffer '\(key)' of '\(parameter.name)' has \(saved.count) elements, the parameter \(parameter.variable.count)")
+                    }
+                    buffers.append(saved.copy().reshaped(parameter.variable.shape))
+                }
+                let slot = Slot(buffers: buffers)
+                slot.step = saved.step
+                newSlots[g][i] = slot
+            }
+        }
+        slots = newSlots
+        for (group, lr) in zip(groups, state.learningRates) { group.lr = lr }
+    }
+}
+
+/// Runs `body` over chunks of 0..<count on the engine's threads. Element-wise updates are
+/// independent, so the result does not depend on how the range is split.
+@inline(__always)
+func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
+    Parallel.forChunks(count, grain: 1 << 15, body)
+}
+
+/// Python's `a ** b` for the bias corrections (`beta ** step`): C's pow, as CPython uses.
+@inline(__always)
+func power(_ base: Double, _ exponent: Int) -> Double { pow(base, Double(exponent)) }
+

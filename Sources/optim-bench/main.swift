@@ -1,0 +1,86 @@
+// optim-bench: the time of one optimizer step per million parameters, for every optimizer.
+//
+//   swift run -c release optim-bench [--million 4] [--repeats 20] [--threads N]
+//
+// The parameters are shaped like a CIFAR ResNet's (a few large convolution weights and many
+// small vectors), with fixed random gradients. Goal (issue 4): memory-bound, Adam ≤ 2 ms per
+// million parameters on the project's 2-core machine.
+
+import Engine
+import Foundation
+import Optim
+
+func argument(_ name: String, default value: Double) -> Double {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count, let v = Double(args[i + 1]) { return v }
+    return value
+}
+
+if CommandLine.arguments.contains("--help") {
+    print("usage: optim-bench [--million M] [--repeats R] [--threads T]")
+    exit(0)
+}
+let million = argument("--million", default: 4)
+let repeats = max(1, Int(argument("--repeats", default: 20)))
+let threadArg = Int(argument("--threads", default: 0))
+Parallel.setThreadCount(threadArg > 0 ? threadArg : nil)
+
+// Shapes: 3×3 convolution weights of 256 and 512 channels until the budget is used, plus 64
+// vectors of 512 (batch-norm weights and biases).
+var shapes: [[Int]] = (0..<64).map { _ in [512] }
+var total = shapes.reduce(0) { $0 + $1.reduce(1, *) }
+let target = Int(million * 1_000_000)
+while total < target {
+    let shape = total + 2_359_296 <= target ? [512, 512, 3, 3] : [256, 256, 3, 3]
+    shapes.append(shape)
+    total += shape.reduce(1, *)
+}
+var rng = RandomGenerator(seed: 7)
+let parameters: [NamedParameter] = shapes.enumerated().map { i, shape in
+    let value = Tensor(zeros: shape), grad = Tensor(zeros: shape)
+    rng.fillNormal(value, std: 0.05)
+    rng.fillNormal(grad, std: 0.01)
+    let v = Variable(value, requiresGrad: true)
+    v.grad = grad
+    return NamedParameter("p\(i)", v)
+}
+
+/// Bytes each optimizer reads and writes per parameter element in one step (Float32).
+let bytesPerElement: [String: Int] = [
+    "sgd": 12, "sgdm": 20, "adam": 28, "amsgrad": 36, "adamw": 28, "adabound": 28, "padam": 36, "yogi": 28,
+    "radam": 28, "adabelief": 28, "adamomentum": 28, "adai": 48, "adaiw": 52, "adaiv2": 52,
+]
+let options: [String: OptimizerOptions] = [
+    "sgd": ["lr": .number(0.1)], "sgdm": ["lr": .number(0.1), "weightDecay": .number(5e-4)],
+    "adam": ["weightDecay": .number(5e-4)], "amsgrad": ["weightDecay": .number(5e-4)], "adamw": ["weightDecay": .number(0.5)],
+    "adabound": ["weightDecay": .number(5e-4)], "padam": ["weightDecay": .number(5e-4)], "yogi": ["weightDecay": .number(5e-4)],
+    "radam": ["weightDecay": .number(5e-4)], "adabelief": ["weightDecay": .number(5e-4)],
+    "adamomentum": ["weightDecay": .number(5e-4), "weightDecouple": .bool(false), "eps": .number(1e-8)],
+    "adai": ["lr": .number(1), "weightDecay": .number(5e-4)], "adaiw": ["lr": .number(0.1), "weightDecay": .number(5e-3)],
+    "adaiv2": ["lr": .number(0.1), "weightDecay": .number(5e-3)],
+]
+
+let count = Double(total)
+print(String(format: "optim-bench: %.2fM parameters in %d tensors, %d threads, median of %d steps",
+             count / 1e6, parameters.count, Parallel.threadCount, repeats))
+print("optimizer    | ms/step | ms per 1M params | GB/s")
+print("------------ | ------- | ---------------- | ----")
+var adamPerMillion = 0.0
+for name in optimizerNames {
+    let optimizer = try makeOptimizer(name, parameters: parameters, options: options[name] ?? [:])
+    optimizer.step()  // creates the state
+    optimizer.step()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        optimizer.step()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    times.sort()
+    let ms = times[times.count / 2]
+    let perMillion = ms / (count / 1e6)
+    if name == "adam" { adamPerMillion = perMillion }
+    let gbs = Double(bytesPerElement[name]!) * count / (ms / 1e3) / 1e9
+    print(String(format: "%@ | %7.2f | %16.3f | %4.1f", name.padding(toLength: 12, withPad: " ", startingAt: 0), ms, perMillion, gbs))
+}
+print(String(format: "adam: %.3f ms per million parameters (goal ≤ 2 ms)", adamPerMillion))
