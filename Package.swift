@@ -29,9 +29,10 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Engine"]),
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "Plot", dependencies: ["CPNG"]),
+        .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "CBLAS"]),
         .executableTarget(
             name: "adai-bench",
-            dependencies: ["Engine", "Optim", "Datasets", "NN",
+            dependencies: ["Engine", "Optim", "Datasets", "NN", "Experiments",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS"]),
         .executableTarget(name: "optim-bench", dependencies: ["Engine", "Optim"], swiftSettings: engineSettings),
@@ -40,6 +41,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "Optim"]),
     ],
     swiftLanguageModes: [.v5]
 )

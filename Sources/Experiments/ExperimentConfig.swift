@@ -1,0 +1,279 @@
+import Engine
+import Foundation
+import NN
+import Optim
+
+/// The data set of an experiment.
+public struct DatasetSpec {
+    public enum Kind: String, CaseIterable { case cifar10, cifar100, ptb }
+    public var kind: Kind
+    /// Directory holding the data (or the folder the official archive unpacks into).
+    public var dir: String
+    /// Use the CIFAR files present even if some are missing (a warning names them).
+    public var allowPartial: Bool
+    /// CIFAR-100 labels: "fine" (100 classes) or "coarse" (20).
+    public var labels: String
+    /// Per-channel normalisation; nil means the data set's defaults.
+    public var mean: [Float]?, std: [Float]?
+    /// When set, synthetic data in the real format is generated under the results directory and used instead of `dir`.
+    public var synthetic: SyntheticSpec?
+
+    public struct SyntheticSpec: Equatable {
+        public var train: Int, test: Int, seed: Int
+    }
+
+    static let keys = ["name", "dir", "allowPartial", "labels", "mean", "std", "synthetic"]
+}
+
+public struct ModelSpec {
+    public var name: String
+    /// Dropout probability (GoogLeNet's head, the LSTM); nil means the model's default.
+    public var dropout: Double?
+    /// GoogLeNet: reproduce the reference's BatchNorm2d(n, n) (eps = n) in the 5×5 branch.
+    public var googLeNetEpsQuirk: Bool
+    /// LSTM: tie the decoder weight to the embedding.
+    public var tiedWeights: Bool
+    static let keys = ["name", "dropout", "googLeNetEpsQuirk", "tiedWeights"]
+}
+
+public struct TrainingSpec {
+    public var epochs: Int
+    public var batchSize: Int
+    public var evalBatchSize: Int
+    public var seeds: [Int]
+    public var schedule: LRSchedule
+    /// The schedule as written (kind and settings), for run.json.
+    public var scheduleOptions: OptimizerOptions
+    public var scheduleKind: String
+    /// Language models: truncated-BPTT window length.
+    public var bptt: Int
+    /// Global gradient-norm clip; nil means none.
+    public var clipNorm: Double?
+    static let keys = ["epochs", "batchSize", "evalBatchSize", "seeds", "schedule", "bptt", "clipNorm"]
+}
+
+public struct OptimizerSpec {
+    public var name: String
+    /// Every setting of the entry, `lr` and `weightDecay` included, as the Optim module reads them.
+    public var options: OptimizerOptions
+    public var lr: Double { if case .number(let x) = options["lr"] { return x }; return .nan }
+    public var weightDecay: Double { if case .number(let x) = options["weightDecay"] { return x }; return 0 }
+}
+
+/// A validated experiment: a data set, a model, a schedule and a list of optimizers.
+public struct ExperimentConfig {
+    public var name: String
+    public var notes: String?
+    public var dataset: DatasetSpec
+    public var model: ModelSpec
+    public var training: TrainingSpec
+    public var optimizers: [OptimizerSpec]
+    /// The `sweep` section, kept as written for `adai-bench sweep`; `train` does not use it.
+    public var sweep: [String: Any]?
+
+    static let keys = ["name", "notes", "dataset", "model", "training", "optimizers", "sweep"]
+
+    public var isLanguageModel: Bool { dataset.kind == .ptb }
+
+    /// Reads and validates a config file; every problem is reported at once with its JSON path.
+    public static func load(path: String) throws -> ExperimentConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, problems: ["cannot read the file; check the path (configs/ holds the paper's experiments, configs/quickstart.json the quick start)"])
+        }
+        return try parse(data, file: path)
+    }
+
+    public static func parse(_ data: Data, file: String) throws -> ExperimentConfig {
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ConfigError(file: file, problems: ["not valid JSON (\(jsonErrorDetail(error)))"])
+        }
+        guard let root = json as? [String: Any] else {
+            throw ConfigError(file: file, problems: ["the top level must be an object with \"name\", \"dataset\", \"model\", \"training\" and \"optimizers\""])
+        }
+        let sink = JSONObjectReader.ProblemSink()
+        let r = JSONObjectReader(root, path: "", sink: sink)
+        let name = r.string("name") ?? ""
+        if !name.isEmpty && name.range(of: "^[A-Za-z0-9._-]+$", options: .regularExpression) == nil {
+            r.problem("name", "must use only letters, digits, '.', '_' and '-' (it names the results directory), got \"\(name)\"")
+        }
+        let notes = r.string("notes", default: "")
+        let dataset = readDataset(r.object("dataset"))
+        let model = readModel(r.object("model"), dataset: dataset)
+        let training = readTraining(r.object("training"), dataset: dataset)
+        let optimizers = readOptimizers(r.array("optimizers"), sink: sink)
+        var sweep: [String: Any]?
+        if let s = r.object("sweep", required: false) {
+            sweep = s.object
+            validateSweep(s)
+        }
+        r.rejectUnknownKeys(valid: keys)
+        guard sink.problems.isEmpty, let dataset, let model, let training else {
+            throw ConfigError(file: file, problems: sink.problems)
+        }
+        return ExperimentConfig(name: name, notes: notes?.isEmpty == true ? nil : notes, dataset: dataset, model: model,
+                                training: training, optimizers: optimizers, sweep: sweep)
+    }
+
+    private static func readDataset(_ r: JSONObjectReader?) -> DatasetSpec? {
+        guard let r else { return nil }
+        let kindName = r.string("name") ?? ""
+        let kind = DatasetSpec.Kind(rawValue: kindName)
+        if kind == nil && r.has("name") {
+            r.problem("name", "unknown data set \"\(kindName)\"; known: \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let defaultDir: String = {
+            switch kind {
+            case .cifar100: return "data/cifar-100-binary"
+            case .ptb: return "data/ptb"
+            default: return "data/cifar-10-batches-bin"
+            }
+        }()
+        let dir = r.string("dir", default: defaultDir) ?? defaultDir
+        let allowPartial = r.bool("allowPartial", default: false)
+        let labels = r.string("labels", default: "fine") ?? "fine"
+        if labels != "fine" && labels != "coarse" { r.problem("labels", "must be \"fine\" or \"coarse\", got \"\(labels)\"") }
+        let mean = r.numbers("mean"), std = r.numbers("std")
+        for (key, values) in [("mean", mean), ("std", std)] {
+            if let values, values.count != 3 { r.problem(key, "must list 3 numbers (red, green, blue), got \(values.count)") }
+        }
+        if let std, std.contains(where: { $0 <= 0 }) { r.problem("std", "every value must be > 0") }
+        var synthetic: DatasetSpec.SyntheticSpec?
+        if let s = r.object("synthetic", required: false) {
+            let train = s.integer("train", minimum: 1), test = s.integer("test", minimum: 1)
+            let seed = s.integer("seed", default: 0, minimum: 0)
+            s.rejectUnknownKeys(valid: ["train", "test", "seed"])
+            if let train, let test, let seed { synthetic = .init(train: train, test: test, seed: seed) }
+        }
+        r.rejectUnknownKeys(valid: DatasetSpec.keys)
+        guard let kind else { return nil }
+        return DatasetSpec(kind: kind, dir: dir, allowPartial: allowPartial, labels: labels, mean: mean?.map(Float.init),
+                           std: std?.map(Float.init), synthetic: synthetic)
+    }
+
+    private static func readModel(_ r: JSONObjectReader?, dataset: DatasetSpec?) -> ModelSpec? {
+        guard let r else { return nil }
+        let name = r.string("name") ?? ""
+        let known = (ModelZoo.names + ModelZoo.tinyNames)
+        if !name.isEmpty && !known.contains(name) {
+            let guess = closestName(to: name, in: known).map { "; did you mean \"\($0)\"?" } ?? ""
+            r.problem("name", "unknown model \"\(name)\"\(guess) (known: \(known.joined(separator: ", ")))")
+        } else if let dataset, !name.isEmpty, ModelZoo.isLanguageModel(name) != (dataset.kind == .ptb) {
+            r.problem("name", "model \"\(name)\" does not fit data set \"\(dataset.kind.rawValue)\" (the LSTM language models go with ptb, the image models with cifar10/cifar100)")
+        }
+        let dropout = r.number("dropout", default: .nan) { ($0 >= 0 && $0 < 1) ? nil : "must be in [0, 1), got \(formatValue($0))" }
+        let quirk = r.bool("googLeNetEpsQuirk", default: true)
+        let tied = r.bool("tiedWeights", default: false)
+        r.rejectUnknownKeys(valid: ModelSpec.keys)
+        return ModelSpec(name: name, dropout: dropout.flatMap { $0.isNaN ? nil : $0 }, googLeNetEpsQuirk: quirk, tiedWeights: tied)
+    }
+
+    private static func readTraining(_ r: JSONObjectReader?, dataset: DatasetSpec?) -> TrainingSpec? {
+        guard let r else { return nil }
+        let lm = dataset?.kind == .ptb
+        let epochs = r.integer("epochs", minimum: 1)
+        let batch = r.integer("batchSize", default: lm ? 20 : 128, minimum: 1)
+        let evalBatch = r.integer("evalBatchSize", default: lm ? 10 : 500, minimum: 1)
+        var seeds = [1]
+        if r.has("seeds") {
+            if let list = r.numbers("seeds") {
+                if list.isEmpty { r.problem("seeds", "must list at least one seed") }
+                for (i, s) in list.enumerated() where s != s.rounded() || s < 0 {
+                    r.sink.add("\(r.keyPath("seeds"))[\(i)]", "must be a whole number >= 0, got \(formatValue(s))")
+                }
+                seeds = list.map { Int($0) }
+            }
+        }
+        let bptt = r.integer("bptt", default: 35, minimum: 1)
+        let clip = r.number("clipNorm", default: lm ? 0.25 : 0) { $0 >= 0 ? nil : "must be >= 0 (0 turns clipping off), got \(formatValue($0))" }
+        var schedule: LRSchedule = .constant
+        var scheduleKind = "constant"
+        var scheduleOptions: OptimizerOptions = [:]
+        if let s = r.object("schedule", required: false) {
+            scheduleKind = s.string("kind", default: "constant") ?? "constant"
+            for (key, value) in s.object where key != "kind" {
+                if let option = optionValue(value) { scheduleOptions[key] = option } else {
+                    s.problem(key, "must be a number, true/false or a list of numbers, got \(describe(value))")
+                }
+            }
+            s.markConsumed(Array(s.object.keys))
+            do {
+                schedule = try LRSchedule(name: scheduleKind, options: scheduleOptions)
+            } catch {
+                r.problem("schedule", "\(error)")
+            }
+        }
+        r.rejectUnknownKeys(valid: TrainingSpec.keys)
+        guard let epochs, let batch, let evalBatch, let bptt else { return nil }
+        return TrainingSpec(epochs: epochs, batchSize: batch, evalBatchSize: evalBatch, seeds: seeds, schedule: schedule,
+                            scheduleOptions: scheduleOptions, scheduleKind: scheduleKind, bptt: bptt,
+                            clipNorm: (clip ?? 0) > 0 ? clip : nil)
+    }
+
+    private static func readOptimizers(_ list: [Any]?, sink: JSONObjectReader.ProblemSink) -> [OptimizerSpec] {
+        guard let list else { return [] }
+        if list.isEmpty { sink.add("optimizers", "must list at least one optimizer") }
+        var specs: [OptimizerSpec] = []
+        for (i, item) in list.enumerated() {
+            let path = "optimizers[\(i)]"
+            guard let dict = item as? [String: Any] else {
+                sink.add(path, "must be an object like {\"name\": \"adai\", \"lr\": 1, \"weightDecay\": 5e-4}, got \(describe(item))")
+                continue
+            }
+            let r = JSONObjectReader(dict, path: path, sink: sink)
+            let name = r.string("name") ?? ""
+            var options: OptimizerOptions = [:]
+            for (key, value) in dict where key != "name" {
+                guard let option = optionValue(value) else {
+                    r.problem(key, "must be a number, true/false or a list of numbers, got \(describe(value))")
+                    continue
+                }
+                options[key] = option
+            }
+            if case .number(let lr)? = options["lr"], !(lr > 0) { r.problem("lr", "must be > 0, got \(formatValue(lr))") }
+            if case .number(let wd)? = options["weightDecay"], wd < 0 { r.problem("weightDecay", "must be >= 0, got \(formatValue(wd))") }
+            guard !name.isEmpty else { continue }
+            guard optimizerNames.contains(name) else {
+                let guess = closestName(to: name, in: optimizerNames).map { "; did you mean \"\($0)\"?" } ?? ""
+                r.problem("name", "unknown optimizer \"\(name)\"\(guess) (known: \(optimizerNames.joined(separator: ", ")))")
+                continue
+            }
+            // The Optim module validates every key and value of the entry, with the reference code's defaults.
+            do {
+                let probe = NamedParameter("probe", Variable(Tensor(zeros: [1]), requiresGrad: true))
+                let optimizer = try makeOptimizer(name, parameters: [probe], options: options)
+                if options["lr"] == nil { options["lr"] = .number(optimizer.groups[0].lr) }
+                if options["weightDecay"] == nil { options["weightDecay"] = .number(0) }
+                specs.append(OptimizerSpec(name: name, options: options))
+            } catch {
+                sink.add(path, "\(error)")
+            }
+        }
+        return specs
+    }
+
+    private static func validateSweep(_ s: JSONObjectReader) {
+        for key in ["lr", "weightDecay", "seeds"] where s.has(key) {
+            if let list = s.numbers(key), list.isEmpty { s.problem(key, "must list at least one value") }
+        }
+        s.markConsumed(Array(s.object.keys))  // other optimizer keys may be swept too; `sweep` checks them
+    }
+}
+
+/// A JSON value as an optimizer or schedule setting.
+func optionValue(_ value: Any) -> OptionValue? {
+    if isBoolean(value) { return .bool(value as! Bool) }
+    if let x = numericValue(value) { return .number(x) }
+    if let list = value as? [Any] {
+        let numbers = list.compactMap(numericValue)
+        return numbers.count == list.count ? .list(numbers) : nil
+    }
+    return nil
+}
+
+func jsonErrorDetail(_ error: Error) -> String {
+    let ns = error as NSError
+    return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+}

@@ -1,0 +1,276 @@
+import Datasets
+import Engine
+import Foundation
+import NN
+import Optim
+
+/// How `train` runs (the command-line options that are not config overrides).
+public struct TrainOptions {
+    public var results = "results"
+    /// At most this many training steps per epoch (smoke tests); nil means whole epochs.
+    public var maxSteps: Int?
+    public var checkpointEvery = 1
+    public var resume = false
+    /// Live progress bar (a terminal) or one line per epoch.
+    public var liveProgress = isatty(STDOUT_FILENO) != 0
+    public var log: (String) -> Void = { print($0); fflush(stdout) }
+    public init() {}
+}
+
+/// How a run ended.
+public enum RunStatus: String {
+    case running, completed, diverged, interrupted
+}
+
+/// Set by SIGINT/SIGTERM; the trainer checkpoints at the next step boundary and stops.
+nonisolated(unsafe) var stopRequested: Int32 = 0
+
+public enum StopSignals {
+    /// Installs handlers so that SIGINT and SIGTERM stop training cleanly at the next step boundary.
+    public static func install() {
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+    }
+    public static var requested: Bool { stopRequested != 0 }
+}
+
+/// Trains every run of an experiment, one after another.
+public final class ExperimentRunner {
+    public let config: ExperimentConfig
+    public let options: TrainOptions
+
+    public init(config: ExperimentConfig, options: TrainOptions) {
+        self.config = config
+        self.options = options
+    }
+
+    public var experimentDirectory: String { "\(options.results)/\(config.name)" }
+
+    /// Runs every run; returns each run's status. Throws for problems that stop everything (bad data).
+    @discardableResult
+    public func run() throws -> [(RunSpec, RunStatus)] {
+        try FileManager.default.createDirectory(atPath: experimentDirectory, withIntermediateDirectories: true)
+        let data = try loadData()
+        var outcomes: [(RunSpec, RunStatus)] = []
+        for run in config.runs {
+            let dir = run.directory(results: options.results)
+            if let status = RunRecordFile.status(runDirectory: dir) {
+                if status == RunStatus.completed.rawValue || status == RunStatus.diverged.rawValue {
+                    guard options.resume else {
+                        throw TrainError("\(dir) already holds a \(status) run; pass --resume to skip finished runs and continue unfinished ones, or delete it to train again")
+                    }
+                    options.log("\(run.id): already \(status), skipped")
+                    outcomes.append((run, RunStatus(rawValue: status)!))
+                    continue
+                }
+                guard options.resume else {
+                    throw TrainError("\(dir) holds an unfinished run (status \(status)); pass --resume to continue it, or delete the directory to start again")
+                }
+            }
+            let trainer = try RunTrainer(run: run, data: data, options: options, experimentDirectory: experimentDirectory)
+            let status = try trainer.train()
+            outcomes.append((run, status))
+            if status == .interrupted { break }
+        }
+        return outcomes
+    }
+
+    /// Loads (or, for synthetic data, first writes) the data set once for all runs.
+    func loadData() throws -> PreparedData {
+        var dir = config.dataset.dir
+        if let s = config.dataset.synthetic {
+            dir = "\(experimentDirectory)/synthetic-data"
+            switch config.dataset.kind {
+            case .cifar10, .cifar100:
+                let variant: CIFARVariant = config.dataset.kind == .cifar10 ? .cifar10 : .cifar100
+                if !FileManager.default.fileExists(atPath: "\(dir)/\(variant.directoryName)") {
+                    try SyntheticData.writeCIFAR(variant: variant, train: s.train, test: s.test, seed: UInt64(s.seed), directory: dir)
+                }
+            case .ptb:
+                if !FileManager.default.fileExists(atPath: "\(dir)/ptb") {
+                    try SyntheticData.writePTB(trainLines: s.train, testLines: s.test, seed: UInt64(s.seed), directory: dir)
+                }
+            }
+        }
+        do {
+            switch config.dataset.kind {
+            case .ptb:
+                return .text(try PTBCorpus(directory: dir))
+            case .cifar10, .cifar100:
+                let variant: CIFARVariant = config.dataset.kind == .cifar10 ? .cifar10 : .cifar100
+                let kind: CIFARLabelKind = config.dataset.labels == "coarse" ? .coarse : .fine
+                let warn = options.log
+                let train = try CIFARDataset(variant: variant, split: .train, directory: dir, labelKind: kind,
+                                             allowPartial: config.dataset.allowPartial, warn: { warn("warning: " + $0) })
+                let test = try CIFARDataset(variant: variant, split: .test, directory: dir, labelKind: kind,
+                                            allowPartial: config.dataset.allowPartial, warn: { _ in })
+                var normalization = variant.defaultNormalization
+                if let mean = config.dataset.mean, let std = config.dataset.std {
+                    normalization = try CIFARNormalization(mean: mean, std: std)
+                } else if config.dataset.mean != nil || config.dataset.std != nil {
+                    throw TrainError("dataset: give both \"mean\" and \"std\" to override the normalisation, or neither")
+                }
+                return .images(train: train, test: test, normalization: normalization)
+            }
+        } catch let error as DatasetError {
+            throw TrainError("\(error.localizedDescription)")
+        }
+    }
+}
+
+/// Trains one run: the epoch loop, evaluation, metrics, checkpoints, resume and divergence.
+final class RunTrainer {
+    let run: RunSpec, options: TrainOptions
+    let directory: String, experimentDirectory: String
+    let model: Model, optimizer: any Optimizer, task: TrainingTask
+    let modelDescription: String
+
+    init(run: RunSpec, data: PreparedData, options: TrainOptions, experimentDirectory: String) throws {
+        self.run = run
+        self.options = options
+        self.experimentDirectory = experimentDirectory
+        directory = run.directory(results: options.results)
+        let c = run.experiment
+        var modelConfig = ModelConfiguration(name: c.model.name, dropout: c.model.dropout.map(Float.init),
+                                             googLeNetEpsQuirk: c.model.googLeNetEpsQuirk, tiedWeights: c.model.tiedWeights)
+        switch data {
+        case .images(let train, _, _): modelConfig.classes = train.classCount
+        case .text(let corpus): modelConfig.vocabulary = corpus.vocabulary.count
+        }
+        modelDescription = modelConfig.description
+        model = try ModelZoo.make(modelConfig, seed: UInt64(run.seed))
+        let parameters = model.module.namedParameters.map { NamedParameter($0.0, $0.1) }
+        optimizer = try makeOptimizer(run.optimizer.name, parameters: parameters, options: run.optimizer.options)
+        switch (data, model) {
+        case (.images(let train, let test, let normalization), .imageClassifier(let layer)):
+            task = try ImageClassificationTask(model: layer, optimizer: optimizer, train: train, test: test,
+                                               normalization: normalization, batchSize: c.training.batchSize,
+                                               evalBatchSize: c.training.evalBatchSize, seed: run.seed)
+        case (.text(let corpus), .languageModel(let lm)):
+            task = try LanguageModelTask(model: lm, optimizer: optimizer, corpus: corpus, batchSize: c.training.batchSize,
+                                         evalBatchSize: c.training.evalBatchSize, bptt: c.training.bptt,
+                                         clipNorm: c.training.clipNorm, seed: run.seed)
+        default:
+            throw TrainError("model \(c.model.name) does not fit data set \(c.dataset.kind.rawValue)")
+        }
+    }
+
+    func train() throws -> RunStatus {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var state = TrainerState.initial()
+        if let (restored, carried) = try RunCheckpoint.load(runDirectory: directory, model: model.module,
+                                                            modelDescription: modelDescription, optimizer: optimizer) {
+            state = restored
+            task.carriedState = carried
+            options.log("\(run.id): resuming at epoch \(state.nextEpoch + 1), step \(state.stepInEpoch)")
+        } else if FileManager.default.fileExists(atPath: "\(directory)/run.json") {
+            options.log("\(run.id): no checkpoint yet, starting from the beginning")
+        }
+        var metrics = MetricsTable(columns: task.columns, rows: state.rows)
+        let record = RunRecordFile(run: run, directory: directory, metricName: run.experiment.isLanguageModel ? "test_ppl" : "test_error")
+        try record.write(status: .running, state: state, metrics: metrics)
+        let epochs = run.experiment.training.epochs
+        let stepsPerEpoch = min(task.stepsPerEpoch, options.maxSteps ?? Int.max)
+        let progress = Progress(run: run, epochs: epochs, steps: stepsPerEpoch, live: options.liveProgress, log: options.log)
+
+        while state.nextEpoch < epochs {
+            let epoch = state.nextEpoch
+            optimizer.setLearningRates(run.experiment.training.schedule, epoch: epoch)
+            let lr = optimizer.groups[0].lr
+            let started = DispatchTime.now().uptimeNanoseconds
+            task.beginEpoch(epoch, fromStep: state.stepInEpoch)
+            var step = state.stepInEpoch
+            while step < stepsPerEpoch {
+                let (loss, errors, count) = task.trainStep(epoch: epoch, step: step)
+                if !loss.isFinite {
+                    progress.finishLine()
+                    options.log("\(run.id): diverged at epoch \(epoch + 1), step \(step + 1) (loss \(loss)); going on with the next run")
+                    try record.write(status: .diverged, state: state, metrics: metrics, diverged: (epoch + 1, step + 1))
+                    return .diverged
+                }
+                state.lossSum += loss * count
+                state.errorSum += errors
+                state.count += count
+                step += 1
+                state.stepInEpoch = step
+                progress.step(epoch: epoch, step: step, lossSum: state.lossSum, errorSum: state.errorSum, count: state.count,
+                              isLanguageModel: run.experiment.isLanguageModel, seconds: elapsed(since: started))
+                if StopSignals.requested && step < stepsPerEpoch {
+                    progress.finishLine()
+                    state.generation += 1
+                    try RunCheckpoint.save(runDirectory: directory, state: state, model: model.module, optimizer: optimizer,
+                                           carried: task.carriedState)
+                    try record.write(status: .interrupted, state: state, metrics: metrics)
+                    options.log("\(run.id): interrupted at epoch \(epoch + 1), step \(step); checkpoint written, continue with --resume")
+                    return .interrupted
+                }
+            }
+            let trainColumns = task.trainColumns(lossSum: state.lossSum, errorSum: state.errorSum, count: state.count)
+            let trainSeconds = elapsed(since: started)
+            let evaluation = task.evaluate()
+            let seconds = elapsed(since: started)
+            // Throughput counts training only (this session's steps, when the epoch was resumed mid-way).
+            let row = [Double(epoch + 1), lr] + trainColumns + evaluation + [seconds, state.count / max(trainSeconds, 1e-9)]
+            metrics.rows.append(row)
+            state = TrainerState(generation: state.generation, nextEpoch: epoch + 1, stepInEpoch: 0, lossSum: 0, errorSum: 0,
+                                 count: 0, rows: metrics.rows, startedAt: state.startedAt)
+            try metrics.write(to: "\(directory)/metrics.csv")
+            if (epoch + 1) % options.checkpointEvery == 0 || epoch + 1 == epochs || StopSignals.requested {
+                state.generation += 1
+                try RunCheckpoint.save(runDirectory: directory, state: state, model: model.module, optimizer: optimizer,
+                                       carried: task.carriedState)
+            }
+            let finished = epoch + 1 == epochs
+            try record.write(status: finished ? .completed : .running, state: state, metrics: metrics)
+            try CurvesFile.rebuild(experimentDirectory: experimentDirectory)
+            progress.epochDone(row: row, columns: metrics.columns)
+            if StopSignals.requested && !finished {
+                options.log("\(run.id): interrupted after epoch \(epoch + 1); checkpoint written, continue with --resume")
+                try record.write(status: .interrupted, state: state, metrics: metrics)
+                return .interrupted
+            }
+        }
+        return .completed
+    }
+
+    private func elapsed(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+}
+
+/// Progress on a terminal (a live line with loss, error, speed and ETA) or, when output is not a
+/// terminal, one plain line per epoch.
+final class Progress {
+    let run: RunSpec, epochs: Int, steps: Int, live: Bool, log: (String) -> Void
+    private var lastDraw: UInt64 = 0
+    private var drawn = false
+
+    init(run: RunSpec, epochs: Int, steps: Int, live: Bool, log: @escaping (String) -> Void) {
+        self.run = run; self.epochs = epochs; self.steps = steps; self.live = live; self.log = log
+    }
+
+    func step(epoch: Int, step: Int, lossSum: Double, errorSum: Double, count: Double, isLanguageModel: Bool, seconds: Double) {
+        guard live else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - lastDraw > 200_000_000 || step == steps else { return }
+        lastDraw = now
+        let width = 24, filled = steps > 0 ? width * step / steps : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let loss = lossSum / max(count, 1)
+        let quality = isLanguageModel ? String(format: "ppl %.1f", Foundation.exp(loss)) : String(format: "err %.2f%%", 100 * errorSum / max(count, 1))
+        let rate = count / max(seconds, 1e-9)
+        let eta = step > 0 ? seconds / Double(step) * Double(steps - step) : 0
+        let line = String(format: "\r%@ epoch %d/%d [%@] %d/%d loss %.4f %@ %.0f %@/s ETA %.0fs ", run.id, epoch + 1, epochs, bar,
+                          step, steps, loss, quality, rate, isLanguageModel ? "tok" : "img", eta)
+        FileHandle.standardOutput.write(Data(line.utf8))
+        drawn = true
+    }
+
+    func finishLine() {
+        if drawn { FileHandle.standardOutput.write(Data("\n".utf8)); drawn = false }
+    }
+
+    func epochDone(row: [Double], columns: [String]) {
+        finishLine()
+        let shown = zip(columns, row).filter { $0.0 != "epoch" }.map { "\($0.0) \(MetricsTable.format(($0.1 * 1e4).rounded() / 1e4))" }
+        log("\(run.id) epoch \(Int(row[0]))/\(epochs): " + shown.joined(separator: ", "))
+    }
+}

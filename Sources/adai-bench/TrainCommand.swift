@@ -1,0 +1,92 @@
+import ArgumentParser
+import Engine
+import Experiments
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train every (optimizer × seed) run of a JSON experiment config.",
+        discussion: """
+            Each run writes results/<name>/<optimizer>-lr<lr>-wd<wd>/seed-<s>/ with metrics.csv (one row per epoch), \
+            run.json (settings, status, results, provenance) and checkpoint/; results/<name>/curves.csv holds every run \
+            in long form. Finished runs are never overwritten: use --resume to skip them and continue unfinished ones. \
+            Ctrl-C (SIGINT) or SIGTERM writes a checkpoint at the next step and stops. See docs/CONFIG.md and docs/RESULTS.md.
+            """)
+
+    @Option(help: "Path of the experiment config (JSON).")
+    var config: String = "configs/quickstart.json"
+
+    @Option(help: "Train only this optimizer of the config (e.g. adai).")
+    var optimizer: String?
+
+    @Option(help: "Learning rate for every trained optimizer, replacing the config's.")
+    var lr: Double?
+
+    @Option(name: .customLong("weight-decay"), help: "Weight decay for every trained optimizer, replacing the config's.")
+    var weightDecay: Double?
+
+    @Option(help: "Number of epochs, replacing the config's.")
+    var epochs: Int?
+
+    @Option(help: "Train this one seed instead of the config's seeds.")
+    var seed: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Data directory, replacing the config's (and its synthetic data).")
+    var dataDir: String?
+
+    @Option(help: "Directory that holds the experiments' results.")
+    var results: String = "results"
+
+    @Option(help: "Threads for the engine and OpenBLAS (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("max-steps"), help: "At most N training steps per epoch (smoke tests); each epoch still ends with a full evaluation.")
+    var maxSteps: Int?
+
+    @Flag(name: .customLong("allow-partial-data"), help: "Use the CIFAR files present even if some are missing (a warning names them).")
+    var allowPartialData = false
+
+    @Flag(help: "Continue unfinished runs from their last checkpoint and skip finished ones.")
+    var resume = false
+
+    @Option(name: .customLong("checkpoint-every"), help: "Write a checkpoint every N epochs (the last epoch's is always written).")
+    var checkpointEvery: Int = 1
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+        if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
+    }
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        var overrides = TrainOverrides()
+        overrides.optimizer = optimizer
+        overrides.lr = lr
+        overrides.weightDecay = weightDecay
+        overrides.epochs = epochs
+        overrides.seed = seed
+        overrides.dataDir = dataDir
+        overrides.allowPartialData = allowPartialData
+        var options = TrainOptions()
+        options.results = results
+        options.maxSteps = maxSteps
+        options.resume = resume
+        options.checkpointEvery = checkpointEvery
+        do {
+            let experiment = try ExperimentConfig.load(path: config).applying(overrides)
+            StopSignals.install()
+            let outcomes = try ExperimentRunner(config: experiment, options: options).run()
+            let counts = Dictionary(grouping: outcomes, by: { $0.1.rawValue }).mapValues(\.count)
+            print("\(experiment.name): " + counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ")
+                  + " — results in \(results)/\(experiment.name)")
+            if outcomes.contains(where: { $0.1 == .interrupted }) { throw ExitCode(130) }
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        } catch let error as TrainError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

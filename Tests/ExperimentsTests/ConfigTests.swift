@@ -1,0 +1,7 @@
+import Experiments
+import Foundation
+import XCTest
+
+final class ConfigTests: XCTestCase {
+    func testPlaceholder() {}
+}
