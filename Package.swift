@@ -22,12 +22,14 @@ let package = Package(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: engineSettings),
+        .target(name: "Datasets", dependencies: ["Engine"]),
         .target(name: "NN", dependencies: ["Engine"]),
         .executableTarget(
             name: "adai-bench",
-            dependencies: ["Engine", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Datasets", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

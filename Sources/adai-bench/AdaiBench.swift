@@ -6,7 +6,7 @@ struct AdaiBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adai-bench",
         abstract: "Reproduce the benchmarks of Adaptive Inertia (Adai, ICML 2022) with a Swift engine.",
-        subcommands: [Train.self, ModelCommand.self])
+        subcommands: [Train.self, DataCommand.self, ModelCommand.self])
 }
 
 /// Placeholder for the training runner until the datasets, optimizers, models and trainer exist.

@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+
+/// `../shared/data` seen from the package root, located from this file's path.
+let sharedDataDirectory: String = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/data").path
+
+/// The package root, located from this file's path.
+let packageRoot: String = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// A path under the shared real data; fails the test loudly (it does not skip) when it is missing.
+func realDataPath(_ relative: String, file: StaticString = #filePath, line: UInt = #line) -> String? {
+    let path = URL(fileURLWithPath: sharedDataDirectory).appendingPathComponent(relative).path
+    if FileManager.default.fileExists(atPath: path) { return path }
+    XCTFail("real data missing: \(path) does not exist. These tests need the shared data set copies in "
+            + "../shared/data next to the package root (see its README.md).", file: file, line: line)
+    return nil
+}
+
+/// A fresh empty directory, removed when the test ends.
+func makeTemporaryDirectory(_ test: XCTestCase) -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("datasets-test-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url.path
+}
+
+func writeFile(_ path: String, _ bytes: [UInt8]) {
+    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+}
+
+func writeFile(_ path: String, _ text: String) {
+    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+}
+
+/// Raw CIFAR records: the label bytes then 3,072 pixel bytes filled by `pixel(record, index)`.
+func cifarBytes(labels: [[UInt8]], pixel: (Int, Int) -> UInt8 = { r, i in UInt8((r * 7 + i) % 256) }) -> [UInt8] {
+    var bytes: [UInt8] = []
+    for (r, label) in labels.enumerated() {
+        bytes += label
+        for i in 0..<3072 { bytes.append(pixel(r, i)) }
+    }
+    return bytes
+}
+
+/// Asserts that `body` throws an error whose message contains every fragment.
+func assertThrowsMessage<T>(_ body: @autoclosure () throws -> T, contains fragments: [String],
+                            file: StaticString = #filePath, line: UInt = #line) {
+    do {
+        _ = try body()
+        XCTFail("expected an error containing \(fragments)", file: file, line: line)
+    } catch {
+        let message = "\(error)"
+        for fragment in fragments where !message.contains(fragment) {
+            XCTFail("error message lacks \"\(fragment)\": \(message)", file: file, line: line)
+        }
+    }
+}
