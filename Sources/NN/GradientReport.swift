@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 // One forward and backward pass of a model on a fixed batch, reported as named tensors: what
 // `adai-bench model grad` writes, so that our numbers can be compared with another framework's.
@@ -45,12 +46,27 @@ public struct GradientReport {
         return GradientReport(loss: loss.value.scalarValue, logits: logits.value.copy(), gradients: gradients, buffers: buffers)
     }
 
-    /// The loss alone, without recording anything (for finite differences). Dropout masks come
-    /// from `generator` exactly as in `compute`.
+    /// The loss alone, without recording anything (for finite differences): the mean cross-entropy
+    /// of the float32 logits, accumulated in double precision so that small changes of the loss
+    /// are not lost to float32 rounding. Dropout masks come from `generator` exactly as in `compute`.
     public static func loss(model: Model, batch: GradientBatch, training: Bool,
-                            generator: RandomGenerator = RandomGenerator(seed: 0)) throws -> Float {
+                            generator: RandomGenerator = RandomGenerator(seed: 0)) throws -> Double {
         var context = ForwardContext(training: training, generator: generator)
-        return try Tape.withoutGradients { try forward(model: model, batch: batch, &context).loss.value.scalarValue }
+        let logits = try Tape.withoutGradients { try forward(model: model, batch: batch, &context).logits.value }
+        let labels: [Int32]
+        switch batch {
+        case .images(_, let l): labels = l
+        case .tokens(_, let targets, _, _): labels = targets
+        }
+        let classes = logits.shape[1]
+        var total = 0.0
+        for (row, label) in labels.enumerated() {
+            let values = (0..<classes).map { Double(logits[row * classes + $0]) }
+            let largest = values.max()!
+            let logSum = largest + Foundation.log(values.reduce(0) { $0 + Foundation.exp($1 - largest) })
+            total += logSum - values[Int(label)]
+        }
+        return total / Double(labels.count)
     }
 
     /// The mean cross-entropy and the logits of one forward pass.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Datasets
 import NN
 
 /// `adai-bench model summary|init|grad`.
@@ -8,7 +9,7 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Inspect the model zoo, write initial checkpoints, and compute reference gradients.",
-        subcommands: [ModelSummaryCommand.self, ModelInitCommand.self])
+        subcommands: [ModelSummaryCommand.self, ModelInitCommand.self, ModelGradCommand.self])
 }
 
 /// Options shared by the model subcommands.
@@ -17,11 +18,11 @@ struct ModelOptions: ParsableArguments {
                                valueName: "name"))
     var model: String
 
-    @Option(help: "Classes of an image classifier (10 for CIFAR-10, 100 for CIFAR-100).")
-    var classes: Int = 10
+    @Option(help: "Classes of an image classifier (default 10; `model grad`: the data set's).")
+    var classes: Int?
 
-    @Option(help: "Vocabulary size of the language model (10000 for PTB).")
-    var vocabulary: Int = 10_000
+    @Option(help: "Vocabulary size of the language model (default 10000; `model grad`: the corpus's).")
+    var vocabulary: Int?
 
     @Flag(help: "LSTM: tie the decoder weight to the embedding.")
     var tiedWeights = false
@@ -30,8 +31,8 @@ struct ModelOptions: ParsableArguments {
           help: "GoogLeNet: reproduce the reference's eps = channels in the second batch-norm of the 5×5 branch (default on).")
     var googlenetEpsQuirk = true
 
-    func configuration(dropout: Float? = nil) -> ModelConfiguration {
-        ModelConfiguration(name: model, classes: classes, vocabulary: vocabulary, dropout: dropout,
+    func configuration(dropout: Float? = nil, defaultClasses: Int = 10, defaultVocabulary: Int = 10_000) -> ModelConfiguration {
+        ModelConfiguration(name: model, classes: classes ?? defaultClasses, vocabulary: vocabulary ?? defaultVocabulary, dropout: dropout,
                            googLeNetEpsQuirk: googlenetEpsQuirk, tiedWeights: tiedWeights)
     }
 }
@@ -72,5 +73,103 @@ struct ModelInitCommand: ParsableCommand {
             "vocabulary": String(configuration.vocabulary), "seed": String(seed),
         ])
         print("wrote \(out): \(configuration.description), \(groupedThousands(model.module.parameterCount)) parameters, seed \(seed)")
+    }
+}
+
+struct ModelGradCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grad",
+        abstract: "One forward and backward pass on the first examples of a split, written as safetensors.",
+        discussion: """
+            No augmentation, no shuffling. Images are normalised with the paper's per-channel mean and std. \
+            Batch-norm runs in training mode (batch statistics, running statistics updated) unless --eval. \
+            For the LSTM, window i of the first N is tokens i·bptt ..< (i+1)·bptt of the split, predicting the next \
+            token, all from a zero state; dropout is 0 unless --dropout is given.
+            The file holds `loss` (mean cross-entropy), `logits`, `grad.<parameter>` for every parameter, and every \
+            buffer after the forward pass under its own name.
+            """)
+
+    enum DatasetName: String, ExpressibleByArgument, CaseIterable {
+        case cifar10, cifar100, ptb
+    }
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(help: "The checkpoint to load (.safetensors, e.g. written by `model init`).")
+    var weights: String
+
+    @Option(help: "cifar10, cifar100 or ptb.")
+    var dataset: DatasetName
+
+    @Option(help: "Folder of the data set's files.")
+    var dataDir: String
+
+    @Option(help: "train or test (ptb also: valid).")
+    var split: String = "test"
+
+    @Option(help: "Number of examples (images, or BPTT windows).")
+    var first: Int
+
+    @Flag(help: "Evaluation mode: batch-norm uses its running statistics, dropout is off.")
+    var eval = false
+
+    @Option(help: "Dropout probability (default: the model's for image models, 0 for the LSTM).")
+    var dropout: Float?
+
+    @Option(help: "LSTM: steps per window.")
+    var bptt: Int = 35
+
+    @Option(help: "Seed of the dropout masks.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Path of the file to write (.safetensors).")
+    var out: String
+
+    func run() throws {
+        guard first >= 1 else { throw ValidationError("--first must be at least 1, got \(first)") }
+        guard bptt >= 1 else { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
+        let configuration: ModelConfiguration
+        let batch: GradientBatch
+        switch dataset {
+        case .cifar10, .cifar100:
+            guard let cifarSplit = CIFARSplit(rawValue: split) else {
+                throw ValidationError("--split must be train or test for \(dataset.rawValue), got \"\(split)\"")
+            }
+            let variant: CIFARVariant = dataset == .cifar10 ? .cifar10 : .cifar100
+            // Only the split's files are read (and only the first records of them).
+            let data = try CIFARDataset(variant: variant, split: cifarSplit, directory: dataDir, allowPartial: true,
+                                        limit: first, warn: { _ in })
+            guard data.count >= first else {
+                throw ValidationError("the \(split) split in \(dataDir) holds \(data.count) images, fewer than --first \(first)")
+            }
+            configuration = options.configuration(dropout: dropout, defaultClasses: data.classCount)
+            batch = .images(data.firstImages(first, normalization: variant.defaultNormalization),
+                            labels: Array(data.labels.prefix(first)))
+        case .ptb:
+            guard let ptbSplit = PTBSplit(rawValue: split) else {
+                throw ValidationError("--split must be train, valid or test for ptb, got \"\(split)\"")
+            }
+            let corpus = try PTBCorpus(directory: dataDir)
+            let tokens = corpus.tokens(ptbSplit)
+            guard tokens.count >= first * bptt + 1 else {
+                throw ValidationError("the \(split) split holds \(tokens.count) tokens, fewer than the \(first * bptt + 1) that \(first) windows of \(bptt) need")
+            }
+            configuration = options.configuration(dropout: dropout ?? 0, defaultVocabulary: corpus.vocabulary.count)
+            // Time-major: entry t·N + i is step t of window i.
+            let positions = (0..<bptt).flatMap { t in (0..<first).map { i in i * bptt + t } }
+            batch = .tokens(inputs: positions.map { tokens[$0] }, targets: positions.map { tokens[$0 + 1] }, steps: bptt, batch: first)
+        }
+        let model = try ModelZoo.makeUninitialized(configuration)
+        guard ModelZoo.isLanguageModel(configuration.name) == (dataset == .ptb) else {
+            throw ValidationError("\(configuration.name) cannot run on \(dataset.rawValue): the LSTM goes with ptb, the image models with cifar10/cifar100")
+        }
+        if let dropout { model.setDropout(dropout) }
+        try model.module.loadState(contentsOf: URL(fileURLWithPath: weights), modelDescription: configuration.description)
+        let report = try GradientReport.compute(model: model, batch: batch, training: !eval, generator: RandomGenerator(seed: seed))
+        try report.archive(metadata: [
+            "model": configuration.name, "dataset": dataset.rawValue, "split": split, "first": String(first),
+            "mode": eval ? "eval" : "train", "weights": weights,
+        ]).write(to: URL(fileURLWithPath: out))
+        print("wrote \(out): loss \(report.loss), \(report.gradients.count) gradients, \(report.buffers.count) buffers")
     }
 }
