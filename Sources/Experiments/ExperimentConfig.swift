@@ -232,9 +232,10 @@ public struct ExperimentConfig {
                 }
                 options[key] = option
             }
+            let problemsBefore = sink.problems.count
             if case .number(let lr)? = options["lr"], !(lr > 0) { r.problem("lr", "must be > 0, got \(formatValue(lr))") }
             if case .number(let wd)? = options["weightDecay"], wd < 0 { r.problem("weightDecay", "must be >= 0, got \(formatValue(wd))") }
-            guard !name.isEmpty else { continue }
+            guard !name.isEmpty, sink.problems.count == problemsBefore else { continue }
             guard optimizerNames.contains(name) else {
                 let guess = closestName(to: name, in: optimizerNames).map { "; did you mean \"\($0)\"?" } ?? ""
                 r.problem("name", "unknown optimizer \"\(name)\"\(guess) (known: \(optimizerNames.joined(separator: ", ")))")
@@ -254,11 +255,26 @@ public struct ExperimentConfig {
         return specs
     }
 
+    /// `lr`, `weightDecay` (and any other optimizer key) are a list for every optimizer or an object of
+    /// lists by optimizer name; `seeds` is a list. `adai-bench sweep` expands them.
     private static func validateSweep(_ s: JSONObjectReader) {
-        for key in ["lr", "weightDecay", "seeds"] where s.has(key) {
-            if let list = s.numbers(key), list.isEmpty { s.problem(key, "must list at least one value") }
+        for (key, value) in s.object.sorted(by: { $0.key < $1.key }) {
+            if let byOptimizer = value as? [String: Any], key != "seeds" {
+                for (name, list) in byOptimizer.sorted(by: { $0.key < $1.key }) {
+                    let path = "\(s.keyPath(key)).\(name)"
+                    if !optimizerNames.contains(name) { s.sink.add(path, "unknown optimizer \"\(name)\"") }
+                    guard let values = list as? [Any], !values.isEmpty, values.allSatisfy({ numericValue($0) != nil }) else {
+                        s.sink.add(path, "must be a non-empty list of numbers, got \(describe(list))")
+                        continue
+                    }
+                }
+            } else if let list = value as? [Any], !list.isEmpty, list.allSatisfy({ numericValue($0) != nil }) {
+                continue
+            } else {
+                s.problem(key, "must be a non-empty list of numbers\(key == "seeds" ? "" : " or an object of such lists by optimizer name"), got \(describe(value))")
+            }
         }
-        s.markConsumed(Array(s.object.keys))  // other optimizer keys may be swept too; `sweep` checks them
+        s.markConsumed(Array(s.object.keys))
     }
 }
 

@@ -14,6 +14,8 @@ public struct TrainOptions {
     /// Live progress bar (a terminal) or one line per epoch.
     public var liveProgress = isatty(STDOUT_FILENO) != 0
     public var log: (String) -> Void = { print($0); fflush(stdout) }
+    /// Behave as if SIGINT arrived right after this step (0-based epoch, 1-based step count) — for tests.
+    public var interruptAt: (epoch: Int, step: Int)?
     public init() {}
 }
 
@@ -195,7 +197,8 @@ final class RunTrainer {
                 state.stepInEpoch = step
                 progress.step(epoch: epoch, step: step, lossSum: state.lossSum, errorSum: state.errorSum, count: state.count,
                               isLanguageModel: run.experiment.isLanguageModel, seconds: elapsed(since: started))
-                if StopSignals.requested && step < stepsPerEpoch {
+                let interruptHere = options.interruptAt.map { $0.epoch == epoch && $0.step == step } ?? false
+                if (StopSignals.requested || interruptHere) && step < stepsPerEpoch {
                     progress.finishLine()
                     state.generation += 1
                     try RunCheckpoint.save(runDirectory: directory, state: state, model: model.module, optimizer: optimizer,

@@ -1,0 +1,63 @@
+import Experiments
+import Foundation
+import XCTest
+
+/// A fresh temporary directory, removed by the caller's tearDown.
+func makeTemporaryDirectory(_ label: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("adai-\(label)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A config for a tiny, fast experiment on synthetic CIFAR-10 data.
+func tinyConfigJSON(name: String = "tiny", epochs: Int = 3, optimizers: String = #"[{"name": "sgdm", "lr": 0.05, "weightDecay": 5e-4}]"#,
+                    train: Int = 384, test: Int = 128) -> String {
+    """
+    {"name": "\(name)",
+     "dataset": {"name": "cifar10", "synthetic": {"train": \(train), "test": \(test), "seed": 3}},
+     "model": {"name": "resnet-tiny"},
+     "training": {"epochs": \(epochs), "batchSize": 64, "evalBatchSize": 128, "seeds": [1],
+                  "schedule": {"kind": "multistep", "milestones": [2], "gamma": 0.1}},
+     "optimizers": \(optimizers)}
+    """
+}
+
+func parseConfig(_ json: String) throws -> ExperimentConfig {
+    try ExperimentConfig.parse(Data(json.utf8), file: "test.json")
+}
+
+/// The problems a config is rejected with (fails the test when it is accepted).
+func configProblems(_ json: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
+    do {
+        _ = try parseConfig(json)
+        XCTFail("the config was accepted", file: file, line: line)
+        return []
+    } catch let error as ConfigError {
+        return error.problems
+    } catch {
+        XCTFail("unexpected error \(error)", file: file, line: line)
+        return []
+    }
+}
+
+/// The metrics.csv of a run with its timing columns removed, as text lines.
+func metricsWithoutTiming(_ path: String) throws -> [String] {
+    let table = try MetricsTable.read(path: path)
+    let keep = table.columns.indices.filter { !MetricsTable.timingColumns.contains(table.columns[$0]) }
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    return text.split(separator: "\n").map { line in
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        return keep.map { String(fields[$0]) }.joined(separator: ",")
+    }
+}
+
+/// The adai-bench executable built beside the test bundle.
+func adaiBenchExecutable(file: StaticString = #filePath, line: UInt = #line) -> String? {
+    let bundle = Bundle(for: ConfigTests.self).bundleURL.deletingLastPathComponent()
+    let path = bundle.appendingPathComponent("adai-bench").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        XCTFail("adai-bench was not built next to the tests (\(path)); run `swift build` before `swift test`", file: file, line: line)
+        return nil
+    }
+    return path
+}
