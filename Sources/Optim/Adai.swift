@@ -82,7 +82,7 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
                 let g = grad[i] + l2 * x
                 v[i] = v[i] * b2 + w2 * g * g
             }
-            return sum(v, r)
+            return doubleSum(v, r)
         }
     }
 
@@ -119,7 +119,7 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
 /// Σ x[i] over `range` in Double, with eight running sums in a fixed order (deterministic, and
 /// eight times faster than one chain of dependent additions).
 @inline(__always)
-func sum(_ x: UnsafePointer<Float>, _ range: Range<Int>) -> Double {
+func doubleSum(_ x: UnsafePointer<Float>, _ range: Range<Int>) -> Double {
     var s = SIMD8<Double>()
     var i = range.lowerBound
     while i + 8 <= range.upperBound {

@@ -97,7 +97,7 @@ public func makeOptimizer(_ name: String, parameters: [NamedParameter], options:
 /// per-parameter state, and saving and loading that state. An algorithm subclasses it, lists its
 /// buffers in `bufferLayout` and writes its update in `update` (or, for a rule that needs every
 /// parameter at once, in `step`).
-public class OptimizerCore<Settings>: Optimizer {
+class OptimizerCore<Settings>: Optimizer {
     public let name: String
     public let groups: [ParameterGroup]
     /// The settings of each group, parallel to `groups`.
