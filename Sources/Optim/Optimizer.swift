@@ -239,6 +239,18 @@ class OptimizerCore<Settings>: Optimizer {
     }
 }
 
+/// How weight decay enters an update: θ ← θ·shrink before it (decoupled: 1 − lr·wd, or 1 − wd
+/// when fixed) or g ← g + l2·θ (L2). The unused one is exactly neutral: shrink 1, l2 0.
+struct WeightDecay {
+    let shrink: Float
+    let l2: Float
+
+    init(_ weightDecay: Double, decoupled: Bool, lr: Double, fixed: Bool = false) {
+        shrink = Float(decoupled ? (fixed ? 1 - weightDecay : 1 - lr * weightDecay) : 1)
+        l2 = Float(decoupled ? 0 : weightDecay)
+    }
+}
+
 /// Runs `body` over chunks of 0..<count on the engine's threads. Element-wise updates are
 /// independent, so the result does not depend on how the range is split.
 @inline(__always)
