@@ -62,13 +62,13 @@ final class AdaMomentumOptimizer: OptimizerCore<AdaMomentumOptimizer.Settings> {
             adaptive = rect.adaptive
             stepSize = rect.adaptive || rect.stepSize > 0 ? -rect.stepSize * lr : 0
         }
-        let decay = Float(s.weightDecouple ? (s.fixedDecay ? 1.0 - s.weightDecay : 1.0 - lr * s.weightDecay) : 1)
-        let l2 = Float(s.weightDecouple ? 0 : s.weightDecay)  // 0 adds exactly 0
+        let decay = WeightDecay(s.weightDecay, decoupled: s.weightDecouple, lr: lr, fixed: s.fixedDecay)
+        let shrink = decay.shrink, l2 = decay.l2
         let b1 = Float(beta1), w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2)
         let eps = Float(s.eps), step = Float(stepSize)
         /// One element's decay, L2 and moments; returns the decayed θ and the new m and v (ε included).
         @inline(__always) func moments(_ i: Int) -> (x: Float, m: Float, v: Float) {
-            let x = theta[i] * decay
+            let x = theta[i] * shrink
             let g = grad[i] + l2 * x
             let mi = m[i] * b1 + w1 * g
             let vi = (v[i] * b2 + w2 * mi * mi) + eps

@@ -72,17 +72,16 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
     /// fixed blocks, so it does not depend on the thread count).
     private func updateSecondMoment(_ p: Active, lr: Double, settings s: Settings) -> Double {
         let theta = p.value.data, grad = p.gradient.data, v = p.slot.buffers[1].data
-        let l2 = Float(s.decoupled ? 0 : s.weightDecay)  // 0 adds exactly 0
-        let decay = Float(s.decoupled ? 1 - lr * s.weightDecay : 1)  // 1 multiplies exactly
+        let decay = WeightDecay(s.weightDecay, decoupled: s.decoupled, lr: lr), shrink = decay.shrink, l2 = decay.l2
         let b2 = Float(s.betas.1), w2 = Float(1 - s.betas.1)
         return Parallel.sumChunks(p.value.count) { r in
             for i in r {
-                let x = theta[i] * decay
+                let x = theta[i] * shrink
                 theta[i] = x
                 let g = grad[i] + l2 * x
                 v[i] = v[i] * b2 + w2 * g * g
             }
-            return sum(v, r)
+            return doubleSum(v, r)
         }
     }
 
@@ -92,7 +91,7 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
         let m = p.slot.buffers[0].data, v = p.slot.buffers[1].data, beta1Prod = p.slot.buffers[2].data
         let (beta0, beta2) = s.betas
         let bc2 = Float(1 - power(beta2, p.slot.step))
-        let l2 = Float(s.decoupled ? 0 : s.weightDecay)
+        let l2 = WeightDecay(s.weightDecay, decoupled: s.decoupled, lr: lr).l2
         let scale = Float(pow(beta0, 1 - s.dampening))  // β₀^(1−d): exactly 1 for Adai
         let b0 = Float(beta0), maxInertia = Float(1 - s.eps), step = Float(-lr)
         let ratioPower = TensorPower(Float(1 / (3 - 2 * s.dampening))), dampingPower = TensorPower(Float(s.dampening))
@@ -119,7 +118,7 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
 /// Σ x[i] over `range` in Double, with eight running sums in a fixed order (deterministic, and
 /// eight times faster than one chain of dependent additions).
 @inline(__always)
-func sum(_ x: UnsafePointer<Float>, _ range: Range<Int>) -> Double {
+func doubleSum(_ x: UnsafePointer<Float>, _ range: Range<Int>) -> Double {
     var s = SIMD8<Double>()
     var i = range.lowerBound
     while i + 8 <= range.upperBound {

@@ -42,13 +42,12 @@ final class AdamOptimizer: OptimizerCore<AdamOptimizer.Settings> {
         let stepSize = Float(-(lr / (1 - power(beta1, t))))
         // ÷√(1 − β₂ᵗ) as × its reciprocal: within an ulp of PyTorch's division, and much faster.
         let invBc2Sqrt = Float(1 / (1 - power(beta2, t)).squareRoot())
-        let l2 = Float(s.decoupled ? 0 : s.weightDecay)  // 0 adds exactly 0
-        let decay = Float(s.decoupled ? 1 - lr * s.weightDecay : 1)  // 1 multiplies exactly
+        let decay = WeightDecay(s.weightDecay, decoupled: s.decoupled, lr: lr), shrink = decay.shrink, l2 = decay.l2
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), eps = Float(s.eps)
         let smallWeight = w1 < 0.5
         /// One element's decay, L2 and moments; returns the decayed θ and the new m and v.
         @inline(__always) func moments(_ i: Int) -> (x: Float, m: Float, v: Float) {
-            let x = theta[i] * decay
+            let x = theta[i] * shrink
             let g = grad[i] + l2 * x
             // m as torch.lerp computes it (PyTorch's Adam updates m with lerp_)
             let mi = smallWeight ? m[i] + w1 * (g - m[i]) : g - (g - m[i]) * (1 - w1)

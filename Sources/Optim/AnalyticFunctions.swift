@@ -113,6 +113,7 @@ public struct AnalyticRun {
         self.initial = initial
         self.noiseStd = noiseStd
         self.seed = seed
+        // Check the optimizer and its settings now, before any work.
         _ = try makeOptimizer(optimizer, parameters: [NamedParameter("x", Variable(Tensor(zeros: [1])))], options: options)
     }
 
@@ -124,7 +125,7 @@ public struct AnalyticRun {
         rows.reserveCapacity(steps + 1)
         let grad = Tensor(zeros: [function.dimension])
         x.grad = grad
-        for t in 1...max(steps, 1) where steps > 0 {
+        for t in stride(from: 1, through: steps, by: 1) {
             let g = function.gradient(x.value.array)
             for i in 0..<function.dimension {
                 grad[i] = Float(noiseStd > 0 ? g[i] + noiseStd * rng.nextNormal() : g[i])

@@ -97,7 +97,7 @@ public func makeOptimizer(_ name: String, parameters: [NamedParameter], options:
 /// per-parameter state, and saving and loading that state. An algorithm subclasses it, lists its
 /// buffers in `bufferLayout` and writes its update in `update` (or, for a rule that needs every
 /// parameter at once, in `step`).
-public class OptimizerCore<Settings>: Optimizer {
+class OptimizerCore<Settings>: Optimizer {
     public let name: String
     public let groups: [ParameterGroup]
     /// The settings of each group, parallel to `groups`.
@@ -236,6 +236,18 @@ public class OptimizerCore<Settings>: Optimizer {
         }
         slots = newSlots
         for (group, lr) in zip(groups, state.learningRates) { group.lr = lr }
+    }
+}
+
+/// How weight decay enters an update: θ ← θ·shrink before it (decoupled: 1 − lr·wd, or 1 − wd
+/// when fixed) or g ← g + l2·θ (L2). The unused one is exactly neutral: shrink 1, l2 0.
+struct WeightDecay {
+    let shrink: Float
+    let l2: Float
+
+    init(_ weightDecay: Double, decoupled: Bool, lr: Double, fixed: Bool = false) {
+        shrink = Float(decoupled ? (fixed ? 1 - weightDecay : 1 - lr * weightDecay) : 1)
+        l2 = Float(decoupled ? 0 : weightDecay)
     }
 }
 

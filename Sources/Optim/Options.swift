@@ -4,10 +4,11 @@ import Foundation
 /// and the reader that turns them into typed, validated values with precise messages.
 
 /// An error in a setting, a state or an input of this module; `message` says what and where.
-public struct OptimError: Error, Equatable, CustomStringConvertible {
+public struct OptimError: Error, Equatable, CustomStringConvertible, LocalizedError {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+    public var errorDescription: String? { message }
 }
 
 /// One setting's value: a number, a switch or a list of numbers (JSON number, bool or array).

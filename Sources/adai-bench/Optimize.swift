@@ -52,34 +52,30 @@ struct Optimize: ParsableCommand {
     var out: String?
 
     func run() throws {
-        do {
-            var options = try parseOptionAssignments(settings)
-            var functionOptions: OptimizerOptions = [:]
-            for key in AnalyticFunction.optionKeys {
-                if let value = options.removeValue(forKey: key) { functionOptions[key] = value }
+        var options = try parseOptionAssignments(settings)
+        var functionOptions: OptimizerOptions = [:]
+        for key in AnalyticFunction.optionKeys {
+            if let value = options.removeValue(forKey: key) { functionOptions[key] = value }
+        }
+        for (key, value) in [("lr", lr), ("weightDecay", weightDecay)] {
+            guard let value else { continue }
+            if options[key] != nil { throw OptimError("\(key) is given twice (as an option and with --set)") }
+            options[key] = .number(value)
+        }
+        let initial = try `init`.split(separator: ",", omittingEmptySubsequences: false).map { text -> Float in
+            guard let x = Float(text.trimmingCharacters(in: .whitespaces)) else {
+                throw OptimError("--init: cannot read '\(text)' as a number")
             }
-            for (key, value) in [("lr", lr), ("weightDecay", weightDecay)] {
-                guard let value else { continue }
-                if options[key] != nil { throw OptimError("\(key) is given twice (as an option and with --set)") }
-                options[key] = .number(value)
-            }
-            let initial = try `init`.split(separator: ",", omittingEmptySubsequences: false).map { text -> Float in
-                guard let x = Float(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw OptimError("--init: cannot read '\(text)' as a number")
-                }
-                return x
-            }
-            let fn = try AnalyticFunction(name: function, dimension: dim, options: functionOptions)
-            let run = try AnalyticRun(function: fn, optimizer: optimizer, options: options, steps: steps,
-                                      initial: initial, noiseStd: noiseStd, seed: seed)
-            let csv = AnalyticRun.csv(try run.run(), dimension: dim)
-            if let out {
-                try Data(csv.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-            } else {
-                FileHandle.standardOutput.write(Data(csv.utf8))
-            }
-        } catch let error as OptimError {
-            throw ValidationError(error.message)
+            return x
+        }
+        let fn = try AnalyticFunction(name: function, dimension: dim, options: functionOptions)
+        let run = try AnalyticRun(function: fn, optimizer: optimizer, options: options, steps: steps,
+                                  initial: initial, noiseStd: noiseStd, seed: seed)
+        let csv = AnalyticRun.csv(try run.run(), dimension: dim)
+        if let out {
+            try Data(csv.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+        } else {
+            FileHandle.standardOutput.write(Data(csv.utf8))
         }
     }
 }
