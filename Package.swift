@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "Datasets"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
