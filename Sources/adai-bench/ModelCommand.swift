@@ -128,6 +128,9 @@ struct ModelGradCommand: ParsableCommand {
     func run() throws {
         guard first >= 1 else { throw ValidationError("--first must be at least 1, got \(first)") }
         guard bptt >= 1 else { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
+        guard ModelZoo.isLanguageModel(options.model) == (dataset == .ptb) else {
+            throw ModelError("\(options.model) cannot run on \(dataset.rawValue): the LSTM goes with ptb, the image models with cifar10/cifar100")
+        }
         let configuration: ModelConfiguration
         let batch: GradientBatch
         switch dataset {
@@ -160,9 +163,6 @@ struct ModelGradCommand: ParsableCommand {
             batch = .tokens(inputs: positions.map { tokens[$0] }, targets: positions.map { tokens[$0 + 1] }, steps: bptt, batch: first)
         }
         let model = try ModelZoo.makeUninitialized(configuration)
-        guard ModelZoo.isLanguageModel(configuration.name) == (dataset == .ptb) else {
-            throw ValidationError("\(configuration.name) cannot run on \(dataset.rawValue): the LSTM goes with ptb, the image models with cifar10/cifar100")
-        }
         if let dropout { model.setDropout(dropout) }
         try model.module.loadState(contentsOf: URL(fileURLWithPath: weights), modelDescription: configuration.description)
         let report = try GradientReport.compute(model: model, batch: batch, training: !eval, generator: RandomGenerator(seed: seed))
