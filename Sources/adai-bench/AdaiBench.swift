@@ -6,7 +6,7 @@ struct AdaiBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adai-bench",
         abstract: "Reproduce the benchmarks of Adaptive Inertia (Adai, ICML 2022) with a Swift engine.",
-        subcommands: [Train.self, DataCommand.self, ModelCommand.self])
+        subcommands: [Train.self, DataCommand.self, ModelCommand.self, CompareCommand.self, DiffCommand.self, PlotCommand.self])
 }
 
 /// Placeholder for the training runner until the datasets, optimizers, models and trainer exist.
