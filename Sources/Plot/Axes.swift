@@ -28,14 +28,19 @@ public enum Ticks {
         guard low > 0, high > low else { return [low] }
         let decades = log10(high / low)
         let mantissas: [Double] = decades > 4 ? [1] : decades > 1.5 ? [1, 3] : [1, 2, 5]
-        var ticks: [Double] = []
-        for e in Int(floor(log10(low)))...Int(ceil(log10(high))) {
-            for m in mantissas {
-                let t = Double(String(format: "%.12g", m * pow(10, Double(e))))!
-                if t >= low * (1 - 1e-9) && t <= high * (1 + 1e-9) { ticks.append(t) }
+        func ticks(_ mantissas: [Double]) -> [Double] {
+            var ticks: [Double] = []
+            for e in Int(floor(log10(low)))...Int(ceil(log10(high))) {
+                for m in mantissas {
+                    let t = Double(String(format: "%.12g", m * pow(10, Double(e))))!
+                    if t >= low * (1 - 1e-9) && t <= high * (1 + 1e-9) { ticks.append(t) }
+                }
             }
+            return ticks
         }
-        return ticks
+        let nice = ticks(mantissas)
+        // Less than a decade may hold only one or two of 1, 2, 5: label every digit then.
+        return nice.count >= 3 ? nice : ticks([1, 2, 3, 4, 5, 6, 7, 8, 9])
     }
 
     /// A short label: up to 4 significant digits, scientific notation for very small or large values.

@@ -67,6 +67,21 @@ public struct Canvas {
         }
     }
 
+    /// A dashed line: `dash` pixels drawn, then `gap` pixels skipped, along the line.
+    public mutating func dashedLine(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, color: RGB, thickness: Int = 1,
+                                    dash: Int = 8, gap: Int = 5) {
+        guard [x0, y0, x1, y1].allSatisfy({ $0.isFinite }) else { return }
+        let length = ((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)).squareRoot()
+        guard length > 0 else { return }
+        var start = 0.0
+        while start < length {
+            let end = min(start + Double(dash), length)
+            line(x0 + (x1 - x0) * start / length, y0 + (y1 - y0) * start / length,
+                 x0 + (x1 - x0) * end / length, y0 + (y1 - y0) * end / length, color: color, thickness: thickness)
+            start = end + Double(gap)
+        }
+    }
+
     /// Fills the region between two curves sampled at the same x positions (a band), blending `color` at `alpha`.
     public mutating func band(xs: [Double], lower: [Double], upper: [Double], color: RGB, alpha: Double) {
         guard xs.count >= 2 else { return }

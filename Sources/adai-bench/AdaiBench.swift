@@ -11,5 +11,6 @@ struct AdaiBench: ParsableCommand {
             The paper's experiments are in configs/; docs/CONFIG.md documents every key. \
             Not implemented yet: sweep, collect, escape, hessian, sharpness, saddle, bench.
             """,
-        subcommands: [Train.self, DataCommand.self, ModelCommand.self, Optimize.self])
+        subcommands: [Train.self, DataCommand.self, ModelCommand.self, Optimize.self, CompareCommand.self,
+                      DiffCommand.self, PlotCommand.self])
 }

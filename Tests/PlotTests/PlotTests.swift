@@ -55,6 +55,8 @@ final class PlotTests: XCTestCase {
         let image = try Canvas.readPNG(from: path)
         XCTAssertEqual([image.width, image.height], [600, 400])
         XCTAssertEqual(Ticks.logarithmic(0.01, 2), [0.01, 0.03, 0.1, 0.3, 1])
+        XCTAssertEqual(Ticks.logarithmic(0.5, 2.2), [0.5, 1, 2])
+        XCTAssertEqual(Ticks.logarithmic(0.55, 2.2), [0.6, 0.7, 0.8, 0.9, 1, 2], "fewer than three of 1, 2, 5: every digit")
     }
 
     func testHeatmapHasCellsAndColourBar() throws {
@@ -83,5 +85,41 @@ final class PlotTests: XCTestCase {
         XCTAssertThrowsError(try Canvas(width: 2, height: 2).writePNG(to: "/nonexistent-dir/x.png")) { error in
             XCTAssert("\(error)".contains("cannot write /nonexistent-dir/x.png"), "\(error)")
         }
+    }
+}
+
+final class PlotMarkerTests: XCTestCase {
+    func testMarkersErrorBarsAndFittedLines() throws {
+        let xs = [0.125, 0.25, 0.5, 1]
+        let ys = xs.map { pow(10, -1 - 2 * $0) }
+        let series = Series.points(name: "adai", xs: xs, ys: ys, errorLow: ys.map { $0 * 0.7 }, errorHigh: ys.map { $0 * 1.4 },
+                                   fitXs: [0.125, 1], fitYs: [0.125, 1].map { pow(10, -1 - 2 * $0) })
+        XCTAssertFalse(series.connected)
+        let chart = LineChart(title: "escape", xLabel: "1/k", yLabel: "rate", series: [series], logY: true)
+        let image = chart.render()
+        let color = colorBlindSafePalette[0]
+        // A 7×7 marker square centred on each point.
+        var squares = 0
+        for y in 3..<(image.height - 3) {
+            for x in 3..<(image.width - 3) where (-3...3).allSatisfy({ dy in (-3...3).allSatisfy { dx in image.pixel(x + dx, y + dy) == color } }) {
+                squares += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(squares, 4, "one marker per point")
+        // The fitted line is dashed: along its path some pixels are background.
+        var inColour = 0
+        for y in 0..<image.height { for x in 0..<image.width where image.pixel(x, y) == color { inColour += 1 } }
+        XCTAssertGreaterThan(inColour, 4 * 49)
+    }
+
+    func testLegendMovesAwayFromTheData() {
+        // Data in the top-right corner only: the legend must go elsewhere (its frame is the only grey).
+        let xs = (0...20).map { Double($0) }
+        let ys: [Double] = xs.map { $0 < 15 ? 0.0 : 10.0 }
+        let image = LineChart(title: "t", xLabel: "x", yLabel: "y", series: [Series(name: "a long series name", xs: xs, ys: ys)]).render()
+        var greyXs: [Int] = []
+        for y in 0..<image.height { for x in 0..<image.width where image.pixel(x, y) == .gray { greyXs.append(x) } }
+        XCTAssertFalse(greyXs.isEmpty)
+        XCTAssertLessThan(greyXs.max()!, image.width / 2, "legend on the left")
     }
 }

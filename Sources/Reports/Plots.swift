@@ -1,0 +1,167 @@
+import Foundation
+import Plot
+
+/// Builders of the `adai-bench plot` charts from results directories and CSV files.
+public enum Plots {
+    /// Readable axis titles for the metric columns of docs/RESULTS.md.
+    public static func axisTitle(_ column: String) -> String {
+        switch column {
+        case "test_error": return "test error (%)"
+        case "train_error": return "training error (%)"
+        case "train_loss": return "training loss"
+        case "test_loss": return "test loss"
+        case "valid_loss": return "validation loss"
+        case "test_ppl": return "test perplexity"
+        case "valid_ppl": return "validation perplexity"
+        case "train_ppl": return "training perplexity"
+        case "lr": return "learning rate"
+        default: return column
+        }
+    }
+
+    /// One line per setting: the mean of `column` over seeds per epoch, with a band of ± one std (over the seeds
+    /// that reached that epoch; no band where only one did). Settings are named by their optimizer when each
+    /// optimizer has one setting, else by optimizer, lr and wd. `optimizers` (if not empty) keeps only those.
+    public static func seedSeries(_ runs: [Run], column: String, optimizers: [String] = [], band: Bool = true) throws -> [Series] {
+        let selected = optimizers.isEmpty ? runs : runs.filter { optimizers.contains($0.record.optimizer) }
+        guard !selected.isEmpty else {
+            let available = Set(runs.map(\.record.optimizer)).sorted().joined(separator: ", ")
+            throw ReportError("no runs of \(optimizers.joined(separator: ", ")) in this experiment (it has \(available)); "
+                              + "pass optimizers from that list")
+        }
+        let groups = Dictionary(grouping: selected, by: \.setting)
+        let perOptimizer = Dictionary(grouping: groups.keys, by: \.optimizer)
+        var series: [Series] = []
+        for setting in groups.keys.sorted() {
+            var byEpoch: [Int: [Double]] = [:]
+            for run in groups[setting]! {
+                for (epoch, value) in try run.series(column) where value.isFinite { byEpoch[epoch, default: []].append(value) }
+            }
+            guard !byEpoch.isEmpty else { continue }
+            let epochs = byEpoch.keys.sorted()
+            let stats = epochs.map { Statistic(byEpoch[$0]!) }
+            let name = perOptimizer[setting.optimizer]!.count == 1 ? setting.optimizer
+                : "\(setting.optimizer) lr=\(formatNumber(setting.lr, significant: 4)) wd=\(formatNumber(setting.weightDecay, significant: 4))"
+            let n = groups[setting]!.count
+            var s = Series(name: n > 1 ? "\(name) (n=\(n))" : name, xs: epochs.map(Double.init), ys: stats.map(\.mean))
+            if band && stats.contains(where: { $0.n > 1 }) {
+                s.lower = stats.map { $0.n > 1 ? $0.mean - $0.std : $0.mean }
+                s.upper = stats.map { $0.n > 1 ? $0.mean + $0.std : $0.mean }
+            }
+            series.append(s)
+        }
+        guard !series.isEmpty else {
+            throw ReportError("the runs have no finished epoch with a finite \(column); wait for the first epoch or check the runs")
+        }
+        return series
+    }
+
+    /// Test error (or another metric column) against epoch, one line per optimizer, mean ± std over seeds.
+    public static func curves(experiment: String, column: String = "test_error", optimizers: [String] = [], title: String? = nil) throws -> LineChart {
+        let runs = try RunLoader.load(experiment: experiment)
+        let series = try seedSeries(runs, column: column, optimizers: optimizers)
+        return LineChart(title: title ?? defaultTitle(runs, experiment: experiment), xLabel: "epoch", yLabel: axisTitle(column) + ", mean ± std over seeds",
+                         series: series)
+    }
+
+    /// Training loss against epoch on a log scale, one line per optimizer (mean over seeds, ± std band).
+    public static func loss(experiment: String, column: String = "train_loss", optimizers: [String] = [], title: String? = nil) throws -> LineChart {
+        let runs = try RunLoader.load(experiment: experiment)
+        var series = try seedSeries(runs, column: column, optimizers: optimizers)
+        for i in series.indices {  // a band reaching zero or below cannot be drawn on a log scale; keep it positive
+            if let lower = series[i].lower { series[i].lower = zip(lower, series[i].ys).map { $0 > 0 ? $0 : $1 } }
+        }
+        guard series.contains(where: { $0.ys.contains { $0 > 0 } }) else {
+            throw ReportError("\(experiment): no positive \(column) values, which a log scale needs; plot another column with --metric")
+        }
+        return LineChart(title: title ?? defaultTitle(runs, experiment: experiment), xLabel: "epoch", yLabel: axisTitle(column) + " (log scale)",
+                         series: series, logY: true)
+    }
+
+    static func defaultTitle(_ runs: [Run], experiment: String) -> String {
+        let pairs = Set(runs.map { "\($0.record.dataset) \($0.record.model)" }).sorted()
+        return pairs.count == 1 ? pairs[0] : (experiment as NSString).lastPathComponent
+    }
+
+    /// The mean over seeds of the final or best metric for each lr (columns) × weight decay (rows) of one optimizer.
+    public static func heatmap(experiment: String, optimizer: String, value which: RunValue = .final, title: String? = nil) throws -> Heatmap {
+        let runs = try RunLoader.load(experiment: experiment)
+        let (settings, _) = try Summaries.settings(runs)
+        let mine = settings.filter { $0.setting.optimizer == optimizer }
+        guard !mine.isEmpty else {
+            let available = Set(settings.map(\.setting.optimizer)).sorted().joined(separator: ", ")
+            throw ReportError("\(experiment): no finished runs of optimizer '\(optimizer)' (it has \(available)); pass --optimizer with one of those")
+        }
+        let lrs = Set(mine.map(\.setting.lr)).sorted(), wds = Set(mine.map(\.setting.weightDecay)).sorted()
+        let values = wds.map { wd in
+            lrs.map { lr in mine.first { $0.setting.lr == lr && $0.setting.weightDecay == wd }?.value(which).mean ?? .nan }
+        }
+        let metric = mine[0].metric
+        return Heatmap(title: title ?? "\(optimizer): \(which.rawValue) \(axisTitle(metric))", xLabel: "learning rate",
+                       yLabel: "weight decay", columnLabels: lrs.map { Ticks.label($0) }, rowLabels: wds.map { Ticks.label($0) },
+                       values: values)
+    }
+
+    /// One optimizer's measured escape rates with their confidence intervals, as read from an escape CSV.
+    public struct EscapeSeries: Equatable {
+        public var optimizer: String
+        public var k: [Double], rate: [Double], low: [Double], high: [Double]
+        /// Least-squares fit of log10(rate) = intercept + slope · (1/k); nil with fewer than two distinct k.
+        public var slope: Double?, intercept: Double?
+    }
+
+    /// Reads an escape CSV with columns `optimizer,k,escape_rate,ci_low,ci_high` (one row per optimizer and
+    /// sharpness factor k; rates per iteration, > 0; the interval brackets the rate) and fits each optimizer.
+    public static func readEscape(_ path: String) throws -> [EscapeSeries] {
+        let table = try CSVTable.read(path)
+        let purpose = "an escape file has optimizer,k,escape_rate,ci_low,ci_high"
+        let o = try table.requireColumn("optimizer", purpose: purpose), k = try table.requireColumn("k", purpose: purpose)
+        let r = try table.requireColumn("escape_rate", purpose: purpose)
+        let lo = try table.requireColumn("ci_low", purpose: purpose), hi = try table.requireColumn("ci_high", purpose: purpose)
+        var order: [String] = [], rows: [String: [(Double, Double, Double, Double)]] = [:]
+        for i in table.rows.indices {
+            let where_ = "\(path):\(table.lineNumbers[i])"
+            let (kv, rate, low, high) = (try table.number(row: i, column: k), try table.number(row: i, column: r),
+                                         try table.number(row: i, column: lo), try table.number(row: i, column: hi))
+            guard kv.isFinite, kv > 0 else { throw ReportError("\(where_): k must be a positive number, got \(table.rows[i][k])") }
+            guard rate.isFinite, rate > 0 else {
+                throw ReportError("\(where_): escape_rate must be > 0 for a log scale, got \(table.rows[i][r]); leave out runs that never escaped")
+            }
+            guard low.isFinite, high.isFinite, low <= rate, rate <= high else {
+                throw ReportError("\(where_): the interval [\(table.rows[i][lo]), \(table.rows[i][hi])] does not bracket the rate \(table.rows[i][r]); fix ci_low/ci_high")
+            }
+            let name = table.rows[i][o]
+            if rows[name] == nil { order.append(name) }
+            rows[name, default: []].append((kv, rate, low, high))
+        }
+        guard !order.isEmpty else { throw ReportError("\(path): no data rows below the header; run the escape experiment first") }
+        return order.map { name in
+            let points = rows[name]!.sorted { $0.0 < $1.0 }
+            var series = EscapeSeries(optimizer: name, k: points.map(\.0), rate: points.map(\.1), low: points.map(\.2), high: points.map(\.3))
+            let xs = points.map { 1 / $0.0 }, ys = points.map { log10($0.1) }
+            if Set(xs).count >= 2 {
+                let mx = xs.reduce(0, +) / Double(xs.count), my = ys.reduce(0, +) / Double(ys.count)
+                let sxy = zip(xs, ys).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }, sxx = xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
+                series.slope = sxy / sxx
+                series.intercept = my - series.slope! * mx
+            }
+            return series
+        }
+    }
+
+    /// Escape rate (log scale) against 1/k, markers with confidence-interval bars and a dashed fitted line per optimizer.
+    public static func escape(csv path: String, title: String? = nil) throws -> LineChart {
+        let data = try readEscape(path)
+        let series = data.map { e -> Series in
+            let xs = e.k.map { 1 / $0 }
+            var fitXs: [Double]?, fitYs: [Double]?
+            if let slope = e.slope, let intercept = e.intercept, let a = xs.min(), let b = xs.max() {
+                fitXs = [a, b]; fitYs = [a, b].map { pow(10, intercept + slope * $0) }
+            }
+            let name = e.slope.map { "\(e.optimizer) (slope \(formatNumber($0, significant: 3)))" } ?? e.optimizer
+            return Series.points(name: name, xs: xs, ys: e.rate, errorLow: e.low, errorHigh: e.high, fitXs: fitXs, fitYs: fitYs)
+        }
+        return LineChart(title: title ?? "escape rate against inverse sharpness", xLabel: "1/k (inverse sharpness)",
+                         yLabel: "escape rate per iteration (log scale)", series: series, logY: true)
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+@testable import Reports
+import XCTest
+
+final class CompareTests: XCTestCase {
+    private var results: FabricatedResults!
+
+    override func setUpWithError() throws { results = try FabricatedResults() }
+    override func tearDownWithError() throws { results.remove() }
+
+    func testKendallTauByHand() {
+        // Pairs of [1,2,3,4] vs [1,3,2,4]: 5 concordant, 1 discordant → (5 − 1) / 6.
+        XCTAssertEqual(kendallTau([1, 2, 3, 4], [1, 3, 2, 4])!, 4.0 / 6.0, accuracy: 1e-12)
+        XCTAssertEqual(kendallTau([1, 2, 3], [3, 2, 1])!, -1, accuracy: 1e-12)
+        // τ-b with a tie in x: pairs (0,1) tied in x, (0,2) and (1,2) concordant → 2 / sqrt((3 − 1)(3 − 0)).
+        XCTAssertEqual(kendallTau([1, 1, 2], [1, 2, 3])!, 2 / 6.0.squareRoot(), accuracy: 1e-12)
+        XCTAssertNil(kendallTau([1], [2]))
+        XCTAssertNil(kendallTau([1, 1], [2, 3]))
+    }
+
+    func testStatisticUsesTheSampleStd() {
+        let s = Statistic([4.6, 4.8])
+        XCTAssertEqual(s.mean, 4.7, accuracy: 1e-12)
+        XCTAssertEqual(s.std, 0.02.squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(s.n, 2)
+        XCTAssert(Statistic([3]).std.isNaN)
+    }
+
+    func testCompareProducesTheExpectedTableAndTau() throws {
+        let experiment = try results.comparisonExperiment()
+        let comparisons = try Compare.compare(experiment: experiment, paper: try PaperTable.read(try results.paperTable()))
+        XCTAssertEqual(comparisons.count, 1)
+        let c = comparisons[0]
+        XCTAssertEqual([c.dataset, c.model, c.metric], ["cifar10", "resnet18", "test_error"])
+        XCTAssertEqual(c.rows.map(\.ours.optimizer), ["adabelief", "adai", "adam", "sgdm"])
+
+        let adai = c.rows[1]
+        XCTAssertEqual(adai.ours.chosen.setting.lr, 1, "the lr with the lower mean best error is chosen")
+        XCTAssertEqual(adai.ours.settingsTried, 2)
+        XCTAssertEqual(adai.ours.chosen.best.mean, 4.7, accuracy: 1e-12)
+        XCTAssertEqual(adai.ours.chosen.final.mean, 4.8, accuracy: 1e-12)
+        XCTAssertEqual(adai.difference!, 4.7 - 4.74, accuracy: 1e-12)
+        XCTAssertEqual(adai.differenceInStd!, (4.7 - 4.74) / 0.14, accuracy: 1e-12)  // −0.29
+        XCTAssertEqual(adai.verdict, .within(2))
+        XCTAssertTrue(adai.short, "3 epochs of the 200-epoch protocol")
+
+        XCTAssertEqual(c.rows[3].differenceInStd!, (5.3 - 5.01) / 0.03, accuracy: 1e-9)  // +9.67
+        XCTAssertEqual(c.rows[3].verdict, .worse)
+        XCTAssertEqual(c.rows[2].differenceInStd!, (5.0 - 6.53) / 0.03, accuracy: 1e-9)  // −51
+        XCTAssertEqual(c.rows[2].verdict, .better)
+        XCTAssertEqual(c.rows[0].verdict, .notInPaper)
+
+        // Ours: adai 4.7 < adam 5.0 < sgdm 5.3; paper: adai 4.74 < sgdm 5.01 < adam 6.53.
+        // Pairs: (adai, adam) and (adai, sgdm) concordant, (adam, sgdm) discordant → τ = (2 − 1) / 3.
+        XCTAssertEqual(c.tau!, 1.0 / 3.0, accuracy: 1e-12)
+        XCTAssertEqual(c.tauCount, 3)
+        XCTAssertEqual(c.ourWinner, "adai")
+        XCTAssertEqual(c.paperWinner, "adai")
+        XCTAssertEqual(c.paperOverallWinner, "adaiw")
+
+        let markdown = Compare.markdown(comparisons)
+        XCTAssert(markdown.contains("| optimizer | setting | n | epochs | final | best | paper | diff | diff/std | verdict |"), markdown)
+        XCTAssert(markdown.contains(
+            "| adai | lr=1 wd=0.0005 (best of 2) | 2 | 3/200 (short) | 4.80 ± 0.14 | 4.70 ± 0.14 | 4.74 ± 0.14 | -0.04 | -0.29 | within 2 std |"),
+            markdown)
+        XCTAssert(markdown.contains("| sgdm | lr=0.1 wd=0.0005 | 2 | 3/200 (short) | 5.40 ± 0.14 | 5.30 ± 0.14 | 5.01 ± 0.03 | +0.29 | +9.67 | worse |"), markdown)
+        XCTAssert(markdown.contains("| adam | lr=0.001 wd=0.0005 | 2 | 3/200 (short) | 5.10 ± 0.14 | 5.00 ± 0.14 | 6.53 ± 0.03 | -1.53 | -51.00 | better |"), markdown)
+        XCTAssert(markdown.contains("| adabelief | lr=0.001 wd=0.0005 | 1 | 3/200 (short) | 5.00 | 5.00 | - | - | - | not in paper |"), markdown)
+        XCTAssert(markdown.contains("Kendall's tau between our ordering and the paper's (3 optimizers in both): 0.333"), markdown)
+        XCTAssert(markdown.contains("Winner among them: ours adai, paper adai (the paper's best over its whole row: adaiw)"), markdown)
+        XCTAssert(markdown.contains("Short: adabelief, adai, adam, sgdm ran fewer epochs than the paper's protocol (200)"), markdown)
+
+        let csv = try CSVTable.parse(Compare.csv(comparisons), path: "compare.csv")
+        XCTAssertEqual(csv.rows.count, 4)
+        let sgdm = csv.rows[3]
+        XCTAssertEqual(sgdm[try csv.requireColumn("optimizer")], "sgdm")
+        XCTAssertEqual(sgdm[try csv.requireColumn("verdict")], "worse")
+        XCTAssertEqual(sgdm[try csv.requireColumn("short")], "true")
+        XCTAssertEqual(Double(sgdm[try csv.requireColumn("difference_in_std")])!, 9.66667, accuracy: 1e-4)
+        XCTAssert(csv.comments.contains { $0.contains("kendall_tau=0.333333") }, "\(csv.comments)")
+    }
+
+    func testFullLengthRunsAreNotMarkedShort() throws {
+        let e = "full"
+        try results.run(experiment: e, optimizer: "adai", lr: 1, seed: 1, testErrors: Array(repeating: 4.74, count: 200))
+        let c = try Compare.compare(experiment: results.root.appendingPathComponent(e).path,
+                                    paper: try PaperTable.read(try results.paperTable()))[0]
+        XCTAssertFalse(c.rows[0].short)
+        XCTAssertEqual(c.rows[0].differenceInStd!, 0, accuracy: 1e-12)
+        XCTAssertFalse(Compare.markdown([c]).contains("short"))
+    }
+
+    func testFailOutsideExitStatus() throws {
+        let comparisons = try Compare.compare(experiment: try results.comparisonExperiment(),
+                                              paper: try PaperTable.read(try results.paperTable()))
+        XCTAssertEqual(Compare.exitStatus(comparisons, failOutside: nil), 0, "no --fail-outside: always 0")
+        XCTAssertEqual(Compare.exitStatus(comparisons, failOutside: 2), 1, "sgdm is 9.7 std and adam 51 std away")
+        XCTAssertEqual(comparisons[0].rowsOutside(10).map(\.ours.optimizer), ["adam"])
+        XCTAssertEqual(Compare.exitStatus(comparisons, failOutside: 10), 1)
+        XCTAssertEqual(Compare.exitStatus(comparisons, failOutside: 52), 0, "every cell within 52 std")
+    }
+
+    func testTheCheckedInPaperTablesParse() throws {
+        // Tests run from the package root; the tables are part of the repository.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let table2 = try PaperTable.read(root.appendingPathComponent("results/paper/table2.csv").path)
+        XCTAssertEqual(table2.rows.count, 50, "5 rows × 10 optimizers (AdaBelief not found)")
+        XCTAssertEqual(table2.rows(dataset: "cifar100", model: "resnet34", metric: "test_error").first { $0.optimizer == "adai" },
+                       PaperRow(dataset: "cifar100", model: "resnet34", metric: "test_error", optimizer: "adai", mean: 20.79, std: 0.22))
+        let registry: Set<String> = ["adaiw", "adai", "sgdm", "adam", "amsgrad", "adamw", "adabound", "padam", "yogi", "radam"]
+        XCTAssertEqual(Set(table2.rows.map(\.optimizer)), registry)
+        let v1 = try PaperTable.read(root.appendingPathComponent("results/paper/arxiv-v1.csv").path)
+        XCTAssertEqual(v1.rows.count, 36)
+        XCTAssertEqual(v1.rows(dataset: "imagenet", model: "resnet50", metric: "top5_error").first { $0.optimizer == "adai" }?.mean, 6.62)
+        XCTAssert(v1.rows.allSatisfy { $0.std.isNaN })
+        let ptb = try CSVTable.read(root.appendingPathComponent("results/paper/adamomentum-ptb.csv").path)
+        XCTAssertEqual(ptb.header, ["optimizer", "layers", "lr", "mean", "std"])
+        XCTAssertEqual(ptb.rows.count, 26, "8 optimizers × 3 layer counts + 2 extra AdaBelief lr variants")
+    }
+
+    // MARK: Bad inputs: what, where, what to do.
+
+    func testMissingDirectory() {
+        let path = results.root.appendingPathComponent("nope").path
+        XCTAssertThrowsError(try RunLoader.load(experiment: path)) { error in
+            XCTAssertEqual("\(error)", "\(path): no such directory; pass the results directory of an experiment, "
+                           + "e.g. results/<name> as written by `adai-bench train`")
+        }
+    }
+
+    func testDirectoryWithoutRuns() throws {
+        let path = results.root.appendingPathComponent("empty").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try RunLoader.load(experiment: path)) { error in
+            XCTAssert("\(error)".hasPrefix("\(path): no runs found"), "\(error)")
+            XCTAssert("\(error)".contains("adai-bench train"), "\(error)")
+        }
+    }
+
+    func testRunsWithoutAFinishedEpoch() throws {
+        try results.run(experiment: "fresh", optimizer: "adai", lr: 1, seed: 1, testErrors: [], epochsPlanned: 200, status: "running")
+        let path = results.root.appendingPathComponent("fresh").path
+        XCTAssertThrowsError(try Compare.compare(experiment: path, paper: try PaperTable.read(try results.paperTable()))) { error in
+            XCTAssert("\(error)".contains("none of its 1 runs has finished an epoch"), "\(error)")
+        }
+    }
+
+    func testMalformedMetricsCSV() throws {
+        let run = try results.run(experiment: "bad", optimizer: "adai", lr: 1, seed: 1, testErrors: [10, 5])
+        let metrics = run.appendingPathComponent("metrics.csv").path
+        try (FabricatedResults.header + "\n1,1,2.0,15,2.4,10,11.5,4761.9\n2,1,1.0,7.5\n").write(toFile: metrics, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RunLoader.load(experiment: results.root.appendingPathComponent("bad").path)) { error in
+            XCTAssertEqual("\(error)", "\(metrics):3: 4 fields where the header has 8 (\(FabricatedResults.header)); fix or remove that line")
+        }
+        try (FabricatedResults.header + "\n1,1,2.0,15,2.4,ten,11.5,4761.9\n").write(toFile: metrics, atomically: true, encoding: .utf8)
+        let runs = try RunLoader.load(experiment: results.root.appendingPathComponent("bad").path)
+        XCTAssertThrowsError(try runs[0].finalAndBest()) { error in
+            XCTAssertEqual("\(error)", "\(metrics):2: column 'test_error' holds 'ten', which is not a number; fix that field")
+        }
+    }
+
+    func testMalformedRunJSON() throws {
+        let run = try results.run(experiment: "badjson", optimizer: "adai", lr: 1, seed: 1, testErrors: [10])
+        let json = run.appendingPathComponent("run.json").path
+        try #"{"dataset": "cifar10", "model": "resnet18"}"#.write(toFile: json, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RunLoader.load(experiment: results.root.appendingPathComponent("badjson").path)) { error in
+            XCTAssert("\(error)".hasPrefix("\(json): field '"), "\(error)")
+            XCTAssert("\(error)".contains("is missing; this is not a run.json of `adai-bench train`"), "\(error)")
+        }
+        try #"{"dataset": "cifar10", "#.write(toFile: json, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RunLoader.load(experiment: results.root.appendingPathComponent("badjson").path)) { error in
+            XCTAssert("\(error)".hasPrefix("\(json): not valid JSON"), "\(error)")
+        }
+    }
+
+    func testUnknownPaperRow() throws {
+        try results.run(experiment: "r50", model: "resnet50", optimizer: "adai", lr: 1, seed: 1, testErrors: [10])
+        let path = results.root.appendingPathComponent("r50").path
+        let paper = try results.paperTable()
+        XCTAssertThrowsError(try Compare.compare(experiment: path, paper: try PaperTable.read(paper))) { error in
+            XCTAssertEqual("\(error)", "\(path): its runs are cifar10/resnet50 with metric test_error, which has no row in \(paper) "
+                           + "(it has cifar10/resnet18/test_error, cifar10/vgg16/test_error); pass --paper with a table that has that row")
+        }
+    }
+
+    func testMalformedPaperTable() throws {
+        let noMean = try results.write("dataset,model,optimizer,avg,std\ncifar10,resnet18,adai,4.74,0.14\n", to: "p1.csv")
+        XCTAssertThrowsError(try PaperTable.read(noMean)) { error in
+            XCTAssert("\(error)".hasPrefix("\(noMean): no column 'mean' (a paper table needs dataset,model,optimizer,mean,std"), "\(error)")
+        }
+        let twice = try results.write("dataset,model,optimizer,mean,std\ncifar10,resnet18,adai,4.74,0.14\ncifar10,resnet18,adai,4.8,0.1\n", to: "p2.csv")
+        XCTAssertThrowsError(try PaperTable.read(twice)) { error in
+            XCTAssertEqual("\(error)", "\(twice):3: a second row for cifar10/resnet18/adai; keep one")
+        }
+        XCTAssertThrowsError(try PaperTable.read(results.root.appendingPathComponent("missing.csv").path)) { error in
+            XCTAssert("\(error)".contains("missing.csv: no such file; check the path"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Plot
+@testable import Reports
+import XCTest
+
+final class PlotsTests: XCTestCase {
+    private var results: FabricatedResults!
+
+    override func setUpWithError() throws { results = try FabricatedResults() }
+    override func tearDownWithError() throws { results.remove() }
+
+    /// Writes, decodes with libpng and returns the image and the set of its colours; keeps a copy in
+    /// $REPORTS_TESTS_KEEP (a directory) to look at.
+    private func roundTrip(_ canvas: Canvas, _ name: String) throws -> (Canvas, Set<RGB>) {
+        let path = results.root.appendingPathComponent(name).path
+        try canvas.writePNG(to: path)
+        if let keep = ProcessInfo.processInfo.environment["REPORTS_TESTS_KEEP"] { try canvas.writePNG(to: keep + "/" + name) }
+        let image = try Canvas.readPNG(from: path)
+        var seen = Set<RGB>()
+        for y in 0..<image.height { for x in 0..<image.width { seen.insert(image.pixel(x, y)) } }
+        return (image, seen)
+    }
+
+    private func assertByteIdentical(_ render: () throws -> Canvas, file: StaticString = #filePath, line: UInt = #line) throws {
+        let a = results.root.appendingPathComponent("first.png").path, b = results.root.appendingPathComponent("second.png").path
+        try render().writePNG(to: a)
+        try render().writePNG(to: b)
+        XCTAssertEqual(FileManager.default.contents(atPath: a), FileManager.default.contents(atPath: b), file: file, line: line)
+    }
+
+    func testCurvesHaveOneBandedLinePerSetting() throws {
+        let experiment = try results.comparisonExperiment()
+        let chart = try Plots.curves(experiment: experiment)
+        XCTAssertEqual(chart.series.map(\.name),
+                       ["adabelief", "adai lr=0.1 wd=0.0005", "adai lr=1 wd=0.0005 (n=2)", "adam (n=2)", "sgdm (n=2)"])
+        XCTAssertEqual(chart.title, "cifar10 resnet18")
+        let adai = chart.series[2]
+        XCTAssertEqual(adai.xs, [1, 2, 3])
+        XCTAssertEqual(adai.ys[1], 4.7, accuracy: 1e-12)                      // mean of 4.6 and 4.8
+        XCTAssertEqual(adai.upper![1] - adai.ys[1], 0.02.squareRoot(), accuracy: 1e-12)  // + one sample std
+        XCTAssertNil(chart.series[0].lower, "one seed: no band")
+
+        let (image, seen) = try roundTrip(chart.render(), "curves.png")
+        XCTAssertEqual([image.width, image.height], [820, 520])
+        XCTAssertEqual(image.pixel(0, 0), .white, "background")
+        XCTAssert(seen.contains(.black), "axes and text")
+        for color in colorBlindSafePalette.prefix(5) { XCTAssert(seen.contains(color), "series colour \(color)") }
+        XCTAssert(seen.contains(colorBlindSafePalette[2].blended(over: .white, alpha: 0.25)), "adai's band")
+        try assertByteIdentical { try Plots.curves(experiment: experiment).render() }
+
+        let only = try Plots.curves(experiment: experiment, optimizers: ["adam", "sgdm"])
+        XCTAssertEqual(only.series.map(\.name), ["adam (n=2)", "sgdm (n=2)"])
+        XCTAssertThrowsError(try Plots.curves(experiment: experiment, optimizers: ["lion"])) { error in
+            XCTAssertEqual("\(error)", "no runs of lion in this experiment (it has adabelief, adai, adam, sgdm); pass optimizers from that list")
+        }
+        XCTAssertThrowsError(try Plots.curves(experiment: experiment, column: "top5")) { error in
+            XCTAssert("\(error)".contains("metrics.csv: no column 'top5' (the metric asked for)"), "\(error)")
+        }
+    }
+
+    func testLossIsOnALogScale() throws {
+        let experiment = try results.comparisonExperiment()
+        let chart = try Plots.loss(experiment: experiment)
+        XCTAssertTrue(chart.logY)
+        XCTAssertEqual(chart.yLabel, "training loss (log scale)")
+        XCTAssertEqual(chart.series[0].ys, [2.1, 1.05, 0.525].map { $0 }, "adabelief seed 1: 2 × 0.5^i × 1.05")
+        let (image, seen) = try roundTrip(chart.render(), "loss.png")
+        XCTAssertEqual([image.width, image.height], [820, 520])
+        XCTAssertEqual(image.pixel(0, 0), .white)
+        XCTAssert(seen.contains(.black))
+        for color in colorBlindSafePalette.prefix(5) { XCTAssert(seen.contains(color), "series colour \(color)") }
+        try assertByteIdentical { try Plots.loss(experiment: experiment).render() }
+    }
+
+    func testHeatmapOverTheSweepGrid() throws {
+        // adai over lr {0.1, 1, 10} × wd {1e-4, 5e-4}; (lr 10, wd 1e-4) not run; two seeds at (1, 5e-4).
+        let finals: [(Double, Double, Int, Double)] = [(0.1, 0.0001, 1, 7), (1, 0.0001, 1, 6), (0.1, 0.0005, 1, 6.5),
+                                                       (1, 0.0005, 1, 4.6), (1, 0.0005, 2, 4.8), (10, 0.0005, 1, 9)]
+        for (lr, wd, seed, final) in finals {
+            try results.run(experiment: "sweep", optimizer: "adai", lr: lr, wd: wd, seed: seed, testErrors: [20, final - 1, final])
+        }
+        try results.run(experiment: "sweep", optimizer: "sgdm", lr: 0.1, seed: 1, testErrors: [20, 5])
+        let experiment = results.root.appendingPathComponent("sweep").path
+        let map = try Plots.heatmap(experiment: experiment, optimizer: "adai")
+        XCTAssertEqual(map.columnLabels, ["0.1", "1", "10"])
+        XCTAssertEqual(map.rowLabels, ["1e-4", "5e-4"])
+        XCTAssertEqual(map.values[0][0], 7); XCTAssertEqual(map.values[0][1], 6); XCTAssert(map.values[0][2].isNaN)
+        XCTAssertEqual(map.values[1][0], 6.5); XCTAssertEqual(map.values[1][1], 4.7, accuracy: 1e-12); XCTAssertEqual(map.values[1][2], 9)
+        XCTAssertEqual(map.title, "adai: final test error (%)")
+        let best = try Plots.heatmap(experiment: experiment, optimizer: "adai", value: .best)
+        XCTAssertEqual(best.values[1][1], 3.7, accuracy: 1e-12)
+
+        let (_, seen) = try roundTrip(map.render(), "heatmap.png")
+        XCTAssert(seen.contains(.white) && seen.contains(.black))
+        XCTAssert(seen.contains(Heatmap.colorForTesting(0)), "lowest cell")
+        XCTAssert(seen.contains(Heatmap.colorForTesting(1)), "highest cell")
+        XCTAssert(seen.contains(RGB(200, 200, 200)), "the cell not run")
+        try assertByteIdentical { try Plots.heatmap(experiment: experiment, optimizer: "adai").render() }
+
+        XCTAssertThrowsError(try Plots.heatmap(experiment: experiment, optimizer: "adam")) { error in
+            XCTAssertEqual("\(error)", "\(experiment): no finished runs of optimizer 'adam' (it has adai, sgdm); pass --optimizer with one of those")
+        }
+    }
+
+    private func escapeCSV() throws -> String {
+        // log10(rate) = −1 − 2/k for adai and −1.5 − 1/k for adam: the fits must recover the slopes −2 and −1.
+        var lines = ["# source: fabricated for the tests", "optimizer,k,escape_rate,ci_low,ci_high"]
+        for (name, a, b) in [("adai", -1.0, -2.0), ("adam", -1.5, -1.0)] {
+            for k in [1.0, 2, 4, 8] {
+                let rate = pow(10, a + b / k)
+                lines.append("\(name),\(k),\(rate),\(rate * 0.7),\(rate * 1.4)")
+            }
+        }
+        return try results.write(lines.joined(separator: "\n") + "\n", to: "escape.csv")
+    }
+
+    func testEscapeFitsAndDraws() throws {
+        let path = try escapeCSV()
+        let data = try Plots.readEscape(path)
+        XCTAssertEqual(data.map(\.optimizer), ["adai", "adam"])
+        XCTAssertEqual(data[0].slope!, -2, accuracy: 1e-9); XCTAssertEqual(data[0].intercept!, -1, accuracy: 1e-9)
+        XCTAssertEqual(data[1].slope!, -1, accuracy: 1e-9); XCTAssertEqual(data[1].intercept!, -1.5, accuracy: 1e-9)
+        let chart = try Plots.escape(csv: path)
+        XCTAssertEqual(chart.series.map(\.name), ["adai (slope -2)", "adam (slope -1)"])
+        XCTAssertTrue(chart.logY)
+        let (image, seen) = try roundTrip(chart.render(), "escape.png")
+        XCTAssertEqual([image.width, image.height], [820, 520])
+        XCTAssertEqual(image.pixel(0, 0), .white)
+        XCTAssert(seen.contains(.black))
+        for color in colorBlindSafePalette.prefix(2) { XCTAssert(seen.contains(color), "series colour \(color)") }
+        XCTAssertFalse(seen.contains(colorBlindSafePalette[2]))
+        try assertByteIdentical { try Plots.escape(csv: path).render() }
+    }
+
+    func testBadEscapeInputs() throws {
+        let header = "optimizer,k,escape_rate,ci_low,ci_high\n"
+        let notBracketed = try results.write(header + "adai,1,0.01,0.02,0.03\n", to: "e1.csv")
+        XCTAssertThrowsError(try Plots.readEscape(notBracketed)) { error in
+            XCTAssertEqual("\(error)", "\(notBracketed):2: the interval [0.02, 0.03] does not bracket the rate 0.01; fix ci_low/ci_high")
+        }
+        let zero = try results.write(header + "adai,1,0,0,0\n", to: "e2.csv")
+        XCTAssertThrowsError(try Plots.readEscape(zero)) { error in
+            XCTAssert("\(error)".hasPrefix("\(zero):2: escape_rate must be > 0 for a log scale"), "\(error)")
+        }
+        let wrongColumns = try results.write("optimizer,k,rate\nadai,1,0.1\n", to: "e3.csv")
+        XCTAssertThrowsError(try Plots.readEscape(wrongColumns)) { error in
+            XCTAssert("\(error)".hasPrefix("\(wrongColumns): no column 'escape_rate' (an escape file has optimizer,k,escape_rate,ci_low,ci_high)"), "\(error)")
+        }
+        let headerOnly = try results.write(header, to: "e4.csv")
+        XCTAssertThrowsError(try Plots.readEscape(headerOnly)) { error in
+            XCTAssertEqual("\(error)", "\(headerOnly): no data rows below the header; run the escape experiment first")
+        }
+    }
+}
