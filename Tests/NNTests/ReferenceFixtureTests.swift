@@ -96,6 +96,7 @@ final class ReferenceFixtureTests: XCTestCase {
             if tolerance > declared { widened += 1 }
             let error = abs(ours - theirs) / theirs
             if tolerance == declared { worst = max(worst, error) }
+            if ProcessInfo.processInfo.environment["FIXTURE_VERBOSE"] != nil, error > 1e-4 { print("  \(parameter): relative error \(error) (PyTorch float32: \(pytorchFloat32 / theirs))") }
             assertClose(ours, theirs, "\(name) gradient norm of \(parameter) (PyTorch float32 error \(pytorchFloat32))", tolerance: tolerance)
         }
         XCTAssertEqual(checked, reference.names.filter { $0.hasPrefix("grad_norm.") }.count, "\(name): every PyTorch gradient norm compared")

@@ -52,10 +52,11 @@ public func batchNorm2d(
         let inv = Float(1 / (variance + Double(eps)).squareRoot())
         pm[ch] = Float(mu)
         pinv[ch] = inv
-        let scale = inv * pg[ch], shift = pb[ch] - Float(mu) * scale
+        // (x − μ)·(inv·γ) + β: subtracting the mean first keeps precision when |μ| ≫ σ.
+        let scale = inv * pg[ch], shift = pb[ch], m = Float(mu)
         for i in 0..<n {
             let src = px + (i * c + ch) * plane, dst = py + (i * c + ch) * plane
-            for p in 0..<plane { dst[p] = src[p] * scale + shift }
+            for p in 0..<plane { dst[p] = (src[p] - m) * scale + shift }
         }
     }
     let xv = x.value, gv = gamma.value
