@@ -53,10 +53,11 @@ func metricsWithoutTiming(_ path: String) throws -> [String] {
 
 /// The adai-bench executable built beside the test bundle.
 func adaiBenchExecutable(file: StaticString = #filePath, line: UInt = #line) -> String? {
-    let bundle = Bundle(for: ConfigTests.self).bundleURL.deletingLastPathComponent()
-    let path = bundle.appendingPathComponent("adai-bench").path
-    guard FileManager.default.isExecutableFile(atPath: path) else {
-        XCTFail("adai-bench was not built next to the tests (\(path)); run `swift build` before `swift test`", file: file, line: line)
+    // On Linux the test bundle's URL is the build directory itself; on macOS it is the .xctest inside it.
+    let bundle = Bundle(for: ConfigTests.self).bundleURL
+    let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("adai-bench").path }
+    guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        XCTFail("adai-bench was not built next to the tests (\(candidates[0])); run `swift build` before `swift test`", file: file, line: line)
         return nil
     }
     return path
