@@ -29,7 +29,7 @@ extension DatasetError: CustomStringConvertible, LocalizedError {
         case let .directoryMissing(dataset, path, expected):
             return "\(dataset): data directory \(path) does not exist; it should hold \(expected.joined(separator: ", ")). "
                 + "Download the data with `scripts/download-data.sh \(DatasetError.downloadName(dataset))` "
-                + "or point --data-dir (\"dataDir\" in the config) at the directory that holds these files."
+                + "or point --data-dir (\"dataset.dir\" in the config) at the directory that holds these files."
         case let .filesMissing(dataset, directory, missing, expected):
             return "\(dataset): missing \(missing.joined(separator: ", ")) in \(directory); expected files: "
                 + "\(expected.joined(separator: ", ")). Download the data with "
