@@ -80,8 +80,10 @@ public final class Tape {
 
     /// Wraps an op's result. If a tape is recording and some input needs a gradient, the
     /// result needs one too and `backward` is recorded; it receives the output's gradient.
+    /// `category` times the backward under that op category (nil: the op times its own backward).
     public static func result(
-        _ value: Tensor, inputs: [Variable], backward: @escaping (_ gradOutput: Tensor) -> Void
+        _ value: Tensor, inputs: [Variable], category: OpCategory? = .other,
+        backward: @escaping (_ gradOutput: Tensor) -> Void
     ) -> Variable {
         guard let tape = active, inputs.contains(where: { $0.requiresGrad }) else {
             return Variable(value)
@@ -91,7 +93,7 @@ public final class Tape {
         tape.entries.append {
             if let g = out.grad {
                 out.grad = nil  // like PyTorch, gradients of intermediate results are not retained
-                backward(g)
+                if let category { Profiler.measure(category) { backward(g) } } else { backward(g) }
             }
         }
         return out

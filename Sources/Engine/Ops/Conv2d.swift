@@ -338,17 +338,24 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, strid
     precondition(g.outHeight >= 1 && g.outWidth >= 1, "conv2d: kernel larger than padded input \(x.shape)")
     if let bias { precondition(bias.shape == [g.outChannels], "conv2d: bias \(bias.shape), expected [\(g.outChannels)]") }
     let y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
-    ConvKernels.forward(x.value.data, weight.value.data, bias.map { UnsafePointer($0.value.data) }, g, y.data)
+    Profiler.measure(.convForward) {
+        ConvKernels.forward(x.value.data, weight.value.data, bias.map { UnsafePointer($0.value.data) }, g, y.data)
+    }
     let xv = x.value, wv = weight.value
     var inputs = [x, weight]
     if let bias { inputs.append(bias) }
-    return Tape.result(y, inputs: inputs) { dy in
-        var dxTensor: Tensor?
-        if x.requiresGrad { dxTensor = Tensor(zeros: x.shape) }
-        ConvKernels.backward(xv.data, wv.data, dy.data, g, dx: dxTensor?.data,
-                             dw: weight.requiresGrad ? weight.gradBuffer().data : nil)
-        if let dxTensor { x.accumulateGrad(dxTensor, owned: true) }
-        if let bias, bias.requiresGrad {  // db[o] += Σ_{n,p} dy[n,o,p]
+    return Tape.result(y, inputs: inputs, category: nil) { dy in  // times its own parts
+        if weight.requiresGrad {
+            let dw = weight.gradBuffer()
+            Profiler.measure(.convBackwardWeights) { ConvKernels.backward(xv.data, wv.data, dy.data, g, dx: nil, dw: dw.data) }
+        }
+        if x.requiresGrad {
+            let dx = Tensor(zeros: x.shape)
+            Profiler.measure(.convBackwardData) { ConvKernels.backward(xv.data, wv.data, dy.data, g, dx: dx.data, dw: nil) }
+            x.accumulateGrad(dx, owned: true)
+        }
+        if let bias, bias.requiresGrad {  // db[o] += Σ_{n,p} dy[n,o,p] (counted as weight gradient time)
+            let start = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
             let db = bias.gradBuffer()
             for o in 0..<g.outChannels {
                 var s: Float = 0
@@ -358,6 +365,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, strid
                 }
                 db.data[o] += s
             }
+            if Profiler.enabled { Profiler.add(.convBackwardWeights, nanoseconds: DispatchTime.now().uptimeNanoseconds - start) }
         }
     }
 }

@@ -56,7 +56,7 @@ private func binary(_ a: Variable, _ b: Variable, _ kind: BinaryKind, _ name: St
         forEachBroadcast(outShape, a.shape, b.shape) { i, ia, ib in py[i] = f(pa[ia], pb[ib]) }
     }
     let av = a.value, bv = b.value
-    return Tape.result(y, inputs: [a, b]) { g in
+    return Tape.result(y, inputs: [a, b], category: .elementwise) { g in
         let pg = g.data
         // da, db: gradient reduced over a's / b's broadcast dimensions.
         for (input, other, isFirst) in [(a, bv, true), (b, av, false)] where input.requiresGrad {
@@ -84,22 +84,24 @@ private func binary(_ a: Variable, _ b: Variable, _ kind: BinaryKind, _ name: St
 }
 
 /// a + b with broadcasting.
-public func add(_ a: Variable, _ b: Variable) -> Variable { binary(a, b, .add, "add") }
+public func add(_ a: Variable, _ b: Variable) -> Variable { Profiler.measure(.elementwise) { binary(a, b, .add, "add") } }
 /// a - b with broadcasting.
-public func sub(_ a: Variable, _ b: Variable) -> Variable { binary(a, b, .sub, "sub") }
+public func sub(_ a: Variable, _ b: Variable) -> Variable { Profiler.measure(.elementwise) { binary(a, b, .sub, "sub") } }
 /// a * b (element-wise) with broadcasting.
-public func mul(_ a: Variable, _ b: Variable) -> Variable { binary(a, b, .mul, "mul") }
+public func mul(_ a: Variable, _ b: Variable) -> Variable { Profiler.measure(.elementwise) { binary(a, b, .mul, "mul") } }
 
 /// x * s for a constant s.
 public func scale(_ x: Variable, _ s: Float) -> Variable {
-    let y = Tensor(uninitializedShape: x.shape)
-    let px = x.value.data, py = y.data
-    Parallel.forChunks(y.count, grain: 65_536) { r in for i in r { py[i] = px[i] * s } }
-    return Tape.result(y, inputs: [x]) { g in
-        let d = Tensor(uninitializedShape: x.shape)
-        let pg = g.data, pd = d.data
-        Parallel.forChunks(d.count, grain: 65_536) { r in for i in r { pd[i] = pg[i] * s } }
-        x.accumulateGrad(d, owned: true)
+    Profiler.measure(.elementwise) {
+        let y = Tensor(uninitializedShape: x.shape)
+        let px = x.value.data, py = y.data
+        Parallel.forChunks(y.count, grain: 65_536) { r in for i in r { py[i] = px[i] * s } }
+        return Tape.result(y, inputs: [x], category: .elementwise) { g in
+            let d = Tensor(uninitializedShape: x.shape)
+            let pg = g.data, pd = d.data
+            Parallel.forChunks(d.count, grain: 65_536) { r in for i in r { pd[i] = pg[i] * s } }
+            x.accumulateGrad(d, owned: true)
+        }
     }
 }
 
@@ -111,7 +113,7 @@ private func unary(
     let px = x.value.data, py = y.data
     Parallel.forChunks(y.count, grain: 32_768) { r in for i in r { py[i] = forward(px[i]) } }
     let xv = x.value
-    return Tape.result(y, inputs: [x]) { g in
+    return Tape.result(y, inputs: [x], category: .activations) { g in
         let d = Tensor(uninitializedShape: x.shape)
         let pg = g.data, pd = d.data, px = xv.data, py = y.data
         Parallel.forChunks(d.count, grain: 32_768) { r in for i in r { pd[i] = backward(px[i], py[i], pg[i]) } }
@@ -121,17 +123,23 @@ private func unary(
 
 /// max(x, 0); the gradient at exactly 0 is 0, as in PyTorch.
 public func relu(_ x: Variable) -> Variable {
-    unary(x, forward: { $0 > 0 ? $0 : 0 }, backward: { x, _, g in x > 0 ? g : 0 })
+    Profiler.measure(.activations) {
+        unary(x, forward: { $0 > 0 ? $0 : 0 }, backward: { x, _, g in x > 0 ? g : 0 })
+    }
 }
 
 /// 1 / (1 + exp(-x)), computed without overflow for large |x|.
 public func sigmoid(_ x: Variable) -> Variable {
-    unary(x, forward: Kernels.sigmoid, backward: { _, y, g in g * y * (1 - y) })
+    Profiler.measure(.activations) {
+        unary(x, forward: Kernels.sigmoid, backward: { _, y, g in g * y * (1 - y) })
+    }
 }
 
 /// tanh(x)
 public func tanh(_ x: Variable) -> Variable {
-    unary(x, forward: { Foundation.tanh($0) }, backward: { _, y, g in g * (1 - y * y) })
+    Profiler.measure(.activations) {
+        unary(x, forward: { Foundation.tanh($0) }, backward: { _, y, g in g * (1 - y * y) })
+    }
 }
 
 extension Kernels {
@@ -145,17 +153,21 @@ extension Kernels {
 
 /// Sum of every element, as a scalar (shape []).
 public func sum(_ x: Variable) -> Variable {
-    let s = Kernels.sum(x.value.data, count: x.count)
-    return Tape.result(Tensor(scalar: Float(s)), inputs: [x]) { g in
-        x.accumulateGrad(Tensor(shape: x.shape, repeating: g.data[0]), owned: true)
+    Profiler.measure(.other) {
+        let s = Kernels.sum(x.value.data, count: x.count)
+        return Tape.result(Tensor(scalar: Float(s)), inputs: [x]) { g in
+            x.accumulateGrad(Tensor(shape: x.shape, repeating: g.data[0]), owned: true)
+        }
     }
 }
 
 /// Mean of every element, as a scalar (shape []).
 public func mean(_ x: Variable) -> Variable {
-    let n = Float(max(x.count, 1))
-    let s = Kernels.sum(x.value.data, count: x.count)
-    return Tape.result(Tensor(scalar: Float(s / Double(n))), inputs: [x]) { g in
-        x.accumulateGrad(Tensor(shape: x.shape, repeating: g.data[0] / n), owned: true)
+    Profiler.measure(.other) {
+        let n = Float(max(x.count, 1))
+        let s = Kernels.sum(x.value.data, count: x.count)
+        return Tape.result(Tensor(scalar: Float(s / Double(n))), inputs: [x]) { g in
+            x.accumulateGrad(Tensor(shape: x.shape, repeating: g.data[0] / n), owned: true)
+        }
     }
 }

@@ -7,117 +7,123 @@ private func pooledSize(_ size: Int, _ kernel: Int, _ stride: Int, _ padding: In
 
 /// Max pooling. Padding counts as −∞; the gradient goes to the first maximum of each window.
 public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Variable {
-    let s = stride ?? kernel
-    precondition(x.shape.count == 4, "maxPool2d expects [N,C,H,W], got \(x.shape)")
-    precondition(kernel >= 1 && s >= 1 && padding >= 0 && padding * 2 <= kernel,
-                 "maxPool2d: kernel \(kernel), stride \(s), padding \(padding) (padding must be at most half the kernel)")
-    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let oh = pooledSize(h, kernel, s, padding), ow = pooledSize(w, kernel, s, padding)
-    precondition(oh >= 1 && ow >= 1, "maxPool2d: kernel \(kernel) larger than input \(x.shape)")
-    let y = Tensor(uninitializedShape: [n, c, oh, ow])
-    var argmax = [Int32](repeating: 0, count: y.count)
-    let px = x.value.data, py = y.data
-    argmax.withUnsafeMutableBufferPointer { am in
-        let pa = am.baseAddress!
-        Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
-            let src = px + plane * h * w, dst = py + plane * oh * ow, arg = pa + plane * oh * ow
-            for i in 0..<oh {
-                let h0 = i * s - padding
-                for j in 0..<ow {
-                    let w0 = j * s - padding
-                    var best = -Float.infinity
-                    var bestIndex: Int32 = -1
-                    for a in max(h0, 0)..<min(h0 + kernel, h) {
-                        for b in max(w0, 0)..<min(w0 + kernel, w) {
-                            let v = src[a * w + b]
-                            if v > best || bestIndex < 0 { best = v; bestIndex = Int32(a * w + b) }
+    Profiler.measure(.pooling) {
+        let s = stride ?? kernel
+        precondition(x.shape.count == 4, "maxPool2d expects [N,C,H,W], got \(x.shape)")
+        precondition(kernel >= 1 && s >= 1 && padding >= 0 && padding * 2 <= kernel,
+                     "maxPool2d: kernel \(kernel), stride \(s), padding \(padding) (padding must be at most half the kernel)")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let oh = pooledSize(h, kernel, s, padding), ow = pooledSize(w, kernel, s, padding)
+        precondition(oh >= 1 && ow >= 1, "maxPool2d: kernel \(kernel) larger than input \(x.shape)")
+        let y = Tensor(uninitializedShape: [n, c, oh, ow])
+        var argmax = [Int32](repeating: 0, count: y.count)
+        let px = x.value.data, py = y.data
+        argmax.withUnsafeMutableBufferPointer { am in
+            let pa = am.baseAddress!
+            Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
+                let src = px + plane * h * w, dst = py + plane * oh * ow, arg = pa + plane * oh * ow
+                for i in 0..<oh {
+                    let h0 = i * s - padding
+                    for j in 0..<ow {
+                        let w0 = j * s - padding
+                        var best = -Float.infinity
+                        var bestIndex: Int32 = -1
+                        for a in max(h0, 0)..<min(h0 + kernel, h) {
+                            for b in max(w0, 0)..<min(w0 + kernel, w) {
+                                let v = src[a * w + b]
+                                if v > best || bestIndex < 0 { best = v; bestIndex = Int32(a * w + b) }
+                            }
                         }
+                        dst[i * ow + j] = best
+                        arg[i * ow + j] = bestIndex
                     }
-                    dst[i * ow + j] = best
-                    arg[i * ow + j] = bestIndex
                 }
             }
         }
-    }
-    return Tape.result(y, inputs: [x]) { g in
-        let dx = Tensor(zeros: x.shape)
-        let pd = dx.data, pg = g.data
-        argmax.withUnsafeBufferPointer { am in
-            let pa = am.baseAddress!
-            Parallel.forEach(n * c, cost: oh * ow) { plane in
-                let d = pd + plane * h * w, gg = pg + plane * oh * ow, arg = pa + plane * oh * ow
-                for o in 0..<(oh * ow) { d[Int(arg[o])] += gg[o] }
+        return Tape.result(y, inputs: [x], category: .pooling) { g in
+            let dx = Tensor(zeros: x.shape)
+            let pd = dx.data, pg = g.data
+            argmax.withUnsafeBufferPointer { am in
+                let pa = am.baseAddress!
+                Parallel.forEach(n * c, cost: oh * ow) { plane in
+                    let d = pd + plane * h * w, gg = pg + plane * oh * ow, arg = pa + plane * oh * ow
+                    for o in 0..<(oh * ow) { d[Int(arg[o])] += gg[o] }
+                }
             }
+            x.accumulateGrad(dx, owned: true)
         }
-        x.accumulateGrad(dx, owned: true)
     }
 }
 
 /// Average pooling; padded positions count in the divisor (PyTorch's count_include_pad=True).
 public func avgPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Variable {
-    let s = stride ?? kernel
-    precondition(x.shape.count == 4, "avgPool2d expects [N,C,H,W], got \(x.shape)")
-    precondition(kernel >= 1 && s >= 1 && padding >= 0 && padding * 2 <= kernel,
-                 "avgPool2d: kernel \(kernel), stride \(s), padding \(padding) (padding must be at most half the kernel)")
-    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let oh = pooledSize(h, kernel, s, padding), ow = pooledSize(w, kernel, s, padding)
-    precondition(oh >= 1 && ow >= 1, "avgPool2d: kernel \(kernel) larger than input \(x.shape)")
-    let y = Tensor(uninitializedShape: [n, c, oh, ow])
-    let px = x.value.data, py = y.data
-    let inv = 1 / Float(kernel * kernel)
-    Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
-        let src = px + plane * h * w, dst = py + plane * oh * ow
-        for i in 0..<oh {
-            let h0 = i * s - padding
-            for j in 0..<ow {
-                let w0 = j * s - padding
-                var acc: Float = 0
-                for a in max(h0, 0)..<min(h0 + kernel, h) {
-                    for b in max(w0, 0)..<min(w0 + kernel, w) { acc += src[a * w + b] }
-                }
-                dst[i * ow + j] = acc * inv
-            }
-        }
-    }
-    return Tape.result(y, inputs: [x]) { g in
-        let dx = Tensor(zeros: x.shape)
-        let pd = dx.data, pg = g.data
+    Profiler.measure(.pooling) {
+        let s = stride ?? kernel
+        precondition(x.shape.count == 4, "avgPool2d expects [N,C,H,W], got \(x.shape)")
+        precondition(kernel >= 1 && s >= 1 && padding >= 0 && padding * 2 <= kernel,
+                     "avgPool2d: kernel \(kernel), stride \(s), padding \(padding) (padding must be at most half the kernel)")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let oh = pooledSize(h, kernel, s, padding), ow = pooledSize(w, kernel, s, padding)
+        precondition(oh >= 1 && ow >= 1, "avgPool2d: kernel \(kernel) larger than input \(x.shape)")
+        let y = Tensor(uninitializedShape: [n, c, oh, ow])
+        let px = x.value.data, py = y.data
+        let inv = 1 / Float(kernel * kernel)
         Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
-            let d = pd + plane * h * w, gg = pg + plane * oh * ow
+            let src = px + plane * h * w, dst = py + plane * oh * ow
             for i in 0..<oh {
                 let h0 = i * s - padding
                 for j in 0..<ow {
                     let w0 = j * s - padding
-                    let v = gg[i * ow + j] * inv
+                    var acc: Float = 0
                     for a in max(h0, 0)..<min(h0 + kernel, h) {
-                        for b in max(w0, 0)..<min(w0 + kernel, w) { d[a * w + b] += v }
+                        for b in max(w0, 0)..<min(w0 + kernel, w) { acc += src[a * w + b] }
                     }
+                    dst[i * ow + j] = acc * inv
                 }
             }
         }
-        x.accumulateGrad(dx, owned: true)
+        return Tape.result(y, inputs: [x], category: .pooling) { g in
+            let dx = Tensor(zeros: x.shape)
+            let pd = dx.data, pg = g.data
+            Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
+                let d = pd + plane * h * w, gg = pg + plane * oh * ow
+                for i in 0..<oh {
+                    let h0 = i * s - padding
+                    for j in 0..<ow {
+                        let w0 = j * s - padding
+                        let v = gg[i * ow + j] * inv
+                        for a in max(h0, 0)..<min(h0 + kernel, h) {
+                            for b in max(w0, 0)..<min(w0 + kernel, w) { d[a * w + b] += v }
+                        }
+                    }
+                }
+            }
+            x.accumulateGrad(dx, owned: true)
+        }
     }
 }
 
 /// Mean over each channel's whole plane: [N,C,H,W] → [N,C,1,1] (PyTorch's AdaptiveAvgPool2d(1)).
 public func globalAvgPool2d(_ x: Variable) -> Variable {
-    precondition(x.shape.count == 4, "globalAvgPool2d expects [N,C,H,W], got \(x.shape)")
-    let (n, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
-    let y = Tensor(uninitializedShape: [n, c, 1, 1])
-    let px = x.value.data, py = y.data
-    let inv = 1 / Float(plane)
-    Parallel.forEach(n * c, cost: plane) { i in
-        var acc: Float = 0
-        let src = px + i * plane
-        for p in 0..<plane { acc += src[p] }
-        py[i] = acc * inv
-    }
-    return Tape.result(y, inputs: [x]) { g in
-        let dx = Tensor(uninitializedShape: x.shape)
-        let pd = dx.data, pg = g.data
+    Profiler.measure(.pooling) {
+        precondition(x.shape.count == 4, "globalAvgPool2d expects [N,C,H,W], got \(x.shape)")
+        let (n, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+        let y = Tensor(uninitializedShape: [n, c, 1, 1])
+        let px = x.value.data, py = y.data
+        let inv = 1 / Float(plane)
         Parallel.forEach(n * c, cost: plane) { i in
-            (pd + i * plane).update(repeating: pg[i] * inv, count: plane)
+            var acc: Float = 0
+            let src = px + i * plane
+            for p in 0..<plane { acc += src[p] }
+            py[i] = acc * inv
         }
-        x.accumulateGrad(dx, owned: true)
+        return Tape.result(y, inputs: [x], category: .pooling) { g in
+            let dx = Tensor(uninitializedShape: x.shape)
+            let pd = dx.data, pg = g.data
+            Parallel.forEach(n * c, cost: plane) { i in
+                (pd + i * plane).update(repeating: pg[i] * inv, count: plane)
+            }
+            x.accumulateGrad(dx, owned: true)
+        }
     }
 }

@@ -20,64 +20,68 @@ public func flatten(_ x: Variable) -> Variable {
 
 /// Concatenation along `axis` (1 = channels of NCHW). All other dimensions must agree.
 public func concat(_ xs: [Variable], axis: Int) -> Variable {
-    precondition(!xs.isEmpty, "concat of no tensors")
-    let first = xs[0].shape
-    precondition(axis >= 0 && axis < first.count, "concat: axis \(axis) for rank \(first.count)")
-    for x in xs {
-        var a = x.shape, b = first
-        precondition(a.count == b.count, "concat: shapes \(x.shape) and \(first) differ in rank")
-        a[axis] = 0; b[axis] = 0
-        precondition(a == b, "concat along \(axis): shapes \(x.shape) and \(first) differ off the axis")
-    }
-    var outShape = first
-    outShape[axis] = xs.reduce(0) { $0 + $1.shape[axis] }
-    let (outer, inner) = split(outShape, axis: axis)
-    let y = Tensor(uninitializedShape: outShape)
-    let outRow = outShape[axis] * inner
-    var offset = 0
-    var offsets: [Int] = []
-    for x in xs {
-        let rowLength = x.shape[axis] * inner
-        let src = x.value.data, dst = y.data + offset
-        Parallel.forEach(outer, cost: rowLength) { o in
-            (dst + o * outRow).update(from: src + o * rowLength, count: rowLength)
+    Profiler.measure(.other) {
+        precondition(!xs.isEmpty, "concat of no tensors")
+        let first = xs[0].shape
+        precondition(axis >= 0 && axis < first.count, "concat: axis \(axis) for rank \(first.count)")
+        for x in xs {
+            var a = x.shape, b = first
+            precondition(a.count == b.count, "concat: shapes \(x.shape) and \(first) differ in rank")
+            a[axis] = 0; b[axis] = 0
+            precondition(a == b, "concat along \(axis): shapes \(x.shape) and \(first) differ off the axis")
         }
-        offsets.append(offset)
-        offset += rowLength
-    }
-    return Tape.result(y, inputs: xs) { g in
-        for (x, start) in zip(xs, offsets) where x.requiresGrad {
+        var outShape = first
+        outShape[axis] = xs.reduce(0) { $0 + $1.shape[axis] }
+        let (outer, inner) = split(outShape, axis: axis)
+        let y = Tensor(uninitializedShape: outShape)
+        let outRow = outShape[axis] * inner
+        var offset = 0
+        var offsets: [Int] = []
+        for x in xs {
             let rowLength = x.shape[axis] * inner
-            let d = Tensor(uninitializedShape: x.shape)
-            let src = g.data + start, dst = d.data
+            let src = x.value.data, dst = y.data + offset
             Parallel.forEach(outer, cost: rowLength) { o in
-                (dst + o * rowLength).update(from: src + o * outRow, count: rowLength)
+                (dst + o * outRow).update(from: src + o * rowLength, count: rowLength)
             }
-            x.accumulateGrad(d, owned: true)
+            offsets.append(offset)
+            offset += rowLength
+        }
+        return Tape.result(y, inputs: xs) { g in
+            for (x, start) in zip(xs, offsets) where x.requiresGrad {
+                let rowLength = x.shape[axis] * inner
+                let d = Tensor(uninitializedShape: x.shape)
+                let src = g.data + start, dst = d.data
+                Parallel.forEach(outer, cost: rowLength) { o in
+                    (dst + o * rowLength).update(from: src + o * outRow, count: rowLength)
+                }
+                x.accumulateGrad(d, owned: true)
+            }
         }
     }
 }
 
 /// Elements start..<start+length along `axis` (e.g. one LSTM gate of the [B, 4H] pre-activations).
 public func slice(_ x: Variable, axis: Int, start: Int, length: Int) -> Variable {
-    precondition(axis >= 0 && axis < x.shape.count, "slice: axis \(axis) for rank \(x.shape.count)")
-    precondition(start >= 0 && length >= 0 && start + length <= x.shape[axis],
-                 "slice: \(start)..<\(start + length) outside 0..<\(x.shape[axis]) along axis \(axis) of \(x.shape)")
-    var outShape = x.shape
-    outShape[axis] = length
-    let (outer, inner) = split(x.shape, axis: axis)
-    let inRow = x.shape[axis] * inner, outRow = length * inner
-    let y = Tensor(uninitializedShape: outShape)
-    let src = x.value.data + start * inner, dst = y.data
-    Parallel.forEach(outer, cost: outRow) { o in
-        (dst + o * outRow).update(from: src + o * inRow, count: outRow)
-    }
-    return Tape.result(y, inputs: [x]) { g in
-        let d = x.gradBuffer()
-        let pd = d.data + start * inner, pg = g.data
+    Profiler.measure(.other) {
+        precondition(axis >= 0 && axis < x.shape.count, "slice: axis \(axis) for rank \(x.shape.count)")
+        precondition(start >= 0 && length >= 0 && start + length <= x.shape[axis],
+                     "slice: \(start)..<\(start + length) outside 0..<\(x.shape[axis]) along axis \(axis) of \(x.shape)")
+        var outShape = x.shape
+        outShape[axis] = length
+        let (outer, inner) = split(x.shape, axis: axis)
+        let inRow = x.shape[axis] * inner, outRow = length * inner
+        let y = Tensor(uninitializedShape: outShape)
+        let src = x.value.data + start * inner, dst = y.data
         Parallel.forEach(outer, cost: outRow) { o in
-            let dRow = pd + o * inRow, gRow = pg + o * outRow
-            for i in 0..<outRow { dRow[i] += gRow[i] }
+            (dst + o * outRow).update(from: src + o * inRow, count: outRow)
+        }
+        return Tape.result(y, inputs: [x]) { g in
+            let d = x.gradBuffer()
+            let pd = d.data + start * inner, pg = g.data
+            Parallel.forEach(outer, cost: outRow) { o in
+                let dRow = pd + o * inRow, gRow = pg + o * outRow
+                for i in 0..<outRow { dRow[i] += gRow[i] }
+            }
         }
     }
 }
