@@ -26,6 +26,26 @@ public struct ModelSource {
         }
     }
 
+    /// The command-line choice: exactly one of a run directory or a weights file (which needs the
+    /// model, dataset and data directory named).
+    public static func resolve(run: String?, weights: String?, model: String?, dataset: String?,
+                               dataDirectory: String?) throws -> ModelSource {
+        switch (run, weights) {
+        case (let run?, nil):
+            guard model == nil, dataset == nil, dataDirectory == nil else {
+                throw AnalysisError("--run reads the model and dataset from run.json; drop --model, --dataset and --data-dir")
+            }
+            return try ModelSource.run(directory: run)
+        case (nil, let weights?):
+            guard let model, let dataset, let dataDirectory else {
+                throw AnalysisError("--weights needs --model, --dataset and --data-dir")
+            }
+            return try ModelSource.make(weights: weights, modelName: model, dataset: dataset, dataDirectory: dataDirectory)
+        default:
+            throw AnalysisError("give exactly one of --run DIR or --weights FILE")
+        }
+    }
+
     /// A trained run: `run.json` names the dataset and model, `checkpoint/trainer.json` the generation
     /// of `checkpoint/model-g<N>.safetensors`. Synthetic data is read from the experiment's
     /// `synthetic-data` folder (two levels above the run directory).

@@ -22,7 +22,16 @@ import Optim
 /// Repeat r draws its noise from `RandomGenerator(seed).fork("saddle").fork(r)` (the same for every
 /// optimizer), independent of the number of threads.
 public struct SaddleExperiment {
-    public enum Noise: String, CaseIterable { case hessian, isotropic }
+    public enum Noise: String, CaseIterable {
+        case hessian, isotropic
+
+        public init(parsing text: String) throws {
+            guard let noise = Noise(rawValue: text) else {
+                throw AnalysisError("--noise must be hessian or isotropic, got '\(text)'")
+            }
+            self = noise
+        }
+    }
 
     public var curvatures: [Double] = [1, 1, 1, 1, -0.01]
     public var noise: Noise = .hessian

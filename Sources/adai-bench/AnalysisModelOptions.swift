@@ -29,20 +29,7 @@ struct AnalysisModelOptions: ParsableArguments {
     var evalMode = false
 
     func source() throws -> ModelSource {
-        switch (run, weights) {
-        case (let run?, nil):
-            guard model == nil, dataset == nil, dataDir == nil else {
-                throw ValidationError("--run reads the model and dataset from run.json; drop --model, --dataset and --data-dir")
-            }
-            return try ModelSource.run(directory: run)
-        case (nil, let weights?):
-            guard let model, let dataset, let dataDir else {
-                throw ValidationError("--weights needs --model, --dataset and --data-dir")
-            }
-            return try ModelSource.make(weights: weights, modelName: model, dataset: dataset, dataDirectory: dataDir)
-        default:
-            throw ValidationError("give exactly one of --run DIR or --weights FILE")
-        }
+        try ModelSource.resolve(run: run, weights: weights, model: model, dataset: dataset, dataDirectory: dataDir)
     }
 
     func objective() throws -> (ModelObjective, ModelSource) {

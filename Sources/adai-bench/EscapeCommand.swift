@@ -101,13 +101,3 @@ struct EscapeCommand: ParsableCommand {
 }
 
 func format(_ x: Double) -> String { String(format: "%.5g", x) }
-
-/// "0.01,0.02" → [0.01, 0.02], with a message naming the option.
-func parseNumberList(_ text: String, option: String) throws -> [Double] {
-    try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
-        guard let x = Double(part.trimmingCharacters(in: .whitespaces)) else {
-            throw ValidationError("\(option): cannot read '\(part)' as a number; write comma-separated numbers, e.g. 1,2,4")
-        }
-        return x
-    }
-}

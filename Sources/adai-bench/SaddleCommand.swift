@@ -52,10 +52,7 @@ struct SaddleCommand: ParsableCommand {
         var experiment = SaddleExperiment()
         experiment.optimizers = try optimizers.map { try OptimizerChoice(parsing: $0) }
         experiment.curvatures = try parseNumberList(curvatures, option: "--curvatures")
-        guard let kind = SaddleExperiment.Noise(rawValue: noise) else {
-            throw ValidationError("--noise must be hessian or isotropic, got '\(noise)'")
-        }
-        experiment.noise = kind
+        experiment.noise = try SaddleExperiment.Noise(parsing: noise)
         experiment.noiseScale = noiseScale
         experiment.steps = steps
         experiment.every = every

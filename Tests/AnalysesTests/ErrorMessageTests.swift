@@ -50,6 +50,24 @@ final class ErrorMessageTests: XCTestCase {
         XCTAssertEqual(message { try e.run() }, "sgd diverged at k=1 (repeat 0, step 1); lower its lr")
     }
 
+    func testCommandLineParsingErrors() throws {
+        XCTAssertEqual(try parseNumberList("1, 2.5,4", option: "--k"), [1, 2.5, 4])
+        XCTAssertEqual(message { try parseNumberList("1,x", option: "--k") },
+                       "--k: cannot read 'x' as a number; write comma-separated numbers, e.g. 1,2,4")
+        XCTAssertEqual(message { try parseNumberList("", option: "--sigma") },
+                       "--sigma: cannot read '' as a number; write comma-separated numbers, e.g. 1,2,4")
+        XCTAssertEqual(try SaddleExperiment.Noise(parsing: "isotropic"), .isotropic)
+        XCTAssertEqual(message { try SaddleExperiment.Noise(parsing: "foo") }, "--noise must be hessian or isotropic, got 'foo'")
+        XCTAssertEqual(message { try ModelSource.resolve(run: nil, weights: nil, model: nil, dataset: nil, dataDirectory: nil) },
+                       "give exactly one of --run DIR or --weights FILE")
+        XCTAssertEqual(message { try ModelSource.resolve(run: "r", weights: "w", model: nil, dataset: nil, dataDirectory: nil) },
+                       "give exactly one of --run DIR or --weights FILE")
+        XCTAssertEqual(message { try ModelSource.resolve(run: "r", weights: nil, model: "resnet18", dataset: nil, dataDirectory: nil) },
+                       "--run reads the model and dataset from run.json; drop --model, --dataset and --data-dir")
+        XCTAssertEqual(message { try ModelSource.resolve(run: nil, weights: "w", model: "resnet18", dataset: nil, dataDirectory: nil) },
+                       "--weights needs --model, --dataset and --data-dir")
+    }
+
     func testSaddleSettingErrors() throws {
         func check(_ expected: String, _ change: (inout SaddleExperiment) -> Void) {
             var e = SaddleExperiment()
