@@ -1,5 +1,5 @@
 #!/bin/sh
-# Figure 6 at a small scale (about a minute on 2 cores): mean escape time from the Styblinski–Tang
+# Figure 6 at a small scale (about 10 seconds on 2 cores): mean escape time from the Styblinski–Tang
 # valley against sharpness k for SGD with momentum, Adam and Adai (plus plain SGD).
 # 10 dimensions, 50,000 Gaussian samples, noise scale 1, batch 1, 100 repeats, step cap 1e5.
 # Learning rates are calibrated so that every optimizer's mean escape time at k = 1 is of order

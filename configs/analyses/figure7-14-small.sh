@@ -1,5 +1,5 @@
 #!/bin/sh
-# Figures 7 and 14 at a small scale (about 10 minutes on 2 cores): train the quick-start runs
+# Figures 7 and 14 at a small scale (about 6 minutes on 2 cores): train the quick-start runs
 # (synthetic CIFAR-10-like data, resnet-tiny, Adai / SGD-M / Adam, 6 epochs), then measure at each
 # final checkpoint the top Hessian eigenvalues and trace (Figure 7) and the expected sharpness
 # (Figure 14) of the training loss on the first 4 × 128 training examples.
