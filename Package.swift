@@ -31,9 +31,10 @@ let package = Package(
         .target(name: "Plot", dependencies: ["CPNG"]),
         .target(name: "Reports", dependencies: ["Plot"]),
         .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "CBLAS"]),
+        .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN"]),
         .executableTarget(
             name: "adai-bench",
-            dependencies: ["Engine", "Optim", "Datasets", "NN", "Experiments", "Reports", "Plot",
+            dependencies: ["Engine", "Optim", "Datasets", "NN", "Experiments", "Reports", "Plot", "Analyses",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS"]),
         .executableTarget(name: "optim-bench", dependencies: ["Engine", "Optim"], swiftSettings: engineSettings),
@@ -44,6 +45,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "Datasets"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "Optim"]),
+        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Engine", "Optim", "NN", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]
 )
