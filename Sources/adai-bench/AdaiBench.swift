@@ -9,9 +9,9 @@ struct AdaiBench: ParsableCommand {
         discussion: """
             Start with `adai-bench train --config configs/quickstart.json` (synthetic data, about two minutes). \
             The paper's experiments are in configs/; docs/CONFIG.md documents every key. \
-            Not implemented yet: sweep, collect, bench.
+            Not implemented yet: sweep, collect.
             """,
         subcommands: [Train.self, DataCommand.self, ModelCommand.self, Optimize.self, CompareCommand.self,
-                      DiffCommand.self, PlotCommand.self, EscapeCommand.self, HessianCommand.self,
+                      DiffCommand.self, PlotCommand.self, Bench.self, EscapeCommand.self, HessianCommand.self,
                       SharpnessCommand.self, SaddleCommand.self])
 }

@@ -1,0 +1,126 @@
+import Datasets
+import Engine
+import Foundation
+import NN
+import Optim
+
+/// Times training steps and inference of one model on synthetic inputs (`adai-bench bench`).
+public struct ModelBenchmark {
+    public var model: String
+    public var classes = 10
+    public var batch = 128
+    public var inferenceBatch = 256
+    public var steps = 5
+    public var optimizer = "sgdm"
+    /// LSTM: tokens per window.
+    public var bptt = 35
+
+    public init(model: String) { self.model = model }
+
+    public struct Result {
+        public var trainSeconds: [Double]
+        public var inferSeconds: [Double]
+        public var unitsPerStep: Double, inferUnitsPerStep: Double
+        public var unit: String
+        public var trainFlopsPerStep: Double
+        public var categories: [OpCategory: Double]
+        public var peakResidentBytes: Int
+
+        public var trainPerSecond: Double { unitsPerStep / median(trainSeconds) }
+        public var inferPerSecond: Double { inferUnitsPerStep / median(inferSeconds) }
+    }
+
+    public func run() throws -> Result {
+        let isLM = ModelZoo.isLanguageModel(model)
+        let configuration = ModelConfiguration(name: model, classes: classes)
+        let built = try ModelZoo.make(configuration, seed: 1)
+        let summary = ModelZoo.summary(built, configuration: configuration)
+        let parameters = built.module.namedParameters.map { NamedParameter($0.0, $0.1) }
+        let optimizer = try makeOptimizer(self.optimizer, parameters: parameters, options: ["lr": .number(1e-3)])
+        var generator = RandomGenerator(seed: 7)
+
+        // The data a step consumes: augmented, normalised CIFAR batches from synthetic records, or random tokens.
+        let records: CIFARRecords = {
+            var pixels = [UInt8](repeating: 0, count: batch * 3072)
+            for i in pixels.indices { pixels[i] = UInt8(truncatingIfNeeded: generator.nextUInt64()) }
+            return CIFARRecords(pixels: pixels, labels: (0..<batch).map { Int32($0 % classes) })
+        }()
+        let batches = try CIFARBatches(dataset: CIFARDataset(variant: .cifar10, split: .train, records: records),
+                                       batchSize: batch, training: true, seed: 1)
+        let order = Array(0..<batch)
+        let tokens = (0..<(bptt * batch)).map { _ in Int32(generator.nextInt(below: 10_000)) }
+
+        func trainStep(_ index: Int) {
+            var context = ForwardContext(training: true, generator: RandomGenerator(seed: 1).fork(index))
+            let tape = Tape()
+            let loss: Variable
+            switch built {
+            case .imageClassifier(let layer):
+                let b = Profiler.measure(.data) { batches.batch(epoch: 0, index: 0, order: order) }
+                loss = tape.record { crossEntropy(layer.forward(Variable(b.images), &context), labels: b.labels) }
+            case .languageModel(let lm):
+                loss = tape.record {
+                    let (logits, _) = lm.forward(tokens: tokens, steps: bptt, batch: batch, state: lm.zeroState(batch: batch), &context)
+                    return crossEntropy(logits, labels: tokens)
+                }
+            }
+            tape.backward(from: loss)
+            Profiler.measure(.optimizer) { optimizer.step() }
+            built.module.zeroGradients()
+        }
+
+        func inferStep() {
+            var context = ForwardContext(training: false)
+            Tape.withoutGradients {
+                switch built {
+                case .imageClassifier(let layer):
+                    let input = Tensor(uninitializedShape: [inferenceBatch, 3, 32, 32])
+                    input.fill(0.5)
+                    _ = layer.forward(Variable(input), &context)
+                case .languageModel(let lm):
+                    _ = lm.forward(tokens: tokens, steps: bptt, batch: batch, state: lm.zeroState(batch: batch), &context)
+                }
+            }
+        }
+
+        trainStep(0)  // warm-up: buffers allocated, BLAS threads started
+        Profiler.reset()
+        Profiler.enabled = true
+        var trainSeconds: [Double] = []
+        for i in 0..<steps { trainSeconds.append(time { trainStep(i + 1) }) }
+        Profiler.enabled = false
+        let categories = Profiler.seconds.mapValues { $0 / Double(steps) }
+        inferStep()
+        var inferSeconds: [Double] = []
+        for _ in 0..<steps { inferSeconds.append(time { inferStep() }) }
+
+        let flopsPerUnit = summary.totalFlops  // forward FLOPs of one image (or one token) in the summary
+        return Result(trainSeconds: trainSeconds, inferSeconds: inferSeconds,
+                      unitsPerStep: Double(isLM ? bptt * batch : batch),
+                      inferUnitsPerStep: Double(isLM ? bptt * batch : inferenceBatch),
+                      unit: isLM ? "tokens" : "images", trainFlopsPerStep: 3 * flopsPerUnit * Double(isLM ? bptt * batch : batch),
+                      categories: categories, peakResidentBytes: peakResidentBytes())
+    }
+
+    private func time(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    let s = values.sorted()
+    guard !s.isEmpty else { return .nan }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// The process's peak resident memory (VmHWM), in bytes; 0 where /proc is unavailable.
+public func peakResidentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kb * 1024
+    }
+    return 0
+}

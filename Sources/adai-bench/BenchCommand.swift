@@ -1,0 +1,91 @@
+import ArgumentParser
+import Engine
+import Experiments
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time training steps and inference of a model on synthetic inputs.",
+        discussion: """
+            Prints the median and spread of the step time, images (or tokens) per second, achieved GFLOP/s \
+            (3 × the forward FLOPs of `model summary` per training example), peak resident memory, and where a \
+            training step's time goes by op category. Build in release (`swift run -c release adai-bench bench ...`).
+            """)
+
+    @Option(help: "Model from the zoo (resnet18, vgg16, densenet121, googlenet, lstm, ...).")
+    var model: String = "resnet18"
+
+    @Option(help: "Training batch (sequences for the LSTM).")
+    var batch: Int = 128
+
+    @Option(name: .customLong("infer-batch"), help: "Inference batch (image models).")
+    var inferBatch: Int = 256
+
+    @Option(help: "Timed steps (after one warm-up step).")
+    var steps: Int = 5
+
+    @Option(help: "Classes of the image models.")
+    var classes: Int = 10
+
+    @Option(help: "Threads for the engine and OpenBLAS (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Optimizer whose step is timed.")
+    var optimizer: String = "sgdm"
+
+    @Flag(help: "Print one JSON object (keys include train_per_second and infer_per_second).")
+    var json = false
+
+    func validate() throws {
+        if batch < 1 || inferBatch < 1 || steps < 1 || classes < 1 {
+            throw ValidationError("--batch, --infer-batch, --steps and --classes must be at least 1")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        var benchmark = ModelBenchmark(model: model)
+        benchmark.batch = batch
+        benchmark.inferenceBatch = inferBatch
+        benchmark.steps = steps
+        benchmark.classes = classes
+        benchmark.optimizer = optimizer
+        let r: ModelBenchmark.Result
+        do { r = try benchmark.run() } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let trainMedian = r.trainSeconds.sorted()[r.trainSeconds.count / 2]
+        let gflops = r.trainFlopsPerStep / trainMedian / 1e9
+        if json {
+            var object: [String: Any] = [
+                "model": model, "batch": batch, "threads": Parallel.threadCount, "steps": steps, "unit": r.unit,
+                "train_per_second": r.trainPerSecond, "infer_per_second": r.inferPerSecond,
+                "train_step_seconds_median": trainMedian, "train_step_seconds_min": r.trainSeconds.min()!,
+                "train_step_seconds_max": r.trainSeconds.max()!, "train_gflops": gflops,
+                "peak_rss_bytes": r.peakResidentBytes,
+            ]
+            object["breakdown_seconds"] = Dictionary(uniqueKeysWithValues: r.categories.map { ($0.key.rawValue, $0.value) })
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("\(model), batch \(batch), \(Parallel.threadCount) threads, \(steps) timed steps")
+        print(String(format: "training:  median %.3f s/step (min %.3f, max %.3f)  %.1f %@/s  %.1f GFLOP/s",
+                     trainMedian, r.trainSeconds.min()!, r.trainSeconds.max()!, r.trainPerSecond, r.unit, gflops))
+        print(String(format: "inference: %.1f %@/s (batch %d)", r.inferPerSecond, r.unit, model == "lstm" ? batch : inferBatch))
+        print(String(format: "peak resident memory: %.0f MiB", Double(r.peakResidentBytes) / 1_048_576))
+        // The categories are averaged over the timed steps, so they are shown against the mean step.
+        let mean = r.trainSeconds.reduce(0, +) / Double(r.trainSeconds.count)
+        print(String(format: "time per training step by op category (mean step %.3f s):", mean))
+        func line(_ name: String, _ seconds: Double) {
+            print("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                  + String(format: "%9.1f ms  %5.1f%%", seconds * 1000, 100 * seconds / mean))
+        }
+        for category in OpCategory.allCases where r.categories[category, default: 0] > 0 {
+            line(category.rawValue, r.categories[category]!)
+        }
+        line("(rest: tape, glue)", mean - r.categories.values.reduce(0, +))
+    }
+}
