@@ -9,8 +9,8 @@ struct AdaiBench: ParsableCommand {
         discussion: """
             Start with `adai-bench train --config configs/quickstart.json` (synthetic data, about two minutes). \
             The paper's experiments are in configs/; docs/CONFIG.md documents every key. \
-            Not implemented yet: sweep, collect, escape, hessian, sharpness, saddle, bench.
+            Not implemented yet: escape, hessian, sharpness, saddle, bench.
             """,
-        subcommands: [Train.self, DataCommand.self, ModelCommand.self, Optimize.self, CompareCommand.self,
+        subcommands: [Train.self, SweepCommand.self, CollectCommand.self, DataCommand.self, ModelCommand.self, Optimize.self, CompareCommand.self,
                       DiffCommand.self, PlotCommand.self])
 }

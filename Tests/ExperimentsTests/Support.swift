@@ -53,8 +53,10 @@ func metricsWithoutTiming(_ path: String) throws -> [String] {
 
 /// The adai-bench executable built beside the test bundle.
 func adaiBenchExecutable(file: StaticString = #filePath, line: UInt = #line) -> String? {
-    let bundle = Bundle(for: ConfigTests.self).bundleURL.deletingLastPathComponent()
-    let path = bundle.appendingPathComponent("adai-bench").path
+    // The bundle is the .xctest file (Linux) or directory (macOS) in the build directory, beside the executables.
+    let bundle = Bundle(for: ConfigTests.self).bundleURL
+    let candidates = [bundle.deletingLastPathComponent(), bundle, Bundle.main.bundleURL].map { $0.appendingPathComponent("adai-bench").path }
+    let path = candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     guard FileManager.default.isExecutableFile(atPath: path) else {
         XCTFail("adai-bench was not built next to the tests (\(path)); run `swift build` before `swift test`", file: file, line: line)
         return nil
