@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "Datasets"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "Optim"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "Optim", "Reports"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,6 @@
 @testable import Experiments
 import Foundation
+import Reports
 import XCTest
 
 /// A tiny experiment with a sweep: sgdm over 2 learning rates × 2 seeds (4 runs), adam left out.
@@ -134,6 +135,22 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(record["error"] as? String, message)
         XCTAssertEqual(grid.states(results: directory)[1], .failed(message))
         XCTAssertEqual(try SweepWorker.train(grid.runs[1], options: options()), .completed)
+
+        // collect: one row for the setting, both seeds done; a failed run of another setting is counted, not averaged.
+        try SweepWorker.recordFailure(grid.runs[2], directory: grid.runs[2].directory(results: directory), message: "out of memory")
+        let settings = try Collect.settings(experiment: "\(directory!)/tiny")
+        XCTAssertEqual(settings.map(\.name), ["sgdm-lr0.05-wd0.0005", "sgdm-lr0.1-wd0.0005"])
+        XCTAssertEqual(settings[0].seedsDone, [1, 2])
+        XCTAssertEqual(settings[1].seedsDone, [])
+        XCTAssertEqual(settings[1].statuses, ["failed": 1])
+        let rows = Collect.csv(settings).split(separator: "\n")
+        XCTAssertEqual(rows[0], "setting,optimizer,lr,weight_decay,metric,seeds_done,seeds,final_mean,final_std,best_mean,best_std,completed,diverged,failed,interrupted,running,other,epochs_planned")
+        XCTAssertTrue(rows[1].hasPrefix("sgdm-lr0.05-wd0.0005,sgdm,0.05,0.0005,test_error,2,1 2,"), String(rows[1]))
+        XCTAssertTrue(rows[1].hasSuffix(",2,0,0,0,0,0,2"), String(rows[1]))
+        XCTAssertEqual(rows[2], "sgdm-lr0.1-wd0.0005,sgdm,0.1,0.0005,test_error,0,,,,,,0,0,1,0,0,0,2")
+        XCTAssertThrowsError(try Collect.settings(experiment: "\(directory!)/nothing")) { error in
+            XCTAssertTrue("\(error)".contains("no such directory; pass the results directory of an experiment"), "\(error)")
+        }
     }
 
     func testSlurmScriptHasOneTaskPerUnfinishedRun() throws {
@@ -172,6 +189,19 @@ final class SweepTests: XCTestCase {
     }
 
     private func runDirectories(_ results: String, _ grid: SweepGrid) -> [String] { grid.runs.map { $0.directory(results: results) } }
+
+    /// A Slurm task whose run changed since submission (the config was edited) stops with a message.
+    func testATaskForAnotherRunIdRefusesToRun() throws {
+        guard let executable = adaiBenchExecutable() else { return }
+        let config = try writeConfig(tinySweepJSON())
+        let log = "\(directory!)/task.log"
+        let pid = try ChildProcess.spawn(executable, ["sweep", "--config", config, "--results", "\(directory!)/results",
+                                                      "--index", "1", "--expect-id", "sgdm-lr0.3-wd0.0005/seed-2"], outputFile: log)
+        XCTAssertEqual(ChildProcess.wait(pid), .exited(1))
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8),
+                       "error: --index 1 is sgdm-lr0.05-wd0.0005/seed-2 in \(config), but this task was submitted for sgdm-lr0.3-wd0.0005/seed-2; the config's grid changed since submission, so submit the sweep again\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory!)/results/tiny/sgdm-lr0.05-wd0.0005"))
+    }
 
     /// Two sweeps started at once on the same results: every run trained by exactly one worker, once.
     func testTwoSweepsStartedTogetherNeverTrainARunTwice() throws {
@@ -237,5 +267,22 @@ final class SweepTests: XCTestCase {
             XCTAssertEqual(try metricsWithoutTiming("\(dir)/metrics.csv"), try metricsWithoutTiming("\(referenceDir)/metrics.csv"), dir)
         }
         XCTAssertGreaterThanOrEqual(resumed, 1, "no run resumed from a checkpoint")
+    }
+}
+
+final class ShippedSweepTests: XCTestCase {
+    /// Every config in configs/ reads and its sweep expands; cifar10-resnet18's is the lr × wd grid of Adai, SGD-M and Adam.
+    func testEveryShippedConfigExpands() throws {
+        let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("configs").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: configs).filter { $0.hasSuffix(".json") }.sorted()
+        XCTAssertTrue(files.contains("cifar10-resnet18.json"))
+        for file in files {
+            let grid = try ExperimentConfig.load(path: "\(configs)/\(file)").sweepGrid()
+            XCTAssertFalse(grid.runs.isEmpty, file)
+        }
+        let grid = try ExperimentConfig.load(path: "\(configs)/cifar10-resnet18.json").sweepGrid()
+        XCTAssertEqual(grid.runs.count, 3 * 4 * 2 * 3)
+        XCTAssertEqual(Set(grid.runs.map(\.optimizer.name)), ["adai", "sgdm", "adam"])
     }
 }
