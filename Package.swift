@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "Datasets"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "Optim"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "Optim", "Reports"]),
         .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Engine", "Optim", "NN", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]

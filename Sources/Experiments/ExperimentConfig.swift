@@ -256,22 +256,60 @@ public struct ExperimentConfig {
     }
 
     /// `lr`, `weightDecay` (and any other optimizer key) are a list for every optimizer or an object of
-    /// lists by optimizer name; `seeds` is a list. `adai-bench sweep` expands them.
+    /// lists by optimizer name; an optimizer's name as a key holds lists that override the global ones for it;
+    /// `seeds` is a list, `optimizers` a list of names, `slurm` the job-array settings. `adai-bench sweep`
+    /// expands them (Sweep.swift); here only their shapes are checked.
     private static func validateSweep(_ s: JSONObjectReader) {
+        func isNumberList(_ value: Any) -> Bool {
+            guard let values = value as? [Any], !values.isEmpty else { return false }
+            return values.allSatisfy { numericValue($0) != nil && !isBoolean($0) }
+        }
         for (key, value) in s.object.sorted(by: { $0.key < $1.key }) {
-            if let byOptimizer = value as? [String: Any], key != "seeds" {
-                for (name, list) in byOptimizer.sorted(by: { $0.key < $1.key }) {
-                    let path = "\(s.keyPath(key)).\(name)"
-                    if !optimizerNames.contains(name) { s.sink.add(path, "unknown optimizer \"\(name)\"") }
-                    guard let values = list as? [Any], !values.isEmpty, values.allSatisfy({ numericValue($0) != nil }) else {
-                        s.sink.add(path, "must be a non-empty list of numbers, got \(describe(list))")
-                        continue
+            switch key {
+            case "seeds":
+                guard let list = value as? [Any], !list.isEmpty,
+                      list.allSatisfy({ numericValue($0).map { $0 >= 0 && $0 == $0.rounded() } ?? false }) else {
+                    s.problem(key, "must be a non-empty list of whole numbers >= 0, got \(describe(value))")
+                    continue
+                }
+            case "optimizers":
+                guard let names = value as? [Any], !names.isEmpty, names.allSatisfy({ $0 is String }) else {
+                    s.problem(key, "must be a non-empty list of optimizer names, e.g. [\"adai\", \"sgdm\"], got \(describe(value))")
+                    continue
+                }
+                for case let name as String in names where !optimizerNames.contains(name) {
+                    let guess = closestName(to: name, in: optimizerNames).map { "; did you mean \"\($0)\"?" } ?? ""
+                    s.problem(key, "unknown optimizer \"\(name)\"\(guess)")
+                }
+            case "slurm":
+                guard let settings = s.object(key, required: true) else { continue }
+                _ = settings.integer("cpusPerTask", default: 1, minimum: 1)
+                _ = settings.integer("concurrency", default: 1, minimum: 1)
+                for name in ["mem", "time", "partition", "account"] { _ = settings.string(name, default: "") }
+                if settings.has("options") {
+                    if !((settings.object["options"] as? [Any])?.allSatisfy({ $0 is String }) ?? false) {
+                        settings.problem("options", "must be a list of sbatch options such as [\"--qos=long\"], got \(describe(settings.object["options"]!))")
                     }
                 }
-            } else if let list = value as? [Any], !list.isEmpty, list.allSatisfy({ numericValue($0) != nil }) {
-                continue
-            } else {
-                s.problem(key, "must be a non-empty list of numbers\(key == "seeds" ? "" : " or an object of such lists by optimizer name"), got \(describe(value))")
+                settings.rejectUnknownKeys(valid: SlurmSettings.keys)
+            default:
+                if let byOptimizer = value as? [String: Any] {
+                    let overridesForOne = optimizerNames.contains(key)
+                    for (name, list) in byOptimizer.sorted(by: { $0.key < $1.key }) {
+                        let path = "\(s.keyPath(key)).\(name)"
+                        if !overridesForOne && !optimizerNames.contains(name) {
+                            let guess = closestName(to: name, in: optimizerNames).map { "; did you mean \"\($0)\"?" } ?? ""
+                            s.sink.add(path, "unknown optimizer \"\(name)\"\(guess)")
+                        }
+                        if overridesForOne && (name == "seeds" || name == "optimizers" || name == "slurm") {
+                            s.sink.add(path, "\"\(name)\" belongs at the top of \"sweep\", not under an optimizer")
+                        } else if !isNumberList(list) {
+                            s.sink.add(path, "must be a non-empty list of numbers, got \(describe(list))")
+                        }
+                    }
+                } else if !isNumberList(value) {
+                    s.problem(key, "must be a non-empty list of numbers or an object of such lists by optimizer name, got \(describe(value))")
+                }
             }
         }
         s.markConsumed(Array(s.object.keys))

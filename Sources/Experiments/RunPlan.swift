@@ -19,9 +19,21 @@ public struct RunSpec {
     public let experiment: ExperimentConfig
     public let optimizer: OptimizerSpec
     public let seed: Int
+    /// Optimizer keys other than lr and weight decay that a sweep varies; each joins the setting's name
+    /// as `-<key><value>` so that every point of the grid has its own directory.
+    public var sweptKeys: [String] = []
+
+    /// `<optimizer>-lr<lr>-wd<wd>` (plus `-<key><value>` for each swept key), the setting's directory.
+    public var setting: String {
+        var name = "\(optimizer.name)-lr\(formatValue(optimizer.lr))-wd\(formatValue(optimizer.weightDecay))"
+        for key in sweptKeys {
+            if case .number(let x)? = optimizer.options[key] { name += "-\(key)\(formatValue(x))" }
+        }
+        return name
+    }
 
     /// `<optimizer>-lr<lr>-wd<wd>/seed-<seed>`, the run's directory under the experiment's.
-    public var id: String { "\(optimizer.name)-lr\(formatValue(optimizer.lr))-wd\(formatValue(optimizer.weightDecay))/seed-\(seed)" }
+    public var id: String { "\(setting)/seed-\(seed)" }
 
     public func directory(results: String) -> String { "\(results)/\(experiment.name)/\(id)" }
 }

@@ -15,7 +15,8 @@ struct RunRecordFile {
         return json["status"] as? String
     }
 
-    func write(status: RunStatus, state: TrainerState, metrics: MetricsTable, diverged: (epoch: Int, step: Int)? = nil) throws {
+    func write(status: RunStatus, state: TrainerState, metrics: MetricsTable, diverged: (epoch: Int, step: Int)? = nil,
+               error: String? = nil) throws {
         let c = run.experiment
         var json: [String: Any] = [
             "experiment": c.name, "runId": run.id, "dataset": c.dataset.kind.rawValue, "model": c.model.name,
@@ -26,6 +27,7 @@ struct RunRecordFile {
         ]
         if status != .running { json["endedAt"] = timestamp() }
         if let diverged { json["diverged"] = ["epoch": diverged.epoch, "step": diverged.step] }
+        if let error { json["error"] = error }
         if let values = metrics.column(metricName), let epochs = metrics.column("epoch"), !values.isEmpty {
             json["final"] = ["value": values.last!, "epoch": Int(epochs.last!)]
             let best = values.indices.min { values[$0] < values[$1] }!

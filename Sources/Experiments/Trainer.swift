@@ -19,9 +19,9 @@ public struct TrainOptions {
     public init() {}
 }
 
-/// How a run ended.
+/// How a run ended. `failed` is written by `sweep` when a run stopped with an error (the message is in run.json).
 public enum RunStatus: String {
-    case running, completed, diverged, interrupted
+    case running, completed, diverged, interrupted, failed
 }
 
 /// Set by SIGINT/SIGTERM; the trainer checkpoints at the next step boundary and stops.

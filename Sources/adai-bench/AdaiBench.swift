@@ -8,10 +8,10 @@ struct AdaiBench: ParsableCommand {
         abstract: "Reproduce the benchmarks of Adaptive Inertia (Adai, ICML 2022) with a Swift engine.",
         discussion: """
             Start with `adai-bench train --config configs/quickstart.json` (synthetic data, about two minutes). \
-            The paper's experiments are in configs/; docs/CONFIG.md documents every key. \
-            Not implemented yet: sweep, collect.
+            The paper's experiments are in configs/; docs/CONFIG.md documents every key and docs/RESULTS.md \
+            what the runs write.
             """,
-        subcommands: [Train.self, DataCommand.self, ModelCommand.self, Optimize.self, CompareCommand.self,
-                      DiffCommand.self, PlotCommand.self, Bench.self, EscapeCommand.self, HessianCommand.self,
-                      SharpnessCommand.self, SaddleCommand.self])
+        subcommands: [Train.self, SweepCommand.self, CollectCommand.self, DataCommand.self, ModelCommand.self,
+                      Optimize.self, CompareCommand.self, DiffCommand.self, PlotCommand.self, Bench.self,
+                      EscapeCommand.self, HessianCommand.self, SharpnessCommand.self, SaddleCommand.self])
 }
