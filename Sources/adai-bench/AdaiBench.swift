@@ -7,7 +7,7 @@ struct AdaiBench: ParsableCommand {
         commandName: "adai-bench",
         abstract: "Reproduce the benchmarks of Adaptive Inertia (Adai, ICML 2022) with a Swift engine.",
         discussion: """
-            Start with `adai-bench train --config configs/quickstart.json` (synthetic data, about two minutes). \
+            Start with `adai-bench train --config configs/quickstart.json` (synthetic data, under a minute). \
             The paper's experiments are in configs/; docs/CONFIG.md documents every key and docs/RESULTS.md \
             what the runs write.
             """,
