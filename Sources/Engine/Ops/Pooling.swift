@@ -1,20 +1,24 @@
 // Max and average pooling over NCHW tensors (square kernel, stride and zero/−∞ padding;
 // output size ⌊(H + 2p − k)/s⌋ + 1, as PyTorch with ceil_mode=False).
 
-private func pooledSize(_ size: Int, _ kernel: Int, _ stride: Int, _ padding: Int) -> Int {
-    (size + 2 * padding - kernel) / stride + 1
+/// The checked geometry of a pooling window over x: stride (default the kernel) and the output size.
+private func poolGeometry(_ op: String, _ x: Variable, kernel: Int, stride: Int?, padding: Int)
+    -> (n: Int, c: Int, h: Int, w: Int, stride: Int, oh: Int, ow: Int)
+{
+    let s = stride ?? kernel
+    precondition(x.shape.count == 4, "\(op) expects [N,C,H,W], got \(x.shape)")
+    precondition(kernel >= 1 && s >= 1 && padding >= 0 && padding * 2 <= kernel,
+                 "\(op): kernel \(kernel), stride \(s), padding \(padding) (padding must be at most half the kernel)")
+    let (h, w) = (x.shape[2], x.shape[3])
+    let oh = (h + 2 * padding - kernel) / s + 1, ow = (w + 2 * padding - kernel) / s + 1
+    precondition(oh >= 1 && ow >= 1, "\(op): kernel \(kernel) larger than input \(x.shape)")
+    return (x.shape[0], x.shape[1], h, w, s, oh, ow)
 }
 
 /// Max pooling. Padding counts as −∞; the gradient goes to the first maximum of each window.
 public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Variable {
     Profiler.measure(.pooling) {
-        let s = stride ?? kernel
-        precondition(x.shape.count == 4, "maxPool2d expects [N,C,H,W], got \(x.shape)")
-        precondition(kernel >= 1 && s >= 1 && padding >= 0 && padding * 2 <= kernel,
-                     "maxPool2d: kernel \(kernel), stride \(s), padding \(padding) (padding must be at most half the kernel)")
-        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let oh = pooledSize(h, kernel, s, padding), ow = pooledSize(w, kernel, s, padding)
-        precondition(oh >= 1 && ow >= 1, "maxPool2d: kernel \(kernel) larger than input \(x.shape)")
+        let (n, c, h, w, s, oh, ow) = poolGeometry("maxPool2d", x, kernel: kernel, stride: stride, padding: padding)
         let y = Tensor(uninitializedShape: [n, c, oh, ow])
         var argmax = [Int32](repeating: 0, count: y.count)
         let px = x.value.data, py = y.data
@@ -58,13 +62,7 @@ public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: I
 /// Average pooling; padded positions count in the divisor (PyTorch's count_include_pad=True).
 public func avgPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Variable {
     Profiler.measure(.pooling) {
-        let s = stride ?? kernel
-        precondition(x.shape.count == 4, "avgPool2d expects [N,C,H,W], got \(x.shape)")
-        precondition(kernel >= 1 && s >= 1 && padding >= 0 && padding * 2 <= kernel,
-                     "avgPool2d: kernel \(kernel), stride \(s), padding \(padding) (padding must be at most half the kernel)")
-        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let oh = pooledSize(h, kernel, s, padding), ow = pooledSize(w, kernel, s, padding)
-        precondition(oh >= 1 && ow >= 1, "avgPool2d: kernel \(kernel) larger than input \(x.shape)")
+        let (n, c, h, w, s, oh, ow) = poolGeometry("avgPool2d", x, kernel: kernel, stride: stride, padding: padding)
         let y = Tensor(uninitializedShape: [n, c, oh, ow])
         let px = x.value.data, py = y.data
         let inv = 1 / Float(kernel * kernel)
