@@ -1,8 +1,16 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
-// The engine's hot loops are checked by tests; in release they run without bounds and overflow checks.
-let engineSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// The engine's hot loops are checked by tests; in release they run without bounds and overflow checks,
+// and are compiled for this machine's CPU (its vector units: AVX2/AVX-512 on x86). Set
+// ADAI_BENCH_PORTABLE=1 when building a binary that must also run on other CPUs (say, the older
+// nodes of a cluster whose login node builds it).
+let portable = ProcessInfo.processInfo.environment["ADAI_BENCH_PORTABLE"].map { !$0.isEmpty && $0 != "0" } ?? false
+let engineSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    .unsafeFlags(portable ? [] : ["-Xcc", "-march=native"], .when(platforms: [.linux], configuration: .release)),
+]
 // The optimizers' loops call sqrt: without errno, sqrtf is a pure function and the loops vectorize.
 let optimSettings: [SwiftSetting] = engineSettings + [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
 

@@ -3,6 +3,8 @@ import Engine
 import Experiments
 import Foundation
 
+extension ConvKernels.WinogradPolicy: ExpressibleByArgument {}
+
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time training steps and inference of a model on synthetic inputs.",
@@ -33,6 +35,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Optimizer whose step is timed.")
     var optimizer: String = "sgdm"
 
+    @Option(help: ArgumentHelp(
+        "Which 3×3 stride-1 convolutions use Winograd F(4×4, 3×3): automatic, always or never (im2col + SGEMM).",
+        discussion: "automatic picks Winograd for layers with at least 16 input and output channels."))
+    var winograd: ConvKernels.WinogradPolicy = .automatic
+
     @Flag(help: "Print one JSON object (keys include train_per_second and infer_per_second).")
     var json = false
 
@@ -45,6 +52,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         Parallel.setThreadCount(threads)
+        ConvKernels.winogradPolicy = winograd
         var benchmark = ModelBenchmark(model: model)
         benchmark.batch = batch
         benchmark.inferenceBatch = inferBatch
@@ -64,14 +72,14 @@ struct Bench: ParsableCommand {
                 "train_per_second": r.trainPerSecond, "infer_per_second": r.inferPerSecond,
                 "train_step_seconds_median": trainMedian, "train_step_seconds_min": r.trainSeconds.min()!,
                 "train_step_seconds_max": r.trainSeconds.max()!, "train_gflops": gflops,
-                "peak_rss_bytes": r.peakResidentBytes,
+                "peak_rss_bytes": r.peakResidentBytes, "winograd": winograd.rawValue,
             ]
             object["breakdown_seconds"] = Dictionary(uniqueKeysWithValues: r.categories.map { ($0.key.rawValue, $0.value) })
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("\(model), batch \(batch), \(Parallel.threadCount) threads, \(steps) timed steps")
+        print("\(model), batch \(batch), \(Parallel.threadCount) threads, \(steps) timed steps, Winograd \(winograd.rawValue)")
         print(String(format: "training:  median %.3f s/step (min %.3f, max %.3f)  %.1f %@/s  %.1f GFLOP/s",
                      trainMedian, r.trainSeconds.min()!, r.trainSeconds.max()!, r.trainPerSecond, r.unit, gflops))
         print(String(format: "inference: %.1f %@/s (batch %d)", r.inferPerSecond, r.unit, model == "lstm" ? batch : inferBatch))

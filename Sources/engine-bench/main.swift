@@ -4,6 +4,9 @@
 //   swift run -c release engine-bench [--batch 128] [--repeats 5] [--threads N]
 //
 // Goal (issue 2): conv forward and backward each at ≥ 70% of the sgemm rate.
+// A second table times Winograd (F(2×2, 3×3) forward, F(4×4, 3×3) backward) against im2col on the 3×3 stride-1 shapes of the
+// CIFAR models (ResNet, VGG, DenseNet's 128→32 growth layers, ResNet's 3-channel stem), with the
+// nominal (direct-convolution) FLOPs divided by the time, so the two columns compare directly.
 
 import CBLAS
 import Engine
@@ -17,6 +20,7 @@ func argument(_ name: String, default value: Int) -> Int {
 
 if CommandLine.arguments.contains("--help") {
     print("usage: engine-bench [--batch B] [--repeats R] [--threads T] [--chunk IMAGES_PER_IM2COL_CHUNK] [--strategy batched|threads]")
+    print("                    [--winograd-only]   (only the Winograd column of the second table, e.g. for a profiler)")
     exit(0)
 }
 let batch = argument("--batch", default: 128)
@@ -51,10 +55,12 @@ print("engine-bench: conv2d 3×3 stride 1 pad 1, batch \(batch), \(Parallel.thre
 print("layer (T: images across threads, B: batched GEMM)")
 print("layer          | fwd GF/s | sgemm fwd | ratio | bwd GF/s | sgemm bwd | ratio")
 var worstRatio = Double.infinity
-for (channels, size) in [(64, 32), (128, 16), (256, 8), (512, 4)] {
+let im2colShapes = CommandLine.arguments.contains("--winograd-only") ? [] : [(64, 32), (128, 16), (256, 8), (512, 4)]
+for (channels, size) in im2colShapes {
     let g = Conv2dGeometry(batch: batch, inChannels: channels, height: size, width: size, outChannels: channels,
                            kernelH: 3, kernelW: 3, stride: 1, padding: 1,
-                           imagesPerChunk: chunkArg > 0 ? chunkArg : nil, imagesAcrossThreads: strategyArg)
+                           imagesPerChunk: chunkArg > 0 ? chunkArg : nil, imagesAcrossThreads: strategyArg,
+                           winograd: false)
     let x = Tensor(uninitializedShape: [batch, channels, size, size])
     let w = Tensor(uninitializedShape: [channels, channels, 3, 3])
     let y = Tensor(uninitializedShape: [batch, channels, size, size])
@@ -85,3 +91,32 @@ for (channels, size) in [(64, 32), (128, 16), (256, 8), (512, 4)] {
                  gflops(flops, fwd), gflops(flops, gemmFwd), rf * 100, gflops(2 * flops, bwd), gflops(2 * flops, gemmBwd), rb * 100))
 }
 print(String(format: "worst ratio: %.0f%% of sgemm (goal ≥ 70%%)", worstRatio * 100))
+
+print("")
+print("Winograd (forward \(Winograd.forwardTiles.rawValue), backward \(Winograd.backwardTiles.rawValue)) vs im2col + SGEMM,")
+print("nominal GFLOP/s (direct-convolution FLOPs / time)")
+print("layer              | im2col fwd | wino fwd | speedup | im2col bwd | wino bwd | speedup | default")
+let winogradShapes: [(Int, Int, Int)] = [(3, 64, 32), (64, 64, 32), (128, 128, 16), (256, 256, 8), (512, 512, 4),
+                                         (128, 32, 32), (128, 32, 16), (128, 32, 8), (128, 32, 4)]
+for (cIn, cOut, size) in winogradShapes {
+    func geometry(_ winograd: Bool?) -> Conv2dGeometry {
+        Conv2dGeometry(batch: batch, inChannels: cIn, height: size, width: size, outChannels: cOut,
+                       kernelH: 3, kernelW: 3, stride: 1, padding: 1, winograd: winograd)
+    }
+    let x = Tensor(uninitializedShape: [batch, cIn, size, size]), w = Tensor(uninitializedShape: [cOut, cIn, 3, 3])
+    let y = Tensor(uninitializedShape: [batch, cOut, size, size])
+    let dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape)
+    rng.fillNormal(x); rng.fillNormal(w, std: 0.05); rng.fillNormal(y)
+    var row: [Double] = []
+    let onlyWinograd = CommandLine.arguments.contains("--winograd-only")
+    for g in [geometry(false), geometry(true)] {
+        if onlyWinograd && !g.winograd { row += [.nan, .nan]; continue }
+        row.append(gflops(g.forwardFlops, medianSeconds { ConvKernels.forward(x.data, w.data, nil, g, y.data) }))
+        row.append(gflops(2 * g.forwardFlops, medianSeconds {
+            ConvKernels.backward(x.data, w.data, y.data, g, dx: dx.data, dw: dw.data)
+        }))
+    }
+    let name = "\(cIn)→\(cOut) \(size)×\(size)".padding(toLength: 18, withPad: " ", startingAt: 0)
+    print(String(format: "%@ | %10.1f | %8.1f | %6.2f× | %10.1f | %8.1f | %6.2f× | %@", name, row[0], row[2], row[2] / row[0],
+                 row[1], row[3], row[3] / row[1], geometry(nil).winograd ? "winograd" : "im2col"))
+}

@@ -118,6 +118,33 @@ final class ConvolutionReferenceTests: XCTestCase {
         XCTAssert(resnet.imagesPerChunk > 1 && resnet.imagesPerChunk < 128, "got \(resnet.imagesPerChunk)")
     }
 
+    /// Winograd F(2×2, 3×3) and F(4×4, 3×3), each in both passes: partial border tiles, padding 0–2,
+    /// interior tiles, several chunks per thread, one image, channel counts that are and are not
+    /// multiples of 8, and a real layer's; float32 error stays at the im2col level.
+    func testWinogradMatchesDirectReference() {
+        let saved = (Winograd.workspaceFloatsPerThread, Winograd.forwardTiles, Winograd.backwardTiles)
+        defer { (Winograd.workspaceFloatsPerThread, Winograd.forwardTiles, Winograd.backwardTiles) = saved }
+        for tiles in Winograd.Tiles.allCases {
+            Winograd.forwardTiles = tiles; Winograd.backwardTiles = tiles
+            for workspace in [saved.0, 3000] {  // 3000 floats force one image per chunk
+                Winograd.workspaceFloatsPerThread = workspace
+                for (batch, h, w, padding) in [(5, 11, 7, 1), (3, 9, 10, 0), (4, 6, 5, 2), (1, 8, 8, 1), (2, 14, 13, 1)] {
+                    checkAgainstReference(Conv2dGeometry(batch: batch, inChannels: 6, height: h, width: w, outChannels: 5,
+                                                         kernelH: 3, kernelW: 3, stride: 1, padding: padding, winograd: true))
+                }
+            }
+            Winograd.workspaceFloatsPerThread = saved.0
+            let layer = Conv2dGeometry(batch: 3, inChannels: 64, height: 12, width: 12, outChannels: 32, kernelH: 3, kernelW: 3,
+                                       stride: 1, padding: 1)
+            XCTAssert(layer.winograd, "a 64-channel 3×3 stride-1 layer uses Winograd by default")
+            checkAgainstReference(layer)
+        }
+        XCTAssertFalse(Conv2dGeometry(batch: 3, inChannels: 64, height: 8, width: 8, outChannels: 32, kernelH: 3, kernelW: 3,
+                                      stride: 2, padding: 1).winograd, "stride 2 uses im2col")
+        XCTAssertFalse(Conv2dGeometry(batch: 3, inChannels: 3, height: 8, width: 8, outChannels: 32, kernelH: 3, kernelW: 3,
+                                      stride: 1, padding: 1).winograd, "3 input channels use im2col")
+    }
+
     private func checkAgainstReference(_ g: Conv2dGeometry) {
         var rng = RandomGenerator(seed: 4)
         let x = Tensor(uninitializedShape: [g.batch, g.inChannels, g.height, g.width]); rng.fillNormal(x)

@@ -89,6 +89,26 @@ final class OpGradientTests: XCTestCase {
         }
     }
 
+    /// The Winograd paths (forced on for these small channel counts), F(2×2) and F(4×4) in each pass:
+    /// padding 0, 1 and 2, sizes that leave partial tiles, bias, and only one of the two gradients.
+    func testConvWinograd() {
+        let saved = (ConvKernels.winogradPolicy, Winograd.forwardTiles, Winograd.backwardTiles)
+        ConvKernels.winogradPolicy = .always
+        defer { (ConvKernels.winogradPolicy, Winograd.forwardTiles, Winograd.backwardTiles) = saved }
+        for tiles in Winograd.Tiles.allCases {
+            Winograd.forwardTiles = tiles; Winograd.backwardTiles = tiles
+            for (batch, padding) in [(1, 1), (2, 0), (2, 2)] {
+                let x = randomVariable([batch, 3, 7, 6], seed: 60), w = randomVariable([4, 3, 3, 3], seed: 61, std: 0.5)
+                let b = randomVariable([4], seed: 62)
+                checkGradients([x, w, b]) { conv2d(x, weight: w, bias: b, stride: 1, padding: padding) }
+            }
+            let x = randomVariable([2, 2, 5, 9], seed: 63), w = randomVariable([3, 2, 3, 3], seed: 64, std: 0.5)
+            let constantW = Variable(w.value, requiresGrad: false), constantX = Variable(x.value, requiresGrad: false)
+            checkGradients([x]) { conv2d(x, weight: constantW, padding: 1) }
+            checkGradients([w]) { conv2d(constantX, weight: w, padding: 1) }
+        }
+    }
+
     func testConvStride2PaddingOddSizes() {
         let x = randomVariable([2, 2, 7, 5], seed: 21), w = randomVariable([3, 2, 3, 3], seed: 22, std: 0.5)
         checkGradients([x, w]) { conv2d(x, weight: w, stride: 2, padding: 1) }

@@ -26,11 +26,14 @@ public struct Conv2dGeometry: Equatable {
     /// planes, where one image's GEMM is already large), or batch `imagesPerChunk` images into one
     /// multi-threaded GEMM (narrow planes, where per-image GEMMs would be too small).
     public let imagesAcrossThreads: Bool
+    /// Algorithm: Winograd F(4×4, 3×3) (3×3 stride-1 layers with enough channels; see
+    /// `ConvKernels.winogradPolicy`), else im2col + SGEMM.
+    public let winograd: Bool
 
     /// `imagesPerChunk` defaults to as many images as fit a 4M-float (16 MB) patch matrix, at least one.
     public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
                 kernelH: Int, kernelW: Int, stride: Int, padding: Int, imagesPerChunk: Int? = nil,
-                imagesAcrossThreads: Bool? = nil) {
+                imagesAcrossThreads: Bool? = nil, winograd: Bool? = nil) {
         self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
         self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
         self.stride = stride; self.padding = padding
@@ -38,10 +41,22 @@ public struct Conv2dGeometry: Equatable {
         let perImage = max(inChannels * kernelH * kernelW * outPlane, 1)
         self.imagesPerChunk = max(1, min(batch, imagesPerChunk ?? (4 << 20) / perImage))
         self.imagesAcrossThreads = imagesAcrossThreads ?? (outPlane >= 64 && batch >= 2)
+        let eligible = kernelH == 3 && kernelW == 3 && stride == 1
+        switch winograd.map({ $0 ? ConvKernels.WinogradPolicy.always : .never }) ?? ConvKernels.winogradPolicy {
+        case .never: self.winograd = false
+        case .always: self.winograd = eligible
+        case .automatic: self.winograd = eligible && inChannels >= 16 && outChannels >= 16
+        }
     }
 }
 
 public enum ConvKernels {
+    /// Which 3×3 stride-1 convolutions use Winograd: `automatic` (those with at least 16 input
+    /// and output channels, where the transform-domain GEMMs are large enough to pay off),
+    /// `always`, or `never` (im2col + SGEMM everywhere, for comparisons).
+    public enum WinogradPolicy: String, CaseIterable, Sendable { case automatic, always, never }
+    nonisolated(unsafe) public static var winogradPolicy = WinogradPolicy.automatic
+
     @inline(__always)
     static func loop(_ count: Int, cost: Int, parallel: Bool, _ body: (Int) -> Void) {
         if parallel { Parallel.forEach(count, cost: cost, body) } else { for i in 0..<count { body(i) } }
@@ -146,7 +161,9 @@ public enum ConvKernels {
     /// y = conv(x, w) (+ bias). x [N,C,H,W], w [O,C,kh,kw], y [N,O,OH,OW].
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                _ g: Conv2dGeometry, _ y: UnsafeMutablePointer<Float>) {
-        if g.imagesAcrossThreads {
+        if g.winograd {
+            Winograd.forward(x, w, g, y)
+        } else if g.imagesAcrossThreads {
             forwardImagesAcrossThreads(x, w, g, y)
         } else {
             forwardBatched(x, w, g, y)
@@ -220,7 +237,9 @@ public enum ConvKernels {
     /// Given dy, adds the input gradient into dx (if any) and the weight gradient into dw (if any).
     public static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                 _ g: Conv2dGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
-        if g.imagesAcrossThreads {
+        if g.winograd {
+            Winograd.backward(x, w, dy, g, dx: dx, dw: dw)
+        } else if g.imagesAcrossThreads {
             backwardImagesAcrossThreads(x, w, dy, g, dx: dx, dw: dw)
         } else {
             backwardBatched(x, w, dy, g, dx: dx, dw: dw)
@@ -345,14 +364,25 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, strid
     var inputs = [x, weight]
     if let bias { inputs.append(bias) }
     return Tape.result(y, inputs: inputs, category: nil) { dy in  // times its own parts
-        if weight.requiresGrad {
-            let dw = weight.gradBuffer()
-            Profiler.measure(.convBackwardWeights) { ConvKernels.backward(xv.data, wv.data, dy.data, g, dx: nil, dw: dw.data) }
-        }
-        if x.requiresGrad {
-            let dx = Tensor(zeros: x.shape)
-            Profiler.measure(.convBackwardData) { ConvKernels.backward(xv.data, wv.data, dy.data, g, dx: dx.data, dw: nil) }
-            x.accumulateGrad(dx, owned: true)
+        if g.winograd {  // one pass shares the transform of dy between both gradients
+            let dw = weight.requiresGrad ? weight.gradBuffer() : nil
+            let dx = x.requiresGrad ? Tensor(zeros: x.shape) : nil
+            let seconds = Winograd.backward(xv.data, wv.data, dy.data, g, dx: dx?.data, dw: dw?.data)
+            if Profiler.enabled {
+                Profiler.add(.convBackwardWeights, nanoseconds: UInt64(seconds.weights * 1e9))
+                Profiler.add(.convBackwardData, nanoseconds: UInt64(seconds.data * 1e9))
+            }
+            if let dx { x.accumulateGrad(dx, owned: true) }
+        } else {
+            if weight.requiresGrad {
+                let dw = weight.gradBuffer()
+                Profiler.measure(.convBackwardWeights) { ConvKernels.backward(xv.data, wv.data, dy.data, g, dx: nil, dw: dw.data) }
+            }
+            if x.requiresGrad {
+                let dx = Tensor(zeros: x.shape)
+                Profiler.measure(.convBackwardData) { ConvKernels.backward(xv.data, wv.data, dy.data, g, dx: dx.data, dw: nil) }
+                x.accumulateGrad(dx, owned: true)
+            }
         }
         if let bias, bias.requiresGrad {  // db[o] += Σ_{n,p} dy[n,o,p] (counted as weight gradient time)
             let start = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
