@@ -4,6 +4,9 @@
 #
 #   scripts/bench-vs-pytorch.sh [--rounds 3] [--threads 2] [--steps 5] [--models "resnet18 vgg16 lstm"]
 #
+# Models: resnet18, vgg16 (10 classes, batch 128), resnet34, densenet121, googlenet (100 classes,
+# batch 128), lstm (batch 20 × BPTT 35). Inference is timed at batch 256 (image models).
+#
 # Installs PyTorch into a throwaway virtualenv (.venv-bench, git-ignored) and Debian's
 # libtcmalloc-minimal4 when they are missing.
 set -euo pipefail
@@ -16,7 +19,7 @@ while [ $# -gt 0 ]; do
         --threads) threads="$2"; shift 2 ;;
         --steps) steps="$2"; shift 2 ;;
         --models) models="$2"; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "bench-vs-pytorch: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -45,13 +48,14 @@ printf "%s threads, %s rounds of %s steps, medians; CPU: %s\n" "$threads" "$roun
 printf "%-10s %-6s %12s %12s %12s %9s %9s\n" workload mode adai-bench "torch (ootb)" "torch (tuned)" "vs ootb" "vs tuned"
 for model in $models; do
     batch=128; [ "$model" = lstm ] && batch=20
+    classes=10; case "$model" in resnet34|densenet121|googlenet) classes=100 ;; esac
     declare -A results=()
     for round in $(seq "$rounds"); do
-        results[ours]+="$("$ours" bench --model "$model" --batch "$batch" --steps "$steps" --threads "$threads" --json) "$'\n'
-        results[ootb]+="$("$venv/bin/python" scripts/bench_pytorch.py --model "$model" --batch "$batch" --steps "$steps" --threads "$threads")"$'\n'
+        results[ours]+="$("$ours" bench --model "$model" --batch "$batch" --classes "$classes" --steps "$steps" --threads "$threads" --json) "$'\n'
+        results[ootb]+="$("$venv/bin/python" scripts/bench_pytorch.py --model "$model" --batch "$batch" --classes "$classes" --steps "$steps" --threads "$threads")"$'\n'
         tuned_flags=(); [ "$model" != lstm ] && tuned_flags=(--channels-last)
         results[tuned]+="$(LD_PRELOAD="$tcmalloc" "$venv/bin/python" scripts/bench_pytorch.py --model "$model" --batch "$batch" \
-            --steps "$steps" --threads "$threads" "${tuned_flags[@]}")"$'\n'
+            --classes "$classes" --steps "$steps" --threads "$threads" "${tuned_flags[@]}")"$'\n'
     done
     for mode in train infer; do
         key=${mode}_per_second

@@ -122,10 +122,10 @@ final class ConvolutionReferenceTests: XCTestCase {
     /// interior tiles, several chunks per thread, one image, channel counts that are and are not
     /// multiples of 8, and a real layer's; float32 error stays at the im2col level.
     func testWinogradMatchesDirectReference() {
-        let saved = (Winograd.workspaceFloatsPerThread, Winograd.forwardTiles, Winograd.backwardTiles)
-        defer { (Winograd.workspaceFloatsPerThread, Winograd.forwardTiles, Winograd.backwardTiles) = saved }
+        let saved = (Winograd.workspaceFloatsPerThread, Winograd.forwardTiles, Winograd.backwardTiles, Winograd.inferenceTiles)
+        defer { (Winograd.workspaceFloatsPerThread, Winograd.forwardTiles, Winograd.backwardTiles, Winograd.inferenceTiles) = saved }
         for tiles in Winograd.Tiles.allCases {
-            Winograd.forwardTiles = tiles; Winograd.backwardTiles = tiles
+            Winograd.forwardTiles = tiles; Winograd.backwardTiles = tiles; Winograd.inferenceTiles = tiles
             for workspace in [saved.0, 3000] {  // 3000 floats force one image per chunk
                 Winograd.workspaceFloatsPerThread = workspace
                 for (batch, h, w, padding) in [(5, 11, 7, 1), (3, 9, 10, 0), (4, 6, 5, 2), (1, 8, 8, 1), (2, 14, 13, 1)] {

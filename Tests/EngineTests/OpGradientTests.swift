@@ -92,11 +92,11 @@ final class OpGradientTests: XCTestCase {
     /// The Winograd paths (forced on for these small channel counts), F(2×2) and F(4×4) in each pass:
     /// padding 0, 1 and 2, sizes that leave partial tiles, bias, and only one of the two gradients.
     func testConvWinograd() {
-        let saved = (ConvKernels.winogradPolicy, Winograd.forwardTiles, Winograd.backwardTiles)
+        let saved = (ConvKernels.winogradPolicy, Winograd.forwardTiles, Winograd.backwardTiles, Winograd.inferenceTiles)
         ConvKernels.winogradPolicy = .always
-        defer { (ConvKernels.winogradPolicy, Winograd.forwardTiles, Winograd.backwardTiles) = saved }
+        defer { (ConvKernels.winogradPolicy, Winograd.forwardTiles, Winograd.backwardTiles, Winograd.inferenceTiles) = saved }
         for tiles in Winograd.Tiles.allCases {
-            Winograd.forwardTiles = tiles; Winograd.backwardTiles = tiles
+            Winograd.forwardTiles = tiles; Winograd.backwardTiles = tiles; Winograd.inferenceTiles = tiles
             for (batch, padding) in [(1, 1), (2, 0), (2, 2)] {
                 let x = randomVariable([batch, 3, 7, 6], seed: 60), w = randomVariable([4, 3, 3, 3], seed: 61, std: 0.5)
                 let b = randomVariable([4], seed: 62)

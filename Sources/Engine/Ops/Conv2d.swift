@@ -159,10 +159,11 @@ public enum ConvKernels {
     }
 
     /// y = conv(x, w) (+ bias). x [N,C,H,W], w [O,C,kh,kw], y [N,O,OH,OW].
+    /// `winogradTiles` overrides `Winograd.forwardTiles` for a Winograd geometry.
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                               _ g: Conv2dGeometry, _ y: UnsafeMutablePointer<Float>) {
+                               _ g: Conv2dGeometry, _ y: UnsafeMutablePointer<Float>, winogradTiles: Winograd.Tiles? = nil) {
         if g.winograd {
-            Winograd.forward(x, w, g, y)
+            Winograd.forward(x, w, g, y, tiles: winogradTiles)
         } else if g.imagesAcrossThreads {
             forwardImagesAcrossThreads(x, w, g, y)
         } else {
@@ -358,7 +359,9 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, strid
     if let bias { precondition(bias.shape == [g.outChannels], "conv2d: bias \(bias.shape), expected [\(g.outChannels)]") }
     let y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
     Profiler.measure(.convForward) {
-        ConvKernels.forward(x.value.data, weight.value.data, bias.map { UnsafePointer($0.value.data) }, g, y.data)
+        // Without a tape (inference, evaluation) no gradient follows, so the faster F(4×4) tiles serve.
+        ConvKernels.forward(x.value.data, weight.value.data, bias.map { UnsafePointer($0.value.data) }, g, y.data,
+                            winogradTiles: Tape.active == nil ? Winograd.inferenceTiles : nil)
     }
     let xv = x.value, wv = weight.value
     var inputs = [x, weight]
