@@ -1,5 +1,6 @@
 import CBLAS
 import Dispatch
+import Foundation
 
 // Winograd convolution F(m×m, 3×3) for 3×3, stride-1 layers (Lavin & Gray 2016), with m = 2 or 4.
 //
@@ -571,12 +572,14 @@ public enum Winograd {
         let weightFloats = positions * kOut * c8, threads = min(Parallel.threadCount, g.batch)
         let u = Tensor(uninitializedShape: [dx == nil ? 0 : weightFloats])
         if dx != nil { transformWeights(w, plan, u.data) }
-        let partialDu = Tensor(zeros: [dw == nil ? 0 : threads * weightFloats])
+        // One dU for all threads: each transform position's GEMM holds that position's lock, and the
+        // threads start at different positions, so they rarely wait (no per-thread copies of dU).
+        let du = Tensor(zeros: [dw == nil ? 0 : weightFloats])
+        let locks = (0..<(dw == nil ? 0 : positions)).map { _ in NSLock() }
         // Thread 0's time in the shared, weight-only and data-only phases, to split the wall time.
         var phase = (shared: UInt64(0), weights: UInt64(0), data: UInt64(0))
         perThread(plan) { thread, images, space in
             let staging = space, v = space + plan.stagingFloats, dm = v + plan.vFloats, scratch = dm + plan.mFloats
-            let du = partialDu.data + thread * weightFloats
             var clock = DispatchTime.now().uptimeNanoseconds
             func lap(_ slot: WritableKeyPath<(shared: UInt64, weights: UInt64, data: UInt64), UInt64>) {
                 guard thread == 0 else { return }
@@ -593,10 +596,13 @@ public enum Winograd {
                 if dw != nil {  // dU_t [K, C8] += dM_tᵀ [K, P] · V_t [P, C8]
                     stage(x, channels: g.inChannels, c8: c8, plane: g.height * g.width, first: first, count: n, staging)
                     transformInput(staging, plan, count: n, v, scratch)
-                    for t in 0..<positions {
+                    for i in 0..<positions {
+                        let t = (i + thread * positions / threads) % positions
+                        locks[t].lock()
                         Kernels.gemm(transA: true, transB: false, m: kOut, n: c8, k: tiles,
                                      a: dm + t * tiles * k8, lda: k8, b: v + t * tiles * c8, ldb: c8,
-                                     beta: 1, c: du + t * kOut * c8, ldc: c8)
+                                     beta: 1, c: du.data + t * kOut * c8, ldc: c8)
+                        locks[t].unlock()
                     }
                     lap(\.weights)
                 }
@@ -618,10 +624,7 @@ public enum Winograd {
         var foldNanos: UInt64 = 0
         if let dw {
             let foldStart = DispatchTime.now().uptimeNanoseconds
-            for t in 1..<max(threads, 1) {
-                Kernels.addInPlace(partialDu.data, partialDu.data + t * weightFloats, count: weightFloats)
-            }
-            accumulateWeightGradient(partialDu.data, plan, dw)
+            accumulateWeightGradient(du.data, plan, dw)
             foldNanos = DispatchTime.now().uptimeNanoseconds - foldStart
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
