@@ -6,8 +6,14 @@
 public final class Variable {
     public var value: Tensor
     /// Gradient of the loss with respect to `value` (nil until something flows into it).
-    public var grad: Tensor?
+    public var grad: Tensor? {
+        get { gradientBox.grad }
+        set { gradientBox.grad = newValue }
+    }
     public let requiresGrad: Bool
+    /// Holds `grad` apart from `value`, so that the tape (and ops, through `GradientSink`) can
+    /// route gradients here without keeping the value alive.
+    let gradientBox = GradientBox()
 
     public init(_ value: Tensor, requiresGrad: Bool = false) {
         self.value = value
@@ -20,12 +26,7 @@ public final class Variable {
     /// Adds `g` into this variable's gradient. When `owned` is true and there is no gradient
     /// yet, `g` becomes the gradient without a copy (the caller must not use `g` again).
     public func accumulateGrad(_ g: Tensor, owned: Bool) {
-        precondition(g.count == value.count, "gradient of \(g.shape) for a variable of \(value.shape)")
-        if let existing = grad {
-            Kernels.addInPlace(existing.data, g.data, count: g.count)
-        } else {
-            grad = owned ? g.reshaped(value.shape) : g.copy().reshaped(value.shape)
-        }
+        gradientBox.accumulate(g, owned: owned, shape: value.shape)
     }
 
     /// The gradient buffer, allocated as zeros when absent, for kernels that accumulate into it.
@@ -37,6 +38,37 @@ public final class Variable {
     }
 
     public func zeroGrad() { grad = nil }
+}
+
+/// The gradient slot of a `Variable`.
+final class GradientBox {
+    var grad: Tensor?
+
+    func accumulate(_ g: Tensor, owned: Bool, shape: [Int]) {
+        precondition(g.count == shape.reduce(1, *), "gradient of \(g.shape) for a variable of \(shape)")
+        if let existing = grad {
+            Kernels.addInPlace(existing.data, g.data, count: g.count)
+        } else {
+            grad = owned ? g.reshaped(shape) : g.copy().reshaped(shape)
+        }
+    }
+}
+
+/// Where a backward function sends the gradient of an input whose value it does not need: unlike
+/// capturing the `Variable`, capturing its sink does not keep the input's value alive until backward.
+public struct GradientSink {
+    private let box: GradientBox
+    private let shape: [Int]
+    public let requiresGrad: Bool
+
+    public init(_ variable: Variable) {
+        box = variable.gradientBox
+        shape = variable.shape
+        requiresGrad = variable.requiresGrad
+    }
+
+    /// As `Variable.accumulateGrad`.
+    public func accumulate(_ g: Tensor, owned: Bool) { box.accumulate(g, owned: owned, shape: shape) }
 }
 
 /// Records the backward functions of the ops run while it is active, and replays them in
@@ -89,10 +121,13 @@ public final class Tape {
             return Variable(value)
         }
         let out = Variable(value, requiresGrad: true)
-        // The entry owns `out` (and, through `backward`, the saved activations) until it has run.
+        // The entry owns the saved activations (through `backward`) until it has run, and `out`'s
+        // gradient slot, but not `out` itself: the value stays alive only while the caller or a
+        // later op's backward needs it.
+        let box = out.gradientBox
         tape.entries.append {
-            if let g = out.grad {
-                out.grad = nil  // like PyTorch, gradients of intermediate results are not retained
+            if let g = box.grad {
+                box.grad = nil  // like PyTorch, gradients of intermediate results are not retained
                 if let category { Profiler.measure(category) { backward(g) } } else { backward(g) }
             }
         }

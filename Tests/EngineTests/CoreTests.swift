@@ -189,3 +189,38 @@ final class ConvolutionReferenceTests: XCTestCase {
         XCTAssertLessThan(maxRelativeError(dw, refDw), 1e-5, "weight gradient of \(g)")
     }
 }
+
+final class BufferPoolTests: XCTestCase {
+    /// An idle buffer serves requests of its own size, or smaller ones down to half its size.
+    func testIdleBuffersServeRequestsDownToHalfTheirSize() {
+        let pool = BufferPool()
+        let a = pool.acquire(count: 1000)
+        XCTAssertEqual(a.capacity, 1000)
+        pool.release(a.pointer, capacity: a.capacity)
+        let b = pool.acquire(count: 600)  // 1000 ≤ 2 · 600: reused
+        XCTAssertEqual(b.pointer, a.pointer)
+        XCTAssertEqual(b.capacity, 1000)
+        pool.release(b.pointer, capacity: b.capacity)
+        let c = pool.acquire(count: 400)  // 1000 > 2 · 400: a new buffer
+        XCTAssertNotEqual(c.pointer, a.pointer)
+        XCTAssertEqual(c.capacity, 400)
+        let d = pool.acquire(count: 1000)  // the exact size again
+        XCTAssertEqual(d.pointer, a.pointer)
+        XCTAssertEqual(pool.reservedFloats, 1400)
+        pool.release(c.pointer, capacity: c.capacity)
+        pool.release(d.pointer, capacity: d.capacity)
+        pool.trim()
+        XCTAssertEqual(pool.reservedFloats, 0)
+    }
+
+    /// Of several larger idle buffers, the smallest that fits is taken.
+    func testBestFit() {
+        let pool = BufferPool()
+        let buffers = [1900, 1500, 1200].map { pool.acquire(count: $0) }
+        for b in buffers { pool.release(b.pointer, capacity: b.capacity) }
+        XCTAssertEqual(pool.acquire(count: 1000).capacity, 1200)
+        XCTAssertEqual(pool.acquire(count: 1000).capacity, 1500)
+        XCTAssertEqual(pool.acquire(count: 1000).capacity, 1900)
+        XCTAssertEqual(pool.acquire(count: 1000).capacity, 1000)
+    }
+}

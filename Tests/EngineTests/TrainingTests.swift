@@ -12,13 +12,21 @@ private final class TinyCNN {
     let stats1 = BatchNormStatistics(runningMean: Tensor(zeros: [16]), runningVar: Tensor(shape: [16], repeating: 1))
     let stats2 = BatchNormStatistics(runningMean: Tensor(zeros: [32]), runningVar: Tensor(shape: [32], repeating: 1))
     var parameters: [Variable] { [conv1, bn1g, bn1b, conv2, bn2g, bn2b, fcW, fcB] }
+    /// Batch norm + ReLU as the fused op instead of the composition.
+    let fused: Bool
+    init(fused: Bool = false) { self.fused = fused }
+
+    private func bnReLU(_ h: Variable, _ g: Variable, _ b: Variable, _ s: BatchNormStatistics, _ training: Bool) -> Variable {
+        fused ? batchNorm2dReLU(h, gamma: g, beta: b, statistics: s, training: training)
+            : relu(batchNorm2d(h, gamma: g, beta: b, statistics: s, training: training))
+    }
 
     func forward(_ x: Variable, training: Bool) -> Variable {
         var h = conv2d(x, weight: conv1, padding: 1)
-        h = relu(batchNorm2d(h, gamma: bn1g, beta: bn1b, statistics: stats1, training: training))
+        h = bnReLU(h, bn1g, bn1b, stats1, training)
         h = maxPool2d(h, kernel: 2)                                   // 8×8 → 4×4
         h = conv2d(h, weight: conv2, padding: 1)
-        h = relu(batchNorm2d(h, gamma: bn2g, beta: bn2b, statistics: stats2, training: training))
+        h = bnReLU(h, bn2g, bn2b, stats2, training)
         h = avgPool2d(h, kernel: 2)                                   // 4×4 → 2×2
         return linear(flatten(h), weight: fcW, bias: fcB)
     }
@@ -83,8 +91,24 @@ final class TrainingTests: XCTestCase {
         XCTAssertLessThan(losses.last!, losses.first! / 2, "the training loss should at least halve")
     }
 
+    /// The fused batch norm + ReLU trains exactly like the composition of the primitive ops.
+    func testFusedBatchNormReLUTrainsLikeTheComposition() {
+        let composed = TinyCNN(), fused = TinyCNN(fused: true)
+        let sgdComposed = PlainSGD(lr: 0.05, momentum: 0.9), sgdFused = PlainSGD(lr: 0.05, momentum: 0.9)
+        for step in 0..<30 {
+            let a = trainStep(composed, sgdComposed), b = trainStep(fused, sgdFused)
+            XCTAssertEqual(b, a, accuracy: 1e-4 * abs(a), "loss at step \(step)")
+        }
+        XCTAssertEqual(accuracy(fused), accuracy(composed))
+        for (a, b) in zip(composed.stats2.runningVar.array, fused.stats2.runningVar.array) { XCTAssertEqual(b, a, accuracy: 1e-4 * abs(a)) }
+    }
+
     func testMemoryStaysFlatOverFiftySteps() {
-        let model = TinyCNN(), sgd = PlainSGD(lr: 0.01, momentum: 0.9)
+        for fused in [false, true] { checkMemoryStaysFlat(TinyCNN(fused: fused)) }
+    }
+
+    private func checkMemoryStaysFlat(_ model: TinyCNN) {
+        let sgd = PlainSGD(lr: 0.01, momentum: 0.9)
         for _ in 0..<2 { _ = trainStep(model, sgd) }
         let pooledAfterWarmUp = BufferPool.shared.reservedFloats
         let residentAfterWarmUp = residentBytes()

@@ -102,3 +102,214 @@ public func batchNorm2d(
         }
     }
 }
+
+// MARK: - Fused batch norm + (residual add) + ReLU
+
+/// relu(batchNorm2d(x) + residual), residual optional, in one op: the same results as composing
+/// `batchNorm2d`, `add` and `relu` (same running-statistics update, ReLU gradient 0 at 0), but
+///  - forward: one pass for the batch statistics and one for normalise + affine (+ add) + ReLU,
+///    with no intermediate tensors;
+///  - the tape keeps only x and the output y (the ReLU mask is y > 0) and two numbers per channel,
+///    where the composition keeps the BN output and the sum as well;
+///  - backward: two passes per channel, writing dx into the incoming gradient's buffer.
+/// `residual` must have x's shape.
+public func batchNorm2dReLU(
+    _ x: Variable, gamma: Variable, beta: Variable, statistics: BatchNormStatistics,
+    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, adding residual: Variable? = nil
+) -> Variable {
+    Profiler.measure(.batchNorm) {
+        precondition(x.shape.count == 4, "batchNorm2dReLU expects [N,C,H,W], got \(x.shape)")
+        let (n, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+        precondition(gamma.shape == [c] && beta.shape == [c], "batchNorm2dReLU: \(c) channels but gamma \(gamma.shape), beta \(beta.shape)")
+        if let residual { precondition(residual.shape == x.shape, "batchNorm2dReLU: residual \(residual.shape) for input \(x.shape)") }
+        let count = n * plane
+        if training { precondition(count > 1, "batchNorm2dReLU: training needs more than one value per channel, got input \(x.shape)") }
+        let y = Tensor(uninitializedShape: x.shape)
+        let meanT = Tensor(uninitializedShape: [c]), invStdT = Tensor(uninitializedShape: [c])
+        let px = x.value.data, py = y.data, pr = residual?.value.data, pm = meanT.data, pinv = invStdT.data
+        let pg = gamma.value.data, pb = beta.value.data
+        let rm = statistics.runningMean.data, rv = statistics.runningVar.data
+        Parallel.forEach(c, cost: count) { ch in
+            let first = px + ch * plane, stride = c * plane
+            var mu: Double, variance: Double
+            if training {
+                // Sums of (x − k) for a k near the mean, so that Σ(x−k)²/m − (Σ(x−k)/m)² does not cancel.
+                let k = BatchNormKernels.roughMean(first, min(plane, 64))
+                let (s1, s2) = BatchNormKernels.shiftedSums(first, images: n, stride: stride, plane: plane, shift: k)
+                let d = s1 / Double(count)
+                mu = Double(k) + d
+                let ss = max(s2 - s1 * d, 0)  // Σ(x − μ)²
+                variance = ss / Double(count)
+                rm[ch] = (1 - momentum) * rm[ch] + momentum * Float(mu)
+                rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(ss / Double(count - 1))
+            } else {
+                mu = Double(rm[ch])
+                variance = Double(rv[ch])
+            }
+            let inv = Float(1 / (variance + Double(eps)).squareRoot())
+            pm[ch] = Float(mu)
+            pinv[ch] = inv
+            // max((x − μ)·(inv·γ) + β (+ r), 0), the composition's float operations in its order.
+            let m = Float(mu), scale = inv * pg[ch], shift = pb[ch]
+            for i in 0..<n {
+                let o = i * stride + ch * plane
+                let src = px + o, dst = py + o
+                if let pr {
+                    let r = pr + o
+                    for p in 0..<plane { let z = (src[p] - m) * scale + shift + r[p]; dst[p] = z > 0 ? z : 0 }
+                } else {
+                    for p in 0..<plane { let z = (src[p] - m) * scale + shift; dst[p] = z > 0 ? z : 0 }
+                }
+            }
+        }
+        // Saved for backward: x's and y's values, the statistics and gamma. The residual's value is not
+        // needed (its gradient is dz), so the closure holds only what `accumulateGrad` needs of it.
+        let xv = x.value, gv = gamma.value
+        let residualSink = residual.map(GradientSink.init)
+        var inputs = [x, gamma, beta]
+        if let residual { inputs.append(residual) }
+        return Tape.result(y, inputs: inputs, category: .batchNorm) { g in
+            // dz = g·[y > 0]. dgamma = Σ dz·x̂, dbeta = Σ dz, d(residual) = dz.
+            // Training: dx = gamma·inv/m · (m·dz − Σdz − x̂·Σ(dz·x̂)); evaluation: dx = gamma·inv·dz.
+            // The tape hands each op the only reference to its output gradient, so dz, then dx,
+            // overwrite g: dz when the residual takes it, dx otherwise.
+            let residualGrad = residualSink?.requiresGrad == true
+            let dx: Tensor? = x.requiresGrad ? (residualGrad ? Tensor(uninitializedShape: x.shape) : g) : nil
+            let dgamma = gamma.requiresGrad ? gamma.gradBuffer().data : nil
+            let dbeta = beta.requiresGrad ? beta.gradBuffer().data : nil
+            let px = xv.data, py = y.data, pgr = g.data, pgam = gv.data, pm = meanT.data, pinv = invStdT.data
+            Parallel.forEach(c, cost: count) { ch in
+                let mu = pm[ch], inv = pinv[ch], stride = c * plane
+                let (sumDz, sumDzXc) = BatchNormKernels.maskedSums(
+                    grad: pgr + ch * plane, output: py + ch * plane, input: px + ch * plane,
+                    images: n, stride: stride, plane: plane, mean: mu, storeMasked: residualGrad)
+                let sumDzXhat = sumDzXc * Double(inv)
+                dgamma?[ch] += Float(sumDzXhat)
+                dbeta?[ch] += Float(sumDz)
+                guard let pd = dx?.data else { return }
+                // Training: dx = α·dz − τ − (x − μ)·δ with α = γ·inv, τ = α·Σdz/m, δ = α·inv·Σ(dz·x̂)/m.
+                // Evaluation: α = γ·inv, τ = δ = 0.
+                let alpha = pgam[ch] * inv, mf = Float(count)
+                let tau = training ? alpha * Float(sumDz) / mf : 0
+                let delta = training ? alpha * inv * Float(sumDzXhat) / mf : 0
+                for i in 0..<n {
+                    let o = i * stride + ch * plane
+                    // With the residual, g already holds dz.
+                    BatchNormKernels.inputGradient(pd + o, grad: pgr + o, output: py + o, input: px + o, count: plane,
+                                                   masked: !residualGrad, alpha: alpha, tau: tau, delta: delta, mean: mu)
+                }
+            }
+            if residualGrad { residualSink!.accumulate(g, owned: true) }
+            if let dx { x.accumulateGrad(dx, owned: true) }
+        }
+    }
+}
+
+/// The loops of `batchNorm2dReLU` over one channel: `images` planes of `plane` floats, `stride` apart.
+enum BatchNormKernels {
+    /// The mean of the first `count` values (a shift for `shiftedSums`).
+    @inline(__always)
+    static func roughMean(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+        var s: Float = 0
+        for i in 0..<count { s += x[i] }
+        return s / Float(max(count, 1))
+    }
+
+    /// (Σ(x − k), Σ(x − k)²) over the channel. Eight float lanes accumulate at most 64 values
+    /// (8 per lane) before they are added into Double totals, so the loop vectorises and the
+    /// result keeps about Double accuracy.
+    @inline(__always)
+    static func shiftedSums(_ x: UnsafePointer<Float>, images: Int, stride: Int, plane: Int, shift k: Float) -> (Double, Double) {
+        var s1 = 0.0, s2 = 0.0
+        let kv = SIMD8<Float>(repeating: k)
+        let vectorEnd = plane & ~7
+        for i in 0..<images {
+            let src = x + i * stride
+            var p = 0
+            while p < vectorEnd {
+                let blockEnd = min(vectorEnd, p + 64)
+                var a1 = SIMD8<Float>(), a2 = SIMD8<Float>()
+                while p < blockEnd {
+                    let d = UnsafeRawPointer(src + p).loadUnaligned(as: SIMD8<Float>.self) - kv
+                    a1 += d
+                    a2 += d * d
+                    p += 8
+                }
+                s1 += Double(a1.sum())
+                s2 += Double(a2.sum())
+            }
+            while p < plane {
+                let d = Double(src[p] - k)
+                s1 += d
+                s2 += d * d
+                p += 1
+            }
+        }
+        return (s1, s2)
+    }
+
+    /// d = α·dz − τ − (x − μ)·δ over `count` values, dz = g·[y > 0] when `masked`, else g.
+    /// d may be g itself: explicit vectors, because the compiler's vectoriser falls back to scalar
+    /// code when the pointers overlap.
+    @inline(__always)
+    static func inputGradient(
+        _ d: UnsafeMutablePointer<Float>, grad g: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+        input x: UnsafePointer<Float>, count: Int, masked: Bool, alpha: Float, tau: Float, delta: Float, mean mu: Float
+    ) {
+        let av = SIMD8<Float>(repeating: alpha), bv = SIMD8<Float>(repeating: tau)
+        let dv = SIMD8<Float>(repeating: delta), muv = SIMD8<Float>(repeating: mu), zero = SIMD8<Float>()
+        var p = 0
+        while p + 8 <= count {
+            var dz = UnsafeRawPointer(g + p).loadUnaligned(as: SIMD8<Float>.self)
+            if masked { dz = zero.replacing(with: dz, where: UnsafeRawPointer(y + p).loadUnaligned(as: SIMD8<Float>.self) .> zero) }
+            let xc = UnsafeRawPointer(x + p).loadUnaligned(as: SIMD8<Float>.self) - muv
+            UnsafeMutableRawPointer(d + p).storeBytes(of: av * dz - bv - xc * dv, as: SIMD8<Float>.self)
+            p += 8
+        }
+        while p < count {
+            let dz = !masked || y[p] > 0 ? g[p] : 0
+            d[p] = alpha * dz - tau - (x[p] - mu) * delta
+            p += 1
+        }
+    }
+
+    /// (Σ dz, Σ dz·(x − μ)) with dz = g·[y > 0], accumulated as in `shiftedSums`. With
+    /// `storeMasked`, dz is also written over g.
+    @inline(__always)
+    static func maskedSums(
+        grad: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
+        images: Int, stride: Int, plane: Int, mean mu: Float, storeMasked: Bool
+    ) -> (Double, Double) {
+        var s1 = 0.0, s2 = 0.0
+        let muv = SIMD8<Float>(repeating: mu), zero = SIMD8<Float>()
+        let vectorEnd = plane & ~7
+        for i in 0..<images {
+            let g = grad + i * stride, y = output + i * stride, x = input + i * stride
+            var p = 0
+            while p < vectorEnd {
+                let blockEnd = min(vectorEnd, p + 64)
+                var a1 = SIMD8<Float>(), a2 = SIMD8<Float>()
+                while p < blockEnd {
+                    let yv = UnsafeRawPointer(y + p).loadUnaligned(as: SIMD8<Float>.self)
+                    let gv = UnsafeRawPointer(g + p).loadUnaligned(as: SIMD8<Float>.self)
+                    let xv = UnsafeRawPointer(x + p).loadUnaligned(as: SIMD8<Float>.self)
+                    let dz = zero.replacing(with: gv, where: yv .> zero)
+                    if storeMasked { UnsafeMutableRawPointer(g + p).storeBytes(of: dz, as: SIMD8<Float>.self) }
+                    a1 += dz
+                    a2 += dz * (xv - muv)
+                    p += 8
+                }
+                s1 += Double(a1.sum())
+                s2 += Double(a2.sum())
+            }
+            while p < plane {
+                let dz = y[p] > 0 ? g[p] : 0
+                if storeMasked { g[p] = dz }
+                s1 += Double(dz)
+                s2 += Double(dz * (x[p] - mu))
+                p += 1
+            }
+        }
+        return (s1, s2)
+    }
+}

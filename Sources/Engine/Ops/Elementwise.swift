@@ -122,9 +122,21 @@ private func unary(
 }
 
 /// max(x, 0); the gradient at exactly 0 is 0, as in PyTorch.
+///
+/// Backward needs only the mask x > 0, which is y > 0, so the tape keeps y (which the next op
+/// usually keeps anyway) and not x; the gradient is written over the incoming one.
 public func relu(_ x: Variable) -> Variable {
     Profiler.measure(.activations) {
-        unary(x, forward: { $0 > 0 ? $0 : 0 }, backward: { x, _, g in x > 0 ? g : 0 })
+        let y = Tensor(uninitializedShape: x.shape)
+        let px = x.value.data, py = y.data
+        Parallel.forChunks(y.count, grain: 32_768) { r in for i in r { py[i] = px[i] > 0 ? px[i] : 0 } }
+        let sink = GradientSink(x)
+        return Tape.result(y, inputs: [x], category: .activations) { g in
+            // The tape hands each op the only reference to its output gradient, so it can be reused.
+            let pg = g.data, py = y.data
+            Parallel.forChunks(g.count, grain: 32_768) { r in for i in r { pg[i] = py[i] > 0 ? pg[i] : 0 } }
+            sink.accumulate(g, owned: true)
+        }
     }
 }
 

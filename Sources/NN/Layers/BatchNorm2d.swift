@@ -36,13 +36,28 @@ public final class BatchNorm2d: Layer {
         batchesTracked.value = 0
     }
 
+    private var statistics: BatchNormStatistics { BatchNormStatistics(runningMean: runningMean, runningVar: runningVar) }
+
     public func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
-        let y = batchNorm2d(x, gamma: weight, beta: bias,
-                            statistics: BatchNormStatistics(runningMean: runningMean, runningVar: runningVar),
+        let y = batchNorm2d(x, gamma: weight, beta: bias, statistics: statistics,
                             training: context.training, momentum: momentum, eps: eps)
+        finish(y, fused: "", &context)
+        return y
+    }
+
+    /// relu(self(x) + residual) (residual optional) as one fused op: the same values, gradients and
+    /// running statistics as the composition, with less memory and time. The summary row of this
+    /// layer then says that the ReLU (and the addition) ran with it.
+    public func forwardReLU(_ x: Variable, adding residual: Variable? = nil, _ context: inout ForwardContext) -> Variable {
+        let y = batchNorm2dReLU(x, gamma: weight, beta: bias, statistics: statistics,
+                                training: context.training, momentum: momentum, eps: eps, adding: residual)
+        finish(y, fused: residual == nil ? " + ReLU" : " + add + ReLU", &context)
+        return y
+    }
+
+    private func finish(_ y: Variable, fused: String, _ context: inout ForwardContext) {
         if context.training { batchesTracked.value += 1 }
         let epsNote = eps == 1e-5 ? "" : " eps=\(eps)"
-        context.record(self, kind: "BatchNorm2d \(channels)\(epsNote)", output: y.shape, parameters: 2 * channels, flops: 0)
-        return y
+        context.record(self, kind: "BatchNorm2d \(channels)\(epsNote)\(fused)", output: y.shape, parameters: 2 * channels, flops: 0)
     }
 }

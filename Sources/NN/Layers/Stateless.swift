@@ -71,14 +71,25 @@ public final class Flatten: Layer {
     public func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable { flatten(x) }
 }
 
-/// `nn.Sequential`: children named "0", "1", ... run in order.
+/// `nn.Sequential`: children named "0", "1", ... run in order. A `BatchNorm2d` directly followed
+/// by a `ReLU` runs as one fused op (`BatchNorm2d.forwardReLU`); the ReLU stays a child, so the
+/// indices, and with them the state-dict names, are the reference's.
 public final class Sequential: Layer {
     public let layers: [Layer]
     public init(_ layers: [Layer]) { self.layers = layers }
     public var members: [(String, ModuleMember)] { layers.enumerated().map { (String($0.offset), .module($0.element)) } }
     public func forward(_ x: Variable, _ context: inout ForwardContext) -> Variable {
         var out = x
-        for layer in layers { out = layer.forward(out, &context) }
+        var i = 0
+        while i < layers.count {
+            if let bn = layers[i] as? BatchNorm2d, i + 1 < layers.count, layers[i + 1] is ReLU {
+                out = bn.forwardReLU(out, &context)
+                i += 2
+            } else {
+                out = layers[i].forward(out, &context)
+                i += 1
+            }
+        }
         return out
     }
 }

@@ -26,8 +26,8 @@ public final class DenseBottleneck: Layer {
     }
 
     public func forward(_ x: Variable, _ c: inout ForwardContext) -> Variable {
-        var out = conv1.forward(relu(bn1.forward(x, &c)), &c)
-        out = conv2.forward(relu(bn2.forward(out, &c)), &c)
+        var out = conv1.forward(bn1.forwardReLU(x, &c), &c)
+        out = conv2.forward(bn2.forwardReLU(out, &c), &c)
         let joined = concat([out, x], axis: 1)
         c.record(function: "cat", in: self, kind: "cat([new, input])", output: joined.shape)
         return joined
@@ -45,7 +45,7 @@ public final class DenseTransition: Layer {
     public var members: [(String, ModuleMember)] { [("bn", .module(bn)), ("conv", .module(conv))] }
 
     public func forward(_ x: Variable, _ c: inout ForwardContext) -> Variable {
-        let out = avgPool2d(conv.forward(relu(bn.forward(x, &c)), &c), kernel: 2)
+        let out = avgPool2d(conv.forward(bn.forwardReLU(x, &c), &c), kernel: 2)
         c.record(function: "avg_pool2d", in: self, kind: "avg_pool2d 2×2", output: out.shape)
         return out
     }
@@ -99,8 +99,8 @@ public final class DenseNet: Layer {
             out = dense[i].forward(out, &c)
             if i < 3 { out = transitions[i].forward(out, &c) }
         }
-        out = avgPool2d(relu(bn.forward(out, &c)), kernel: 4)
-        c.record(function: "avg_pool2d", in: self, kind: "relu, avg_pool2d 4×4", output: out.shape)
+        out = avgPool2d(bn.forwardReLU(out, &c), kernel: 4)
+        c.record(function: "avg_pool2d", in: self, kind: "avg_pool2d 4×4", output: out.shape)
         return linear.forward(flatten(out), &c)
     }
 }

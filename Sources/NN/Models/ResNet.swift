@@ -37,9 +37,8 @@ public final class BasicBlock: Layer {
     }
 
     public func forward(_ x: Variable, _ c: inout ForwardContext) -> Variable {
-        var out = relu(bn1.forward(conv1.forward(x, &c), &c))
-        out = bn2.forward(conv2.forward(out, &c), &c)
-        return relu(add(out, shortcut.forward(x, &c)))
+        let out = bn1.forwardReLU(conv1.forward(x, &c), &c)
+        return bn2.forwardReLU(conv2.forward(out, &c), adding: shortcut.forward(x, &c), &c)
     }
 }
 
@@ -65,10 +64,9 @@ public final class Bottleneck: Layer {
     }
 
     public func forward(_ x: Variable, _ c: inout ForwardContext) -> Variable {
-        var out = relu(bn1.forward(conv1.forward(x, &c), &c))
-        out = relu(bn2.forward(conv2.forward(out, &c), &c))
-        out = bn3.forward(conv3.forward(out, &c), &c)
-        return relu(add(out, shortcut.forward(x, &c)))
+        var out = bn1.forwardReLU(conv1.forward(x, &c), &c)
+        out = bn2.forwardReLU(conv2.forward(out, &c), &c)
+        return bn3.forwardReLU(conv3.forward(out, &c), adding: shortcut.forward(x, &c), &c)
     }
 }
 
@@ -111,7 +109,7 @@ public final class ResNet: Layer {
 
     /// x [N, 3, 32, 32] → logits [N, classes]
     public func forward(_ x: Variable, _ c: inout ForwardContext) -> Variable {
-        var out = relu(bn1.forward(conv1.forward(x, &c), &c))
+        var out = bn1.forwardReLU(conv1.forward(x, &c), &c)
         for stage in stages { out = stage.forward(out, &c) }
         out = avgPool2d(out, kernel: 4)
         c.record(function: "avg_pool2d", in: self, kind: "avg_pool2d 4×4", output: out.shape)
