@@ -44,19 +44,22 @@ final class LSTMSequenceTests: XCTestCase {
 
     func testGradientsMatchFiniteDifferences() {
         // H = 3 runs only the one-unit tail of the kernels; H = 6 runs a four-unit block and a tail.
-        for (steps, batch, h) in [(3, 2, 3), (4, 3, 6)] {
+        // threads 2 and 3: the units split into blocks run side by side (6 units in 3 + 3, 3 units in 1 + 1 + 1).
+        for (steps, batch, h, threads) in [(3, 2, 3, 1), (4, 3, 6, 1), (4, 3, 6, 2), (3, 2, 3, 3)] {
             let projected = randomVariable([steps * batch, 4 * h], seed: 21)
             let weightHH = randomVariable([4 * h, h], seed: 22, std: 0.7)
             let biasHH = randomVariable([4 * h], seed: 23, std: 0.5)
             let h0 = randomTensor([batch, h], seed: 24, std: 0.5), c0 = randomTensor([batch, h], seed: 25)
             checkGradients([projected, weightHH, biasHH]) {
-                lstmSequence(projected: projected, weightHH: weightHH, biasHH: biasHH, h0: h0, c0: c0, steps: steps, batch: batch).hidden
+                lstmSequence(projected: projected, weightHH: weightHH, biasHH: biasHH, h0: h0, c0: c0,
+                             steps: steps, batch: batch, threads: threads).hidden
             }
         }
     }
 
     func testEqualsTheCompositionOfPrimitiveOps() {
-        for (steps, batch, h) in [(1, 1, 4), (5, 3, 10), (7, 4, 16)] {
+        // threads nil: one block at these sizes; 2 and 3: blocks side by side, 3 with uneven blocks (10 = 3 + 3 + 4).
+        for (steps, batch, h, threads) in [(1, 1, 4, nil), (5, 3, 10, nil), (7, 4, 16, nil), (7, 4, 16, 2), (5, 3, 10, 3)] {
             let projected = randomVariable([steps * batch, 4 * h], seed: 31)
             let weightHH = randomVariable([4 * h, h], seed: 32, std: 0.5)
             let biasHH = randomVariable([4 * h], seed: 33, std: 0.5)
@@ -69,7 +72,8 @@ final class LSTMSequenceTests: XCTestCase {
                 var result: (hidden: Variable, lastHidden: Tensor, lastCell: Tensor)!
                 let loss = tape.record { () -> Variable in
                     if fused {
-                        let s = lstmSequence(projected: projected, weightHH: weightHH, biasHH: biasHH, h0: h0, c0: c0, steps: steps, batch: batch)
+                        let s = lstmSequence(projected: projected, weightHH: weightHH, biasHH: biasHH, h0: h0, c0: c0,
+                                             steps: steps, batch: batch, threads: threads)
                         result = (s.hidden, s.lastHidden, s.lastCell)
                     } else {
                         result = composed(projected: projected, weightHH: weightHH, biasHH: biasHH, h0: h0, c0: c0, steps: steps, batch: batch)
@@ -80,7 +84,7 @@ final class LSTMSequenceTests: XCTestCase {
                 return (result.hidden.value, result.lastHidden, result.lastCell, [projected, weightHH, biasHH].map { $0.grad!.copy() })
             }
             let fused = run(true), reference = run(false)
-            let name = "T \(steps), B \(batch), H \(h)"
+            let name = "T \(steps), B \(batch), H \(h), threads \(threads.map(String.init) ?? "default")"
             assertClose(fused.hidden, reference.hidden, "\(name): hidden states")
             assertClose(fused.lastHidden, reference.lastHidden, "\(name): last h")
             assertClose(fused.lastCell, reference.lastCell, "\(name): last c")
@@ -90,7 +94,8 @@ final class LSTMSequenceTests: XCTestCase {
 
             // Without a tape: the same values, nothing recorded.
             let plain = Tape.withoutGradients {
-                lstmSequence(projected: projected, weightHH: weightHH, biasHH: biasHH, h0: h0, c0: c0, steps: steps, batch: batch)
+                lstmSequence(projected: projected, weightHH: weightHH, biasHH: biasHH, h0: h0, c0: c0,
+                             steps: steps, batch: batch, threads: threads)
             }
             XCTAssertFalse(plain.hidden.requiresGrad)
             XCTAssertEqual(plain.hidden.value.array, fused.hidden.array, "\(name): no-tape forward")
