@@ -138,3 +138,28 @@ final class LSTMSequenceTests: XCTestCase {
         XCTAssertTrue(Kernels.fastExp(Float4(repeating: 1000))[0].isFinite)
     }
 }
+
+/// Cross-entropy on rows as wide as the language model's (four-wide passes, blocked sums, a tail)
+/// against a double-precision reference.
+final class WideCrossEntropyTests: XCTestCase {
+    func testWideRowsMatchDoublePrecision() {
+        let (rows, cols) = (3, 2_051)
+        let logits = randomVariable([rows, cols], seed: 41, std: 4)
+        let labels: [Int32] = [0, 1_000, 2_050]
+        let tape = Tape()
+        let loss = tape.record { crossEntropy(logits, labels: labels) }
+        tape.backward(from: loss)
+        var expected = 0.0
+        for r in 0..<rows {
+            let x = (0..<cols).map { Double(logits.value[r * cols + $0]) }
+            let m = x.max()!
+            let s = x.reduce(0) { $0 + Foundation.exp($1 - m) }
+            expected += (m + Foundation.log(s) - x[Int(labels[r])]) / Double(rows)
+            for j in 0..<cols {
+                let grad = (Foundation.exp(x[j] - m) / s - (j == Int(labels[r]) ? 1 : 0)) / Double(rows)
+                XCTAssertEqual(Double(logits.grad![r * cols + j]), grad, accuracy: 1e-7, "row \(r) column \(j)")
+            }
+        }
+        XCTAssertEqual(Double(loss.value.scalarValue), expected, accuracy: 1e-5 * expected)
+    }
+}
