@@ -34,6 +34,11 @@ public func logSoftmax(_ x: Variable) -> Variable {
 }
 
 /// Mean over the batch of −log softmax(logits)[label]; logits [B, C], labels B class indices.
+///
+/// The gradient (softmax − onehot) / B is computed in the forward pass, where each row is still in
+/// cache, and backward only scales it by the incoming gradient when that is not 1. Rows are spread
+/// over the threads; within a row the passes run four columns at a time with `Kernels.fastExp`
+/// (the LSTM language model's rows have 10,000 columns).
 public func crossEntropy(_ logits: Variable, labels: [Int32]) -> Variable {
     Profiler.measure(.loss) {
         precondition(logits.shape.count == 2 && logits.shape[0] == labels.count,
@@ -42,38 +47,77 @@ public func crossEntropy(_ logits: Variable, labels: [Int32]) -> Variable {
         for (i, l) in labels.enumerated() {
             precondition(l >= 0 && Int(l) < cols, "crossEntropy: label \(l) of example \(i) is outside 0..<\(cols)")
         }
-        let probs = Tensor(uninitializedShape: logits.shape)  // softmax, kept for backward
-        let px = logits.value.data, pp = probs.data
+        let recording = Tape.active != nil && logits.requiresGrad
+        // (softmax − onehot) / B, when a gradient will be needed.
+        let gradient = Tensor(uninitializedShape: recording ? logits.shape : [0])
+        let px = logits.value.data, pd = gradient.data
+        let invRows = 1 / Float(max(rows, 1))
         var losses = [Double](repeating: 0, count: rows)
         losses.withUnsafeMutableBufferPointer { lossBuf in
             let lb = lossBuf.baseAddress!
-            Parallel.forEach(rows, cost: cols) { r in
-                let xr = px + r * cols, pr = pp + r * cols
-                var maxv = -Float.infinity
-                for j in 0..<cols { maxv = max(maxv, xr[j]) }
-                var s: Double = 0
-                for j in 0..<cols {
-                    let e = Double(Foundation.exp(xr[j] - maxv))
-                    pr[j] = Float(e)
-                    s += e
+            Parallel.forChunks(rows, grain: max(1, 16_384 / max(cols, 1))) { range in
+                let scratch = Tensor(uninitializedShape: [recording ? 0 : cols])  // e^(x − max) of a row, without a tape
+                for r in range {
+                    let xr = px + r * cols
+                    let er = recording ? pd + r * cols : scratch.data
+                    let (maxv, s) = LossKernels.expRow(xr, er, count: cols)
+                    lb[r] = -(Double(xr[Int(labels[r])] - maxv) - Foundation.log(s))
+                    if recording {
+                        LossKernels.scaleRow(er, by: Float(1 / s) * invRows, count: cols)
+                        er[Int(labels[r])] -= invRows
+                    }
                 }
-                let inv = 1 / s
-                for j in 0..<cols { pr[j] = Float(Double(pr[j]) * inv) }
-                lb[r] = -(Double(xr[Int(labels[r])] - maxv) - Foundation.log(s))
             }
         }
         let loss = losses.reduce(0, +) / Double(max(rows, 1))
         return Tape.result(Tensor(scalar: Float(loss)), inputs: [logits], category: .loss) { g in
-            // dlogits = (softmax − onehot) · g / B
-            let scale = g.data[0] / Float(max(rows, 1))
-            let dx = Tensor(uninitializedShape: logits.shape)
-            let pd = dx.data, pp = probs.data  // captured tensor keeps the softmax alive
-            for r in 0..<rows {
-                let pr = pp + r * cols, dr = pd + r * cols
-                for j in 0..<cols { dr[j] = pr[j] * scale }
-                dr[Int(labels[r])] -= scale
+            let scale = g.data[0], pd = gradient.data  // the captured tensor keeps the gradient alive
+            if scale != 1 {
+                Parallel.forChunks(gradient.count, grain: 65_536) { r in
+                    LossKernels.scaleRow(pd + r.lowerBound, by: scale, count: r.count)
+                }
             }
-            logits.accumulateGrad(dx, owned: true)
+            logits.accumulateGrad(gradient, owned: true)
         }
+    }
+}
+
+enum LossKernels {
+    /// e[j] = e^(x[j] − max x) for one row; returns max x and Σ e (the sum in double precision,
+    /// from four-wide float partial sums over blocks of 1,024 columns).
+    static func expRow(_ x: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Float>, count n: Int) -> (Float, Double) {
+        let quads = n / 4
+        var m4 = Float4(repeating: -.infinity)
+        for q in 0..<quads {
+            let v = Kernels.load4(x + 4 * q)
+            m4.replace(with: v, where: v .> m4)
+        }
+        var maxv = m4.max()
+        for j in (quads * 4)..<n { maxv = max(maxv, x[j]) }
+        var total = 0.0
+        var q = 0
+        while q < quads {
+            let end = min(quads, q + 256)
+            var s4 = Float4()
+            while q < end {
+                let v = Kernels.fastExp(Kernels.load4(x + 4 * q) - maxv)
+                Kernels.store4(v, e + 4 * q)
+                s4 += v
+                q += 1
+            }
+            total += Double(s4.sum())
+        }
+        for j in (quads * 4)..<n {
+            e[j] = Kernels.fastExp(x[j] - maxv)
+            total += Double(e[j])
+        }
+        return (maxv, total)
+    }
+
+    /// x[j] *= s
+    static func scaleRow(_ x: UnsafeMutablePointer<Float>, by s: Float, count n: Int) {
+        let quads = n / 4
+        for q in 0..<quads { Kernels.store4(Kernels.load4(x + 4 * q) * s, x + 4 * q) }
+        for j in (quads * 4)..<n { x[j] *= s }
     }
 }

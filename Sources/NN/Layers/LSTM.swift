@@ -63,35 +63,23 @@ public final class LSTM: Module {
     public func forward(_ x: Variable, steps: Int, batch: Int, state: LSTMState,
                         _ context: inout ForwardContext) -> (Variable, LSTMState) {
         precondition(x.shape == [steps * batch, inputSize], "LSTM: input \(x.shape), expected [\(steps * batch), \(inputSize)]")
-        let h = hiddenSize
         var input = x
         var finalState = state
         for k in 0..<layers {
             // The input projection of all steps at once: [T·B, 4H].
             let projected = linear(input, weight: weightIH[k], bias: biasIH[k])
-            var hPrev = Variable(state.hidden[k])
-            var cPrev = Variable(state.cell[k])
-            var outputs: [Variable] = []
-            for t in 0..<steps {
-                let gates = add(slice(projected, axis: 0, start: t * batch, length: batch),
-                                linear(hPrev, weight: weightHH[k], bias: biasHH[k]))
-                let i = sigmoid(slice(gates, axis: 1, start: 0, length: h))
-                let f = sigmoid(slice(gates, axis: 1, start: h, length: h))
-                let g = tanh(slice(gates, axis: 1, start: 2 * h, length: h))
-                let o = sigmoid(slice(gates, axis: 1, start: 3 * h, length: h))
-                cPrev = add(mul(f, cPrev), mul(i, g))
-                hPrev = mul(o, tanh(cPrev))
-                outputs.append(hPrev)
-            }
-            finalState.hidden[k] = hPrev.value.copy()
-            finalState.cell[k] = cPrev.value.copy()
-            input = steps == 1 ? outputs[0] : concat(outputs, axis: 0)
+            // The recurrence over all steps as one op (per step one GEMM and one fused gate loop).
+            let sequence = lstmSequence(projected: projected, weightHH: weightHH[k], biasHH: biasHH[k],
+                                        h0: state.hidden[k], c0: state.cell[k], steps: steps, batch: batch)
+            finalState.hidden[k] = sequence.lastHidden
+            finalState.cell[k] = sequence.lastCell
+            input = sequence.hidden
             if k < layers - 1 {
                 input = Engine.dropout(input, p: dropout, training: context.training, generator: &context.generator)
             }
         }
         let inputs = [inputSize] + [Int](repeating: hiddenSize, count: layers - 1)
-        let macsPerRow = inputs.reduce(0) { $0 + 4 * h * ($1 + h) }
+        let macsPerRow = inputs.reduce(0) { $0 + 4 * hiddenSize * ($1 + hiddenSize) }
         context.record(self, kind: "LSTM \(inputSize)→\(hiddenSize) ×\(layers) layers", output: input.shape,
                        parameters: members.reduce(0) { if case .parameter(let p) = $1.1 { return $0 + p.count } else { return $0 } },
                        flops: 2 * Double(steps * batch) * Double(macsPerRow))

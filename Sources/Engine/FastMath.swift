@@ -1,0 +1,66 @@
+// Branch-free exp, sigmoid and tanh on four floats at a time, for the hot element-wise loops
+// (LSTM gates, softmax).
+//
+// Foundation's expf/tanhf are opaque library calls, one element at a time, and the compiler does
+// not vectorise the multi-pointer LSTM loops on its own. These work on SIMD4<Float> (one SSE
+// register; the build targets baseline x86-64) with plain arithmetic, integer bit operations and
+// selects. (`clamped(lowerBound:upperBound:)` is avoided: it compiles to calls, `replacing` does not.)
+//
+// exp: x = n·ln2 + r with n an integer and |r| ≤ ln2/2, then e^x = 2^n · e^r with e^r from its
+// Taylor polynomial of degree 7 (truncation error |r|^8/8! < 6e-9) and 2^n built in the float's
+// exponent bits. The result is within a few ulp of the exact value. Inputs are clamped to
+// [-87, 88], where 2^n stays a normal float: below −87 the result is about 1.6e-38 instead of a
+// smaller or subnormal number, which no caller here distinguishes from zero.
+
+public typealias Float4 = SIMD4<Float>
+
+extension Kernels {
+    /// e^x within a few ulp for x in [-87, 88]; clamped outside (no infinities for finite x).
+    @inline(__always)
+    public static func fastExp(_ x: Float4) -> Float4 {
+        var clamped = x.replacing(with: -87, where: x .< -87)
+        clamped.replace(with: 88, where: clamped .> 88)
+        // Adding 1.5·2^23 rounds to the nearest integer in the low mantissa bits (round to even);
+        // subtracting it again gives n as a float, and the bit difference gives n as an integer.
+        let magic: Float = 12_582_912
+        let shifted = clamped * 1.442_695_04 + magic
+        let n = shifted - magic
+        // r = x − n·ln2 in two pieces (Cody–Waite; n·0.69314575 is exact), so r keeps its precision.
+        let r = (clamped - n * 0.693_145_75) - n * 1.428_606_8e-6
+        var p = Float4(repeating: 1.0 / 5040)
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let exponent = (unsafeBitCast(shifted, to: SIMD4<UInt32>.self) &- magic.bitPattern &+ 127) &<< 23
+        return p * unsafeBitCast(exponent, to: Float4.self)
+    }
+
+    /// 1 / (1 + e^−x), within a few ulp, saturating to 0 and 1 without overflow.
+    @inline(__always)
+    public static func fastSigmoid(_ x: Float4) -> Float4 {
+        1 / (1 + fastExp(-x))
+    }
+
+    /// tanh(x) = 1 − 2 / (1 + e^2x). The absolute error is a few 1e-8 (near 0 this is the
+    /// rounding of 1 − something close to 1, so tiny results have a larger relative error).
+    @inline(__always)
+    public static func fastTanh(_ x: Float4) -> Float4 {
+        1 - 2 / (1 + fastExp(2 * x))
+    }
+
+    /// Scalar forms, for loop tails.
+    @inline(__always)
+    public static func fastExp(_ x: Float) -> Float { fastExp(Float4(repeating: x))[0] }
+
+    /// Four floats from `p` (no alignment needed).
+    @inline(__always)
+    public static func load4(_ p: UnsafePointer<Float>) -> Float4 { UnsafeRawPointer(p).loadUnaligned(as: Float4.self) }
+
+    /// Stores four floats at `p` (no alignment needed).
+    @inline(__always)
+    public static func store4(_ v: Float4, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float4.self) }
+}

@@ -1,0 +1,281 @@
+import CBLAS
+import Dispatch
+
+// One LSTM layer over a whole sequence as a single differentiable op.
+//
+// Recording every time step as separate ops (a linear for h·W_hhᵀ, four slices, three sigmoids,
+// two tanh, products and sums) costs a dozen small passes per step and, in backward, one weight
+// gradient GEMM per step with K = batch. Here a step is one GEMM plus one fused element-wise
+// loop, and backward through time is one GEMM plus one fused loop per step; the weight gradient
+// is a single GEMM over all steps after the loop.
+//
+// Layout (time-major, PyTorch gate order i, f, g, o):
+//   projected [T·B, 4H]  x_t·W_ihᵀ + b_ih for every step (rows t·B ..< (t+1)·B are step t)
+//   weightHH  [4H, H], biasHH [4H], h0 and c0 [B, H] (constants: no gradient flows into them)
+//   a_t = projected_t + h_{t−1}·W_hhᵀ + b_hh
+//   i = σ(a_i)  f = σ(a_f)  g = tanh(a_g)  o = σ(a_o)   c_t = f⊙c_{t−1} + i⊙g   h_t = o⊙tanh(c_t)
+//   output: h_t for every step [T·B, H], and the last h and c as plain tensors.
+//
+// Threads: a step's GEMM has only B rows (20 in the PTB model), too small for OpenBLAS's own
+// threading to pay off, and the element-wise work of a step is tiny. So the hidden units are split
+// into one contiguous block per thread, and each thread runs, per step, its own single-threaded
+// GEMM for the gate rows of its units followed by the gate loop for its units; the threads meet
+// once per step (h_t, or ∂L/∂h_t, must be complete before the next step). For this, W_hh's rows are
+// reordered once per call so that each thread's gate rows are contiguous:
+//   permuted row 4·start_p + k·n_p + u  =  W_hh row k·H + start_p + u   (gate k, unit u of block p)
+// and the saved gate activations use the same order within each row. In backward each thread
+// multiplies its own gate columns of ∂L/∂a_t by its rows of W_hh, giving one partial ∂L/∂h_{t−1}
+// per thread; the next step's gate loop adds the partials up.
+
+/// The result of `lstmSequence`.
+public struct LSTMSequenceOutput {
+    /// h_t of every step, [T·B, H], time-major.
+    public let hidden: Variable
+    /// h and c after the last step, [B, H] each (plain tensors: the state carried to the next window).
+    public let lastHidden: Tensor
+    public let lastCell: Tensor
+}
+
+/// `threads`: how many blocks of hidden units run side by side (nil: `Parallel.threadCount` when the
+/// per-step GEMM is large enough to be worth splitting, else 1). Tests set it to cover uneven splits.
+public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variable, h0: Tensor, c0: Tensor,
+                         steps: Int, batch: Int, threads: Int? = nil) -> LSTMSequenceOutput {
+    let h = weightHH.shape.count == 2 ? weightHH.shape[1] : 0
+    let g4 = 4 * h, rows = steps * batch
+    precondition(steps > 0 && batch > 0 && h > 0 && weightHH.shape == [g4, h],
+                 "lstmSequence: weight_hh \(weightHH.shape) must be [4H, H] with H > 0, and steps, batch > 0")
+    precondition(projected.shape == [rows, g4], "lstmSequence: projected input \(projected.shape), expected [\(rows), \(g4)]")
+    precondition(biasHH.shape == [g4], "lstmSequence: bias_hh \(biasHH.shape), expected [\(g4)]")
+    precondition(h0.shape == [batch, h] && c0.shape == [batch, h],
+                 "lstmSequence: initial state \(h0.shape) and \(c0.shape), expected [\(batch), \(h)]")
+    let split = LSTMUnitSplit(hidden: h, threads: threads ?? (batch * g4 * h >= 1 << 20 ? Parallel.threadCount : 1))
+    let weights = split.permutedRows(weightHH.value)
+
+    // Saved for backward: the gate activations (permuted columns), every c_t and tanh(c_t).
+    let gates = Tensor(uninitializedShape: [rows, g4])
+    let cells = Tensor(uninitializedShape: [rows, h])
+    let tanhCells = Tensor(uninitializedShape: [rows, h])
+    let hidden = Tensor(uninitializedShape: [rows, h])
+    do {
+        let pa = gates.data, pc = cells.data, ptc = tanhCells.data, ph = hidden.data
+        let pp = projected.value.data, pw = weights.data, pb = biasHH.value.data
+        for t in 0..<steps {
+            let first = t * batch
+            let hPrev = t == 0 ? h0.data : ph + (first - batch) * h
+            let cPrev = t == 0 ? c0.data : pc + (first - batch) * h
+            split.run { p, gemm, elementwise in
+                let start = split.start(p), n = split.count(p), block = 4 * start
+                // This block's a_t without projected_t and b_hh (added in the gate loop):
+                // h_{t−1} [B, H] · (its rows of W_hh)ᵀ [H, 4n]
+                gemm {
+                    Kernels.gemm(transA: false, transB: true, m: batch, n: 4 * n, k: h, a: hPrev, lda: h,
+                                 b: pw + block * h, ldb: h, c: pa + first * g4 + block, ldc: g4)
+                }
+                elementwise {
+                    for b in 0..<batch {
+                        let r = first + b
+                        LSTMKernels.cellForward(units: n, gates: pa + r * g4 + block, projected: pp + r * g4 + start,
+                                                bias: pb + start, inputStride: h, cPrev: cPrev + b * h + start,
+                                                c: pc + r * h + start, tanhC: ptc + r * h + start, h: ph + r * h + start)
+                    }
+                }
+            }
+        }
+    }
+    let lastHidden = Tensor(uninitializedShape: [batch, h]), lastCell = Tensor(uninitializedShape: [batch, h])
+    lastHidden.data.update(from: hidden.data + (rows - batch) * h, count: batch * h)
+    lastCell.data.update(from: cells.data + (rows - batch) * h, count: batch * h)
+
+    let output = Tape.result(hidden, inputs: [projected, weightHH, biasHH], category: nil) { gradOutput in
+        // The closure holds the saved tensors (not just their pointers) until backward has run.
+        let pa = gates.data, pc = cells.data, ptc = tanhCells.data, ph = hidden.data, pw = weights.data
+        let dGates = Tensor(uninitializedShape: [rows, g4])  // ∂L/∂a_t of every step (natural order): also ∂L/∂projected
+        // Per block: its gate columns of ∂L/∂a_t (the A operand of its GEMM), and two alternating sets
+        // of partial ∂L/∂h (one [B, H] per block): step t reads those of step t+1 and writes its own.
+        let blockGrads = Tensor(uninitializedShape: [batch, g4])
+        let partials = Tensor(uninitializedShape: [2, split.threads, batch, h])
+        let dcNext = Tensor(zeros: [batch, h])  // ∂L/∂c_t through step t+1
+        let pdg = dGates.data, pbg = blockGrads.data, pgo = gradOutput.data, pdc = dcNext.data
+        let partStride = batch * h
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            let first = t * batch
+            let cPrev = t == 0 ? c0.data : pc + (first - batch) * h
+            let incoming: UnsafePointer<Float>? = t == steps - 1 ? nil : UnsafePointer(partials.data + ((t + 1) % 2) * split.threads * partStride)
+            let outgoing = partials.data + (t % 2) * split.threads * partStride
+            split.run { p, gemm, elementwise in
+                let start = split.start(p), n = split.count(p), block = 4 * start
+                elementwise {
+                    for b in 0..<batch {
+                        let r = first + b
+                        LSTMKernels.cellBackward(units: n, gates: pa + r * g4 + block, cPrev: cPrev + b * h + start,
+                                                 tanhC: ptc + r * h + start, gradH: pgo + r * h + start,
+                                                 dhParts: incoming.map { $0 + b * h + start }, parts: split.threads, partStride: partStride,
+                                                 dcNext: pdc + b * h + start, dGates: pdg + r * g4 + start, gateStride: h,
+                                                 blockGrads: pbg + b * g4 + block)
+                    }
+                }
+                if t > 0 {  // this block's share of ∂L/∂h_{t−1} [B, H] = its ∂L/∂a_t [B, 4n] · its rows of W_hh [4n, H]
+                    gemm {
+                        Kernels.gemm(transA: false, transB: false, m: batch, n: h, k: 4 * n, a: pbg + block, lda: g4,
+                                     b: pw + block * h, ldb: h, c: outgoing + p * partStride, ldc: h)
+                    }
+                }
+            }
+        }
+        if weightHH.requiresGrad {
+            // dW_hh [4H, H] += Σ_t ∂L/∂a_tᵀ · h_{t−1}: one GEMM over all steps, with h_{t−1} gathered
+            // as [h0; h_0; …; h_{T−2}] [T·B, H].
+            Profiler.measure(.linear) {
+                let previous = Tensor(uninitializedShape: [rows, h])
+                previous.data.update(from: h0.data, count: batch * h)
+                (previous.data + batch * h).update(from: ph, count: (rows - batch) * h)
+                let dw = weightHH.gradBuffer()
+                Kernels.gemm(transA: true, transB: false, m: g4, n: h, k: rows, a: pdg, lda: g4,
+                             b: previous.data, ldb: h, beta: 1, c: dw.data, ldc: h)
+            }
+        }
+        if biasHH.requiresGrad {  // db_hh += column sums of ∂L/∂a
+            Profiler.measure(.activations) { LSTMKernels.addColumnSums(pdg, rows: rows, columns: g4, into: biasHH.gradBuffer().data) }
+        }
+        if projected.requiresGrad { projected.accumulateGrad(dGates, owned: true) }
+    }
+    return LSTMSequenceOutput(hidden: output, lastHidden: lastHidden, lastCell: lastCell)
+}
+
+/// The hidden units split into `threads` contiguous blocks, one per thread.
+struct LSTMUnitSplit {
+    let hidden: Int
+    let threads: Int
+
+    init(hidden: Int, threads: Int) {
+        self.hidden = hidden
+        self.threads = max(1, min(threads, hidden))
+    }
+
+    func start(_ p: Int) -> Int { p * hidden / threads }
+    func count(_ p: Int) -> Int { start(p + 1) - start(p) }
+
+    /// W [4H, H] with its rows reordered block by block (see the comment at the top of the file).
+    func permutedRows(_ w: Tensor) -> Tensor {
+        if threads == 1 { return w }
+        let out = Tensor(uninitializedShape: w.shape)
+        for p in 0..<threads {
+            let start = start(p), n = count(p)
+            for k in 0..<4 {
+                (out.data + (4 * start + k * n) * hidden).update(from: w.data + (k * hidden + start) * hidden, count: n * hidden)
+            }
+        }
+        return out
+    }
+
+    /// Runs `body(p, gemm, elementwise)` for every block p, side by side with OpenBLAS single-threaded
+    /// when there is more than one block. `body` wraps its GEMM and its element-wise work in the two
+    /// closures it is given, which time them for the profiler: the step's wall time counts as
+    /// linear / matmul except block 0's element-wise time, which counts as activations.
+    func run(_ body: (_ p: Int, _ gemm: (() -> Void) -> Void, _ elementwise: (() -> Void) -> Void) -> Void) {
+        let profiling = Profiler.enabled
+        let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        var elementwiseNanoseconds: UInt64 = 0
+        let plain: (() -> Void) -> Void = { $0() }
+        let timed: (() -> Void) -> Void = { work in
+            let s = DispatchTime.now().uptimeNanoseconds
+            work()
+            elementwiseNanoseconds += DispatchTime.now().uptimeNanoseconds - s
+        }
+        if threads == 1 {
+            body(0, plain, profiling ? timed : plain)
+        } else {
+            openblas_set_num_threads(1)
+            DispatchQueue.concurrentPerform(iterations: threads) { p in
+                body(p, plain, profiling && p == 0 ? timed : plain)
+            }
+            openblas_set_num_threads(Int32(Parallel.threadCount))
+        }
+        if profiling {
+            let total = DispatchTime.now().uptimeNanoseconds - start
+            Profiler.add(.activations, nanoseconds: elementwiseNanoseconds)
+            Profiler.add(.linear, nanoseconds: total - min(total, elementwiseNanoseconds))
+        }
+    }
+}
+
+/// The fused element-wise loops of `lstmSequence`, on one batch row of one step and one block of
+/// units, four units at a time (then the tail one unit at a time through the same four-wide code).
+enum LSTMKernels {
+    typealias Row = UnsafeMutablePointer<Float>
+
+    /// Gate activations and the new cell and hidden state of `units` units of one row. `gates` holds
+    /// the block's h_{t−1}·W_hhᵀ on entry (gate k of unit u at k·units + u) and the activations on exit;
+    /// `projected` and `bias` hold gate k of unit u at k·inputStride + u.
+    @inline(__always)
+    static func cellForward(units n: Int, gates a: Row, projected p: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                            inputStride s: Int, cPrev: UnsafePointer<Float>, c: Row, tanhC: Row, h: Row) {
+        @inline(__always)
+        func step(_ j: Int, _ load: (UnsafePointer<Float>) -> Float4, _ store: (Float4, Row) -> Void) {
+            let i = Kernels.fastSigmoid(load(a + j) + load(p + j) + load(bias + j))
+            let f = Kernels.fastSigmoid(load(a + n + j) + load(p + s + j) + load(bias + s + j))
+            let g = Kernels.fastTanh(load(a + 2 * n + j) + load(p + 2 * s + j) + load(bias + 2 * s + j))
+            let o = Kernels.fastSigmoid(load(a + 3 * n + j) + load(p + 3 * s + j) + load(bias + 3 * s + j))
+            let cNew = f * load(cPrev + j) + i * g
+            let tc = Kernels.fastTanh(cNew)
+            store(i, a + j); store(f, a + n + j); store(g, a + 2 * n + j); store(o, a + 3 * n + j)
+            store(cNew, c + j); store(tc, tanhC + j); store(o * tc, h + j)
+        }
+        var j = 0
+        while j + 4 <= n {
+            step(j, Kernels.load4, Kernels.store4)
+            j += 4
+        }
+        while j < n {  // tail: lane 0 only
+            step(j, { Float4(repeating: $0[0]) }, { v, q in q[0] = v[0] })
+            j += 1
+        }
+    }
+
+    /// Backward of `units` units of one row of one step. ∂L/∂h_t is `gradH` (from the output) plus
+    /// the sum of the `parts` partials at `dhParts` (nil at the last step); `dcNext` holds ∂L/∂c_t
+    /// from step t+1 on entry and ∂L/∂c_{t−1} on exit. Writes ∂L/∂a_t twice: to `dGates` (gate k
+    /// of unit u at k·gateStride + u) and to `blockGrads` (at k·units + u).
+    @inline(__always)
+    static func cellBackward(units n: Int, gates a: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+                             tanhC: UnsafePointer<Float>, gradH: UnsafePointer<Float>,
+                             dhParts: UnsafePointer<Float>?, parts: Int, partStride: Int, dcNext: Row,
+                             dGates d: Row, gateStride s: Int, blockGrads e: Row) {
+        @inline(__always)
+        func step(_ j: Int, _ load: (UnsafePointer<Float>) -> Float4, _ store: (Float4, Row) -> Void) {
+            let i = load(a + j), f = load(a + n + j), g = load(a + 2 * n + j), o = load(a + 3 * n + j)
+            let tc = load(tanhC + j)
+            var dh = load(gradH + j)
+            if let dhParts { for q in 0..<parts { dh += load(dhParts + q * partStride + j) } }
+            let dc = load(dcNext + j) + dh * o * (1 - tc * tc)
+            let di = dc * g * i * (1 - i), df = dc * load(cPrev + j) * f * (1 - f)
+            let dg = dc * i * (1 - g * g), dO = dh * tc * o * (1 - o)
+            store(di, d + j); store(df, d + s + j); store(dg, d + 2 * s + j); store(dO, d + 3 * s + j)
+            store(di, e + j); store(df, e + n + j); store(dg, e + 2 * n + j); store(dO, e + 3 * n + j)
+            store(dc * f, dcNext + j)
+        }
+        var j = 0
+        while j + 4 <= n {
+            step(j, Kernels.load4, Kernels.store4)
+            j += 4
+        }
+        while j < n {
+            step(j, { Float4(repeating: $0[0]) }, { v, q in q[0] = v[0] })
+            j += 1
+        }
+    }
+
+    /// sums[j] += Σ_r x[r, j], row by row over a block of columns per thread.
+    static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: Row) {
+        let quads = columns / 4
+        Parallel.forChunks(quads, grain: max(1, 65_536 / max(rows * 4, 1))) { range in
+            for r in 0..<rows {
+                let row = x + r * columns
+                for q in range { Kernels.store4(Kernels.load4(sums + 4 * q) + Kernels.load4(row + 4 * q), sums + 4 * q) }
+            }
+        }
+        for j in (quads * 4)..<columns {
+            for r in 0..<rows { sums[j] += x[r * columns + j] }
+        }
+    }
+}
