@@ -96,7 +96,7 @@ print("")
 print("Winograd (forward \(Winograd.forwardTiles.rawValue), backward \(Winograd.backwardTiles.rawValue)) vs im2col + SGEMM,")
 print("nominal GFLOP/s (direct-convolution FLOPs / time)")
 print("layer              | im2col fwd | wino fwd | speedup | im2col bwd | wino bwd | speedup | default")
-let winogradShapes: [(Int, Int, Int)] = [(3, 64, 32), (64, 64, 32), (128, 128, 16), (256, 256, 8), (512, 512, 4),
+let winogradShapes: [(Int, Int, Int)] = [(3, 64, 32), (64, 64, 32), (128, 128, 16), (256, 256, 8), (512, 512, 4), (512, 512, 2),
                                          (128, 32, 32), (128, 32, 16), (128, 32, 8), (128, 32, 4)]
 for (cIn, cOut, size) in winogradShapes {
     func geometry(_ winograd: Bool?) -> Conv2dGeometry {

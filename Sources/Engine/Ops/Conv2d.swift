@@ -361,7 +361,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, strid
     Profiler.measure(.convForward) {
         // Without a tape (inference, evaluation) no gradient follows, so the faster F(4×4) tiles serve.
         ConvKernels.forward(x.value.data, weight.value.data, bias.map { UnsafePointer($0.value.data) }, g, y.data,
-                            winogradTiles: Tape.active == nil ? Winograd.inferenceTiles : nil)
+                            winogradTiles: Tape.active == nil ? Winograd.fitted(Winograd.inferenceTiles, g) : nil)
     }
     let xv = x.value, wv = weight.value
     var inputs = [x, weight]
