@@ -204,6 +204,20 @@ struct LSTMUnitSplit {
 enum LSTMKernels {
     typealias Row = UnsafeMutablePointer<Float>
 
+    /// Runs `step(j, lanes)` for j = 0, 4, 8, … and then one by one over the tail.
+    @inline(__always)
+    static func sweep(_ n: Int, _ step: (Int, Lanes) -> Void) {
+        var j = 0
+        while j + 4 <= n {
+            step(j, Lanes(tail: false))
+            j += 4
+        }
+        while j < n {
+            step(j, Lanes(tail: true))
+            j += 1
+        }
+    }
+
     /// Gate activations and the new cell and hidden state of `units` units of one row. `gates` holds
     /// the block's h_{t−1}·W_hhᵀ on entry (gate k of unit u at k·units + u) and the activations on exit;
     /// `projected` and `bias` hold gate k of unit u at k·inputStride + u.
@@ -211,25 +225,17 @@ enum LSTMKernels {
     static func cellForward(units n: Int, gates a: Row, projected p: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                             inputStride s: Int, cPrev: UnsafePointer<Float>, c: Row, tanhC: Row, h: Row) {
         @inline(__always)
-        func step(_ j: Int, _ load: (UnsafePointer<Float>) -> Float4, _ store: (Float4, Row) -> Void) {
-            let i = Kernels.fastSigmoid(load(a + j) + load(p + j) + load(bias + j))
-            let f = Kernels.fastSigmoid(load(a + n + j) + load(p + s + j) + load(bias + s + j))
-            let g = Kernels.fastTanh(load(a + 2 * n + j) + load(p + 2 * s + j) + load(bias + 2 * s + j))
-            let o = Kernels.fastSigmoid(load(a + 3 * n + j) + load(p + 3 * s + j) + load(bias + 3 * s + j))
-            let cNew = f * load(cPrev + j) + i * g
+        func step(_ j: Int, _ v: Lanes) {
+            let i = Kernels.fastSigmoid(v.load(a + j) + v.load(p + j) + v.load(bias + j))
+            let f = Kernels.fastSigmoid(v.load(a + n + j) + v.load(p + s + j) + v.load(bias + s + j))
+            let g = Kernels.fastTanh(v.load(a + 2 * n + j) + v.load(p + 2 * s + j) + v.load(bias + 2 * s + j))
+            let o = Kernels.fastSigmoid(v.load(a + 3 * n + j) + v.load(p + 3 * s + j) + v.load(bias + 3 * s + j))
+            let cNew = f * v.load(cPrev + j) + i * g
             let tc = Kernels.fastTanh(cNew)
-            store(i, a + j); store(f, a + n + j); store(g, a + 2 * n + j); store(o, a + 3 * n + j)
-            store(cNew, c + j); store(tc, tanhC + j); store(o * tc, h + j)
+            v.store(i, a + j); v.store(f, a + n + j); v.store(g, a + 2 * n + j); v.store(o, a + 3 * n + j)
+            v.store(cNew, c + j); v.store(tc, tanhC + j); v.store(o * tc, h + j)
         }
-        var j = 0
-        while j + 4 <= n {
-            step(j, Kernels.load4, Kernels.store4)
-            j += 4
-        }
-        while j < n {  // tail: lane 0 only
-            step(j, { Float4(repeating: $0[0]) }, { v, q in q[0] = v[0] })
-            j += 1
-        }
+        sweep(n, step)
     }
 
     /// Backward of `units` units of one row of one step. ∂L/∂h_t is `gradH` (from the output) plus
@@ -242,27 +248,19 @@ enum LSTMKernels {
                              dhParts: UnsafePointer<Float>?, parts: Int, partStride: Int, dcNext: Row,
                              dGates d: Row, gateStride s: Int, blockGrads e: Row) {
         @inline(__always)
-        func step(_ j: Int, _ load: (UnsafePointer<Float>) -> Float4, _ store: (Float4, Row) -> Void) {
-            let i = load(a + j), f = load(a + n + j), g = load(a + 2 * n + j), o = load(a + 3 * n + j)
-            let tc = load(tanhC + j)
-            var dh = load(gradH + j)
-            if let dhParts { for q in 0..<parts { dh += load(dhParts + q * partStride + j) } }
-            let dc = load(dcNext + j) + dh * o * (1 - tc * tc)
-            let di = dc * g * i * (1 - i), df = dc * load(cPrev + j) * f * (1 - f)
+        func step(_ j: Int, _ v: Lanes) {
+            let i = v.load(a + j), f = v.load(a + n + j), g = v.load(a + 2 * n + j), o = v.load(a + 3 * n + j)
+            let tc = v.load(tanhC + j)
+            var dh = v.load(gradH + j)
+            if let dhParts { for q in 0..<parts { dh += v.load(dhParts + q * partStride + j) } }
+            let dc = v.load(dcNext + j) + dh * o * (1 - tc * tc)
+            let di = dc * g * i * (1 - i), df = dc * v.load(cPrev + j) * f * (1 - f)
             let dg = dc * i * (1 - g * g), dO = dh * tc * o * (1 - o)
-            store(di, d + j); store(df, d + s + j); store(dg, d + 2 * s + j); store(dO, d + 3 * s + j)
-            store(di, e + j); store(df, e + n + j); store(dg, e + 2 * n + j); store(dO, e + 3 * n + j)
-            store(dc * f, dcNext + j)
+            v.store(di, d + j); v.store(df, d + s + j); v.store(dg, d + 2 * s + j); v.store(dO, d + 3 * s + j)
+            v.store(di, e + j); v.store(df, e + n + j); v.store(dg, e + 2 * n + j); v.store(dO, e + 3 * n + j)
+            v.store(dc * f, dcNext + j)
         }
-        var j = 0
-        while j + 4 <= n {
-            step(j, Kernels.load4, Kernels.store4)
-            j += 4
-        }
-        while j < n {
-            step(j, { Float4(repeating: $0[0]) }, { v, q in q[0] = v[0] })
-            j += 1
-        }
+        sweep(n, step)
     }
 
     /// sums[j] += Σ_r x[r, j], row by row over a block of columns per thread.
