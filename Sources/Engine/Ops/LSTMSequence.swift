@@ -36,8 +36,9 @@ public struct LSTMSequenceOutput {
     public let lastCell: Tensor
 }
 
-/// `threads`: how many blocks of hidden units run side by side (nil: `Parallel.threadCount` when the
-/// per-step GEMM is large enough to be worth splitting, else 1). Tests set it to cover uneven splits.
+/// `threads`: how many blocks of hidden units run side by side (nil: `Parallel.threadCount`, at most
+/// one per 64 units, when the per-step GEMM is large enough to be worth splitting, else 1). Tests set
+/// it to cover uneven splits.
 public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variable, h0: Tensor, c0: Tensor,
                          steps: Int, batch: Int, threads: Int? = nil) -> LSTMSequenceOutput {
     let h = weightHH.shape.count == 2 ? weightHH.shape[1] : 0
@@ -48,7 +49,7 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
     precondition(biasHH.shape == [g4], "lstmSequence: bias_hh \(biasHH.shape), expected [\(g4)]")
     precondition(h0.shape == [batch, h] && c0.shape == [batch, h],
                  "lstmSequence: initial state \(h0.shape) and \(c0.shape), expected [\(batch), \(h)]")
-    let split = LSTMUnitSplit(hidden: h, threads: threads ?? (batch * g4 * h >= 1 << 20 ? Parallel.threadCount : 1))
+    let split = LSTMUnitSplit(hidden: h, threads: threads ?? (batch * g4 * h >= 1 << 20 ? min(Parallel.threadCount, h / 64) : 1))
     let weights = split.permutedRows(weightHH.value)
 
     // Saved for backward: the gate activations (permuted columns), every c_t and tanh(c_t).
