@@ -1,5 +1,9 @@
 import CBLAS
 import Dispatch
+import Foundation
+#if canImport(Synchronization)
+import Synchronization
+#endif
 
 // One LSTM layer over a whole sequence as a single differentiable op.
 //
@@ -20,7 +24,10 @@ import Dispatch
 // threading to pay off, and the element-wise work of a step is tiny. So the hidden units are split
 // into one contiguous block per thread, and each thread runs, per step, its own single-threaded
 // GEMM for the gate rows of its units followed by the gate loop for its units; the threads meet
-// once per step (h_t, or ∂L/∂h_t, must be complete before the next step). For this, W_hh's rows are
+// at a spinning barrier once per step (h_t, or ∂L/∂h_t, must be complete before the next step; a
+// step takes a few hundred microseconds, too little to put threads to sleep and wake them, and
+// DispatchQueue.concurrentPerform per step often ran both blocks on the calling thread, one after
+// the other, while its worker was still waking up). For this, W_hh's rows are
 // reordered once per call so that each thread's gate rows are contiguous:
 //   permuted row 4·start_p + k·n_p + u  =  W_hh row k·H + start_p + u   (gate k, unit u of block p)
 // and the saved gate activations use the same order within each row. In backward each thread
@@ -60,28 +67,28 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
     do {
         let pa = gates.data, pc = cells.data, ptc = tanhCells.data, ph = hidden.data
         let pp = projected.value.data, pw = weights.data, pb = biasHH.value.data
-        for t in 0..<steps {
+        let h0p = h0.data, c0p = c0.data
+        split.forEachStep(steps) { t, p, gemm, elementwise in
             let first = t * batch
-            let hPrev = t == 0 ? h0.data : ph + (first - batch) * h
-            let cPrev = t == 0 ? c0.data : pc + (first - batch) * h
-            split.run { p, gemm, elementwise in
-                let start = split.start(p), n = split.count(p), block = 4 * start
-                // This block's a_t without projected_t and b_hh (added in the gate loop):
-                // h_{t−1} [B, H] · (its rows of W_hh)ᵀ [H, 4n]
-                gemm {
-                    Kernels.gemm(transA: false, transB: true, m: batch, n: 4 * n, k: h, a: hPrev, lda: h,
-                                 b: pw + block * h, ldb: h, c: pa + first * g4 + block, ldc: g4)
-                }
-                elementwise {
-                    for b in 0..<batch {
-                        let r = first + b
-                        LSTMKernels.cellForward(units: n, gates: pa + r * g4 + block, projected: pp + r * g4 + start,
-                                                bias: pb + start, inputStride: h, cPrev: cPrev + b * h + start,
-                                                c: pc + r * h + start, tanhC: ptc + r * h + start, h: ph + r * h + start)
-                    }
+            let hPrev = t == 0 ? h0p : ph + (first - batch) * h
+            let cPrev = t == 0 ? c0p : pc + (first - batch) * h
+            let start = split.start(p), n = split.count(p), block = 4 * start
+            // This block's a_t without projected_t and b_hh (added in the gate loop):
+            // h_{t−1} [B, H] · (its rows of W_hh)ᵀ [H, 4n]
+            gemm {
+                Kernels.gemm(transA: false, transB: true, m: batch, n: 4 * n, k: h, a: hPrev, lda: h,
+                             b: pw + block * h, ldb: h, c: pa + first * g4 + block, ldc: g4)
+            }
+            elementwise {
+                for b in 0..<batch {
+                    let r = first + b
+                    LSTMKernels.cellForward(units: n, gates: pa + r * g4 + block, projected: pp + r * g4 + start,
+                                            bias: pb + start, inputStride: h, cPrev: cPrev + b * h + start,
+                                            c: pc + r * h + start, tanhC: ptc + r * h + start, h: ph + r * h + start)
                 }
             }
         }
+        withExtendedLifetime((h0, c0, projected, biasHH, weights)) {}  // used above through raw pointers
     }
     let lastHidden = Tensor(uninitializedShape: [batch, h]), lastCell = Tensor(uninitializedShape: [batch, h])
     lastHidden.data.update(from: hidden.data + (rows - batch) * h, count: batch * h)
@@ -97,32 +104,32 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
         let partials = Tensor(uninitializedShape: [2, split.threads, batch, h])
         let dcNext = Tensor(zeros: [batch, h])  // ∂L/∂c_t through step t+1
         let pdg = dGates.data, pbg = blockGrads.data, pgo = gradOutput.data, pdc = dcNext.data
-        let partStride = batch * h
-        for t in stride(from: steps - 1, through: 0, by: -1) {
+        let partStride = batch * h, c0p = c0.data
+        split.forEachStep(steps) { i, p, gemm, elementwise in
+            let t = steps - 1 - i
             let first = t * batch
-            let cPrev = t == 0 ? c0.data : pc + (first - batch) * h
+            let cPrev = t == 0 ? c0p : pc + (first - batch) * h
             let incoming: UnsafePointer<Float>? = t == steps - 1 ? nil : UnsafePointer(partials.data + ((t + 1) % 2) * split.threads * partStride)
             let outgoing = partials.data + (t % 2) * split.threads * partStride
-            split.run { p, gemm, elementwise in
-                let start = split.start(p), n = split.count(p), block = 4 * start
-                elementwise {
-                    for b in 0..<batch {
-                        let r = first + b
-                        LSTMKernels.cellBackward(units: n, gates: pa + r * g4 + block, cPrev: cPrev + b * h + start,
-                                                 tanhC: ptc + r * h + start, gradH: pgo + r * h + start,
-                                                 dhParts: incoming.map { $0 + b * h + start }, parts: split.threads, partStride: partStride,
-                                                 dcNext: pdc + b * h + start, dGates: pdg + r * g4 + start, gateStride: h,
-                                                 blockGrads: pbg + b * g4 + block)
-                    }
+            let start = split.start(p), n = split.count(p), block = 4 * start
+            elementwise {
+                for b in 0..<batch {
+                    let r = first + b
+                    LSTMKernels.cellBackward(units: n, gates: pa + r * g4 + block, cPrev: cPrev + b * h + start,
+                                             tanhC: ptc + r * h + start, gradH: pgo + r * h + start,
+                                             dhParts: incoming.map { $0 + b * h + start }, parts: split.threads, partStride: partStride,
+                                             dcNext: pdc + b * h + start, dGates: pdg + r * g4 + start, gateStride: h,
+                                             blockGrads: pbg + b * g4 + block)
                 }
-                if t > 0 {  // this block's share of ∂L/∂h_{t−1} [B, H] = its ∂L/∂a_t [B, 4n] · its rows of W_hh [4n, H]
-                    gemm {
-                        Kernels.gemm(transA: false, transB: false, m: batch, n: h, k: 4 * n, a: pbg + block, lda: g4,
-                                     b: pw + block * h, ldb: h, c: outgoing + p * partStride, ldc: h)
-                    }
+            }
+            if t > 0 {  // this block's share of ∂L/∂h_{t−1} [B, H] = its ∂L/∂a_t [B, 4n] · its rows of W_hh [4n, H]
+                gemm {
+                    Kernels.gemm(transA: false, transB: false, m: batch, n: h, k: 4 * n, a: pbg + block, lda: g4,
+                                 b: pw + block * h, ldb: h, c: outgoing + p * partStride, ldc: h)
                 }
             }
         }
+        withExtendedLifetime((blockGrads, partials, dcNext, c0)) {}  // used above through raw pointers
         if weightHH.requiresGrad {
             // dW_hh [4H, H] += Σ_t ∂L/∂a_tᵀ · h_{t−1}: one GEMM over all steps, with h_{t−1} gathered
             // as [h0; h_0; …; h_{T−2}] [T·B, H].
@@ -169,26 +176,48 @@ struct LSTMUnitSplit {
         return out
     }
 
-    /// Runs `body(p, gemm, elementwise)` for every block p, side by side with OpenBLAS single-threaded
-    /// when there is more than one block. `body` wraps its GEMM and its element-wise work in the two
-    /// closures it is given, which time them for the profiler: the step's wall time counts as
-    /// linear / matmul except block 0's element-wise time, which counts as activations.
-    func run(_ body: (_ p: Int, _ gemm: (() -> Void) -> Void, _ elementwise: (() -> Void) -> Void) -> Void) {
+    typealias Timer = (() -> Void) -> Void
+
+    /// Runs `body(i, p, gemm, elementwise)` for i = 0, 1, …, count − 1 and every block p: block 0 on
+    /// the calling thread, the others on helper threads started for the call, all with OpenBLAS
+    /// single-threaded; every block finishes step i before any block starts step i + 1. `body` wraps
+    /// its GEMM and its element-wise work in the two closures it is given, which time them for the
+    /// profiler: the wall time counts as linear / matmul except block 0's element-wise time, which
+    /// counts as activations.
+    func forEachStep(_ count: Int, _ body: @escaping (_ i: Int, _ p: Int, _ gemm: Timer, _ elementwise: Timer) -> Void) {
         let profiling = Profiler.enabled
         let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         var elementwiseNanoseconds: UInt64 = 0
-        let plain: (() -> Void) -> Void = { $0() }
-        let timed: (() -> Void) -> Void = { work in
+        let plain: Timer = { $0() }
+        let timed: Timer = { work in
             let s = DispatchTime.now().uptimeNanoseconds
             work()
             elementwiseNanoseconds += DispatchTime.now().uptimeNanoseconds - s
         }
+        let mine = profiling ? timed : plain
         if threads == 1 {
-            body(0, plain, profiling ? timed : plain)
+            for i in 0..<count { body(i, 0, plain, mine) }
         } else {
             openblas_set_num_threads(1)
-            DispatchQueue.concurrentPerform(iterations: threads) { p in
-                body(p, plain, profiling && p == 0 ? timed : plain)
+            BLASThreads.stopSpinning()  // OpenBLAS's idle workers would otherwise compete with ours
+            if #available(macOS 15.0, *) {
+                let barrier = SpinBarrier(parties: threads)
+                for p in 1..<threads {
+                    Thread {
+                        for i in 0..<count {
+                            body(i, p, plain, plain)
+                            barrier.wait()
+                        }
+                    }.start()
+                }
+                for i in 0..<count {
+                    body(i, 0, plain, mine)
+                    barrier.wait()  // after the last step the helpers only return
+                }
+            } else {
+                for i in 0..<count {
+                    DispatchQueue.concurrentPerform(iterations: threads) { p in body(i, p, plain, p == 0 ? mine : plain) }
+                }
             }
             openblas_set_num_threads(Int32(Parallel.threadCount))
         }
@@ -196,6 +225,35 @@ struct LSTMUnitSplit {
             let total = DispatchTime.now().uptimeNanoseconds - start
             Profiler.add(.activations, nanoseconds: elementwiseNanoseconds)
             Profiler.add(.linear, nanoseconds: total - min(total, elementwiseNanoseconds))
+        }
+    }
+}
+
+/// A barrier for `parties` threads that spins (yielding now and then) instead of sleeping.
+@available(macOS 15.0, *)
+final class SpinBarrier: @unchecked Sendable {
+    let parties: Int
+    private let arrived = Atomic<Int>(0)
+    private let generation = Atomic<Int>(0)
+
+    init(parties: Int) { self.parties = parties }
+
+    func wait() {
+        let current = generation.load(ordering: .acquiring)
+        if arrived.add(1, ordering: .acquiringAndReleasing).newValue == parties {
+            // Last to arrive: reset the count, then release the others (who cannot arrive at the
+            // next round before they see the new generation, so they never see a stale count).
+            arrived.store(0, ordering: .relaxed)
+            generation.add(1, ordering: .releasing)
+        } else {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == current {
+                spins += 1
+                if spins == 2_000 {  // a few microseconds: let other work on this core run
+                    sched_yield()
+                    spins = 0
+                }
+            }
         }
     }
 }
