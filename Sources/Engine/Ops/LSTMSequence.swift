@@ -1,9 +1,7 @@
 import CBLAS
 import Dispatch
 import Foundation
-#if canImport(Synchronization)
-import Synchronization
-#endif
+import Synchronization  // Atomic (Swift 6 toolchains; on macOS from 15, hence the availability checks)
 
 // One LSTM layer over a whole sequence as a single differentiable op.
 //
