@@ -1,5 +1,7 @@
 import CBLAS
 import Dispatch
+import Foundation
+import Synchronization  // Atomic (Swift 6 toolchains; on macOS from 15, hence the availability checks)
 
 // One LSTM layer over a whole sequence as a single differentiable op.
 //
@@ -20,7 +22,10 @@ import Dispatch
 // threading to pay off, and the element-wise work of a step is tiny. So the hidden units are split
 // into one contiguous block per thread, and each thread runs, per step, its own single-threaded
 // GEMM for the gate rows of its units followed by the gate loop for its units; the threads meet
-// once per step (h_t, or ∂L/∂h_t, must be complete before the next step). For this, W_hh's rows are
+// at a spinning barrier once per step (h_t, or ∂L/∂h_t, must be complete before the next step; a
+// step takes a few hundred microseconds, too little to put threads to sleep and wake them, and
+// DispatchQueue.concurrentPerform per step often ran both blocks on the calling thread, one after
+// the other, while its worker was still waking up). For this, W_hh's rows are
 // reordered once per call so that each thread's gate rows are contiguous:
 //   permuted row 4·start_p + k·n_p + u  =  W_hh row k·H + start_p + u   (gate k, unit u of block p)
 // and the saved gate activations use the same order within each row. In backward each thread
@@ -36,8 +41,9 @@ public struct LSTMSequenceOutput {
     public let lastCell: Tensor
 }
 
-/// `threads`: how many blocks of hidden units run side by side (nil: `Parallel.threadCount` when the
-/// per-step GEMM is large enough to be worth splitting, else 1). Tests set it to cover uneven splits.
+/// `threads`: how many blocks of hidden units run side by side (nil: `Parallel.threadCount`, at most
+/// one per 64 units, when the per-step GEMM is large enough to be worth splitting, else 1). Tests set
+/// it to cover uneven splits.
 public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variable, h0: Tensor, c0: Tensor,
                          steps: Int, batch: Int, threads: Int? = nil) -> LSTMSequenceOutput {
     let h = weightHH.shape.count == 2 ? weightHH.shape[1] : 0
@@ -48,7 +54,7 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
     precondition(biasHH.shape == [g4], "lstmSequence: bias_hh \(biasHH.shape), expected [\(g4)]")
     precondition(h0.shape == [batch, h] && c0.shape == [batch, h],
                  "lstmSequence: initial state \(h0.shape) and \(c0.shape), expected [\(batch), \(h)]")
-    let split = LSTMUnitSplit(hidden: h, threads: threads ?? (batch * g4 * h >= 1 << 20 ? Parallel.threadCount : 1))
+    let split = LSTMUnitSplit(hidden: h, threads: threads ?? (batch * g4 * h >= 1 << 20 ? min(Parallel.threadCount, h / 64) : 1))
     let weights = split.permutedRows(weightHH.value)
 
     // Saved for backward: the gate activations (permuted columns), every c_t and tanh(c_t).
@@ -59,28 +65,28 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
     do {
         let pa = gates.data, pc = cells.data, ptc = tanhCells.data, ph = hidden.data
         let pp = projected.value.data, pw = weights.data, pb = biasHH.value.data
-        for t in 0..<steps {
+        let h0p = h0.data, c0p = c0.data
+        split.forEachStep(steps) { t, p, gemm, elementwise in
             let first = t * batch
-            let hPrev = t == 0 ? h0.data : ph + (first - batch) * h
-            let cPrev = t == 0 ? c0.data : pc + (first - batch) * h
-            split.run { p, gemm, elementwise in
-                let start = split.start(p), n = split.count(p), block = 4 * start
-                // This block's a_t without projected_t and b_hh (added in the gate loop):
-                // h_{t−1} [B, H] · (its rows of W_hh)ᵀ [H, 4n]
-                gemm {
-                    Kernels.gemm(transA: false, transB: true, m: batch, n: 4 * n, k: h, a: hPrev, lda: h,
-                                 b: pw + block * h, ldb: h, c: pa + first * g4 + block, ldc: g4)
-                }
-                elementwise {
-                    for b in 0..<batch {
-                        let r = first + b
-                        LSTMKernels.cellForward(units: n, gates: pa + r * g4 + block, projected: pp + r * g4 + start,
-                                                bias: pb + start, inputStride: h, cPrev: cPrev + b * h + start,
-                                                c: pc + r * h + start, tanhC: ptc + r * h + start, h: ph + r * h + start)
-                    }
+            let hPrev = t == 0 ? h0p : ph + (first - batch) * h
+            let cPrev = t == 0 ? c0p : pc + (first - batch) * h
+            let start = split.start(p), n = split.count(p), block = 4 * start
+            // This block's a_t without projected_t and b_hh (added in the gate loop):
+            // h_{t−1} [B, H] · (its rows of W_hh)ᵀ [H, 4n]
+            gemm {
+                Kernels.gemm(transA: false, transB: true, m: batch, n: 4 * n, k: h, a: hPrev, lda: h,
+                             b: pw + block * h, ldb: h, c: pa + first * g4 + block, ldc: g4)
+            }
+            elementwise {
+                for b in 0..<batch {
+                    let r = first + b
+                    LSTMKernels.cellForward(units: n, gates: pa + r * g4 + block, projected: pp + r * g4 + start,
+                                            bias: pb + start, inputStride: h, cPrev: cPrev + b * h + start,
+                                            c: pc + r * h + start, tanhC: ptc + r * h + start, h: ph + r * h + start)
                 }
             }
         }
+        withExtendedLifetime((h0, c0, projected, biasHH, weights)) {}  // used above through raw pointers
     }
     let lastHidden = Tensor(uninitializedShape: [batch, h]), lastCell = Tensor(uninitializedShape: [batch, h])
     lastHidden.data.update(from: hidden.data + (rows - batch) * h, count: batch * h)
@@ -96,32 +102,32 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
         let partials = Tensor(uninitializedShape: [2, split.threads, batch, h])
         let dcNext = Tensor(zeros: [batch, h])  // ∂L/∂c_t through step t+1
         let pdg = dGates.data, pbg = blockGrads.data, pgo = gradOutput.data, pdc = dcNext.data
-        let partStride = batch * h
-        for t in stride(from: steps - 1, through: 0, by: -1) {
+        let partStride = batch * h, c0p = c0.data
+        split.forEachStep(steps) { i, p, gemm, elementwise in
+            let t = steps - 1 - i
             let first = t * batch
-            let cPrev = t == 0 ? c0.data : pc + (first - batch) * h
+            let cPrev = t == 0 ? c0p : pc + (first - batch) * h
             let incoming: UnsafePointer<Float>? = t == steps - 1 ? nil : UnsafePointer(partials.data + ((t + 1) % 2) * split.threads * partStride)
             let outgoing = partials.data + (t % 2) * split.threads * partStride
-            split.run { p, gemm, elementwise in
-                let start = split.start(p), n = split.count(p), block = 4 * start
-                elementwise {
-                    for b in 0..<batch {
-                        let r = first + b
-                        LSTMKernels.cellBackward(units: n, gates: pa + r * g4 + block, cPrev: cPrev + b * h + start,
-                                                 tanhC: ptc + r * h + start, gradH: pgo + r * h + start,
-                                                 dhParts: incoming.map { $0 + b * h + start }, parts: split.threads, partStride: partStride,
-                                                 dcNext: pdc + b * h + start, dGates: pdg + r * g4 + start, gateStride: h,
-                                                 blockGrads: pbg + b * g4 + block)
-                    }
+            let start = split.start(p), n = split.count(p), block = 4 * start
+            elementwise {
+                for b in 0..<batch {
+                    let r = first + b
+                    LSTMKernels.cellBackward(units: n, gates: pa + r * g4 + block, cPrev: cPrev + b * h + start,
+                                             tanhC: ptc + r * h + start, gradH: pgo + r * h + start,
+                                             dhParts: incoming.map { $0 + b * h + start }, parts: split.threads, partStride: partStride,
+                                             dcNext: pdc + b * h + start, dGates: pdg + r * g4 + start, gateStride: h,
+                                             blockGrads: pbg + b * g4 + block)
                 }
-                if t > 0 {  // this block's share of ∂L/∂h_{t−1} [B, H] = its ∂L/∂a_t [B, 4n] · its rows of W_hh [4n, H]
-                    gemm {
-                        Kernels.gemm(transA: false, transB: false, m: batch, n: h, k: 4 * n, a: pbg + block, lda: g4,
-                                     b: pw + block * h, ldb: h, c: outgoing + p * partStride, ldc: h)
-                    }
+            }
+            if t > 0 {  // this block's share of ∂L/∂h_{t−1} [B, H] = its ∂L/∂a_t [B, 4n] · its rows of W_hh [4n, H]
+                gemm {
+                    Kernels.gemm(transA: false, transB: false, m: batch, n: h, k: 4 * n, a: pbg + block, lda: g4,
+                                 b: pw + block * h, ldb: h, c: outgoing + p * partStride, ldc: h)
                 }
             }
         }
+        withExtendedLifetime((blockGrads, partials, dcNext, c0)) {}  // used above through raw pointers
         if weightHH.requiresGrad {
             // dW_hh [4H, H] += Σ_t ∂L/∂a_tᵀ · h_{t−1}: one GEMM over all steps, with h_{t−1} gathered
             // as [h0; h_0; …; h_{T−2}] [T·B, H].
@@ -168,26 +174,48 @@ struct LSTMUnitSplit {
         return out
     }
 
-    /// Runs `body(p, gemm, elementwise)` for every block p, side by side with OpenBLAS single-threaded
-    /// when there is more than one block. `body` wraps its GEMM and its element-wise work in the two
-    /// closures it is given, which time them for the profiler: the step's wall time counts as
-    /// linear / matmul except block 0's element-wise time, which counts as activations.
-    func run(_ body: (_ p: Int, _ gemm: (() -> Void) -> Void, _ elementwise: (() -> Void) -> Void) -> Void) {
+    typealias Timer = (() -> Void) -> Void
+
+    /// Runs `body(i, p, gemm, elementwise)` for i = 0, 1, …, count − 1 and every block p: block 0 on
+    /// the calling thread, the others on helper threads started for the call, all with OpenBLAS
+    /// single-threaded; every block finishes step i before any block starts step i + 1. `body` wraps
+    /// its GEMM and its element-wise work in the two closures it is given, which time them for the
+    /// profiler: the wall time counts as linear / matmul except block 0's element-wise time, which
+    /// counts as activations.
+    func forEachStep(_ count: Int, _ body: @escaping (_ i: Int, _ p: Int, _ gemm: Timer, _ elementwise: Timer) -> Void) {
         let profiling = Profiler.enabled
         let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         var elementwiseNanoseconds: UInt64 = 0
-        let plain: (() -> Void) -> Void = { $0() }
-        let timed: (() -> Void) -> Void = { work in
+        let plain: Timer = { $0() }
+        let timed: Timer = { work in
             let s = DispatchTime.now().uptimeNanoseconds
             work()
             elementwiseNanoseconds += DispatchTime.now().uptimeNanoseconds - s
         }
+        let mine = profiling ? timed : plain
         if threads == 1 {
-            body(0, plain, profiling ? timed : plain)
+            for i in 0..<count { body(i, 0, plain, mine) }
         } else {
             openblas_set_num_threads(1)
-            DispatchQueue.concurrentPerform(iterations: threads) { p in
-                body(p, plain, profiling && p == 0 ? timed : plain)
+            BLASThreads.stopSpinning()  // OpenBLAS's idle workers would otherwise compete with ours
+            if #available(macOS 15.0, *) {
+                let barrier = SpinBarrier(parties: threads)
+                for p in 1..<threads {
+                    Thread {
+                        for i in 0..<count {
+                            body(i, p, plain, plain)
+                            barrier.wait()
+                        }
+                    }.start()
+                }
+                for i in 0..<count {
+                    body(i, 0, plain, mine)
+                    barrier.wait()  // after the last step the helpers only return
+                }
+            } else {
+                for i in 0..<count {
+                    DispatchQueue.concurrentPerform(iterations: threads) { p in body(i, p, plain, p == 0 ? mine : plain) }
+                }
             }
             openblas_set_num_threads(Int32(Parallel.threadCount))
         }
@@ -199,10 +227,53 @@ struct LSTMUnitSplit {
     }
 }
 
+/// A barrier for `parties` threads that spins (yielding now and then) instead of sleeping.
+@available(macOS 15.0, *)
+final class SpinBarrier: @unchecked Sendable {
+    let parties: Int
+    private let arrived = Atomic<Int>(0)
+    private let generation = Atomic<Int>(0)
+
+    init(parties: Int) { self.parties = parties }
+
+    func wait() {
+        let current = generation.load(ordering: .acquiring)
+        if arrived.add(1, ordering: .acquiringAndReleasing).newValue == parties {
+            // Last to arrive: reset the count, then release the others (who cannot arrive at the
+            // next round before they see the new generation, so they never see a stale count).
+            arrived.store(0, ordering: .relaxed)
+            generation.add(1, ordering: .releasing)
+        } else {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == current {
+                spins += 1
+                if spins == 2_000 {  // a few microseconds: let other work on this core run
+                    sched_yield()
+                    spins = 0
+                }
+            }
+        }
+    }
+}
+
 /// The fused element-wise loops of `lstmSequence`, on one batch row of one step and one block of
 /// units, four units at a time (then the tail one unit at a time through the same four-wide code).
 enum LSTMKernels {
     typealias Row = UnsafeMutablePointer<Float>
+
+    /// Runs `step(j, lanes)` for j = 0, 4, 8, … and then one by one over the tail.
+    @inline(__always)
+    static func sweep(_ n: Int, _ step: (Int, Lanes) -> Void) {
+        var j = 0
+        while j + 4 <= n {
+            step(j, Lanes(tail: false))
+            j += 4
+        }
+        while j < n {
+            step(j, Lanes(tail: true))
+            j += 1
+        }
+    }
 
     /// Gate activations and the new cell and hidden state of `units` units of one row. `gates` holds
     /// the block's h_{t−1}·W_hhᵀ on entry (gate k of unit u at k·units + u) and the activations on exit;
@@ -211,25 +282,17 @@ enum LSTMKernels {
     static func cellForward(units n: Int, gates a: Row, projected p: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                             inputStride s: Int, cPrev: UnsafePointer<Float>, c: Row, tanhC: Row, h: Row) {
         @inline(__always)
-        func step(_ j: Int, _ load: (UnsafePointer<Float>) -> Float4, _ store: (Float4, Row) -> Void) {
-            let i = Kernels.fastSigmoid(load(a + j) + load(p + j) + load(bias + j))
-            let f = Kernels.fastSigmoid(load(a + n + j) + load(p + s + j) + load(bias + s + j))
-            let g = Kernels.fastTanh(load(a + 2 * n + j) + load(p + 2 * s + j) + load(bias + 2 * s + j))
-            let o = Kernels.fastSigmoid(load(a + 3 * n + j) + load(p + 3 * s + j) + load(bias + 3 * s + j))
-            let cNew = f * load(cPrev + j) + i * g
+        func step(_ j: Int, _ v: Lanes) {
+            let i = Kernels.fastSigmoid(v.load(a + j) + v.load(p + j) + v.load(bias + j))
+            let f = Kernels.fastSigmoid(v.load(a + n + j) + v.load(p + s + j) + v.load(bias + s + j))
+            let g = Kernels.fastTanh(v.load(a + 2 * n + j) + v.load(p + 2 * s + j) + v.load(bias + 2 * s + j))
+            let o = Kernels.fastSigmoid(v.load(a + 3 * n + j) + v.load(p + 3 * s + j) + v.load(bias + 3 * s + j))
+            let cNew = f * v.load(cPrev + j) + i * g
             let tc = Kernels.fastTanh(cNew)
-            store(i, a + j); store(f, a + n + j); store(g, a + 2 * n + j); store(o, a + 3 * n + j)
-            store(cNew, c + j); store(tc, tanhC + j); store(o * tc, h + j)
+            v.store(i, a + j); v.store(f, a + n + j); v.store(g, a + 2 * n + j); v.store(o, a + 3 * n + j)
+            v.store(cNew, c + j); v.store(tc, tanhC + j); v.store(o * tc, h + j)
         }
-        var j = 0
-        while j + 4 <= n {
-            step(j, Kernels.load4, Kernels.store4)
-            j += 4
-        }
-        while j < n {  // tail: lane 0 only
-            step(j, { Float4(repeating: $0[0]) }, { v, q in q[0] = v[0] })
-            j += 1
-        }
+        sweep(n, step)
     }
 
     /// Backward of `units` units of one row of one step. ∂L/∂h_t is `gradH` (from the output) plus
@@ -242,27 +305,19 @@ enum LSTMKernels {
                              dhParts: UnsafePointer<Float>?, parts: Int, partStride: Int, dcNext: Row,
                              dGates d: Row, gateStride s: Int, blockGrads e: Row) {
         @inline(__always)
-        func step(_ j: Int, _ load: (UnsafePointer<Float>) -> Float4, _ store: (Float4, Row) -> Void) {
-            let i = load(a + j), f = load(a + n + j), g = load(a + 2 * n + j), o = load(a + 3 * n + j)
-            let tc = load(tanhC + j)
-            var dh = load(gradH + j)
-            if let dhParts { for q in 0..<parts { dh += load(dhParts + q * partStride + j) } }
-            let dc = load(dcNext + j) + dh * o * (1 - tc * tc)
-            let di = dc * g * i * (1 - i), df = dc * load(cPrev + j) * f * (1 - f)
+        func step(_ j: Int, _ v: Lanes) {
+            let i = v.load(a + j), f = v.load(a + n + j), g = v.load(a + 2 * n + j), o = v.load(a + 3 * n + j)
+            let tc = v.load(tanhC + j)
+            var dh = v.load(gradH + j)
+            if let dhParts { for q in 0..<parts { dh += v.load(dhParts + q * partStride + j) } }
+            let dc = v.load(dcNext + j) + dh * o * (1 - tc * tc)
+            let di = dc * g * i * (1 - i), df = dc * v.load(cPrev + j) * f * (1 - f)
             let dg = dc * i * (1 - g * g), dO = dh * tc * o * (1 - o)
-            store(di, d + j); store(df, d + s + j); store(dg, d + 2 * s + j); store(dO, d + 3 * s + j)
-            store(di, e + j); store(df, e + n + j); store(dg, e + 2 * n + j); store(dO, e + 3 * n + j)
-            store(dc * f, dcNext + j)
+            v.store(di, d + j); v.store(df, d + s + j); v.store(dg, d + 2 * s + j); v.store(dO, d + 3 * s + j)
+            v.store(di, e + j); v.store(df, e + n + j); v.store(dg, e + 2 * n + j); v.store(dO, e + 3 * n + j)
+            v.store(dc * f, dcNext + j)
         }
-        var j = 0
-        while j + 4 <= n {
-            step(j, Kernels.load4, Kernels.store4)
-            j += 4
-        }
-        while j < n {
-            step(j, { Float4(repeating: $0[0]) }, { v, q in q[0] = v[0] })
-            j += 1
-        }
+        sweep(n, step)
     }
 
     /// sums[j] += Σ_r x[r, j], row by row over a block of columns per thread.
