@@ -65,9 +65,12 @@ for model in $models; do
         printf "%-10s %-6s %12.1f %12.1f %12.1f %8.2fx %8.2fx\n" "$model" "$mode" "$o" "$b" "$t" \
             "$(echo "$o / $b" | bc -l)" "$(echo "$o / $t" | bc -l)"
     done
+    # Peak resident memory after the training steps, and after inference (batch 256) too.
     for who in ours ootb tuned; do
+        train_rss=$(echo -n "${results[$who]}" | while read -r line; do echo "$line" | field train_peak_rss_bytes; done | median)
         rss=$(echo -n "${results[$who]}" | while read -r line; do echo "$line" | field peak_rss_bytes; done | median)
-        printf "%-10s peak RSS %-6s %8.0f MiB\n" "$model" "$who" "$(echo "$rss / 1048576" | bc -l)"
+        printf "%-10s peak RSS %-6s %8.0f MiB training, %8.0f MiB with inference\n" "$model" "$who" \
+            "$(echo "$train_rss / 1048576" | bc -l)" "$(echo "$rss / 1048576" | bc -l)"
     done
     unset results
 done

@@ -1,6 +1,7 @@
 """PyTorch side of scripts/bench-vs-pytorch.sh: times the same workloads as `adai-bench bench`.
 
-Prints one JSON object: {"train_per_second": ..., "infer_per_second": ..., "peak_rss_bytes": ...}.
+Prints one JSON object: {"train_per_second": ..., "infer_per_second": ..., "train_peak_rss_bytes": ...
+(after the training steps), "peak_rss_bytes": ... (after inference too)}.
 The models are the reference definitions in scripts/fixtures/reference_models.py (same architectures and
 parameter counts as adai-bench's zoo). `--channels-last` is the "tuned" memory format; tcmalloc is
 preloaded by the calling script.
@@ -77,8 +78,10 @@ def main():
         return statistics.median(times)
 
     train = timed(train_step)
+    train_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     infer = timed(infer_step)
     print(json.dumps({"train_per_second": units / train, "infer_per_second": infer_units / infer,
+                      "train_peak_rss_bytes": train_peak,
                       "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 
 

@@ -24,6 +24,8 @@ public struct ModelBenchmark {
         public var unit: String
         public var trainFlopsPerStep: Double
         public var categories: [OpCategory: Double]
+        /// Peak resident memory of the process after the training steps (before inference), and at the end.
+        public var trainPeakResidentBytes: Int
         public var peakResidentBytes: Int
 
         public var trainPerSecond: Double { unitsPerStep / median(trainSeconds) }
@@ -90,6 +92,7 @@ public struct ModelBenchmark {
         for i in 0..<steps { trainSeconds.append(time { trainStep(i + 1) }) }
         Profiler.enabled = false
         let categories = Profiler.seconds.mapValues { $0 / Double(steps) }
+        let trainPeak = peakResidentBytes()
         inferStep()
         var inferSeconds: [Double] = []
         for _ in 0..<steps { inferSeconds.append(time { inferStep() }) }
@@ -99,7 +102,7 @@ public struct ModelBenchmark {
                       unitsPerStep: Double(isLM ? bptt * batch : batch),
                       inferUnitsPerStep: Double(isLM ? bptt * batch : inferenceBatch),
                       unit: isLM ? "tokens" : "images", trainFlopsPerStep: 3 * flopsPerUnit * Double(isLM ? bptt * batch : batch),
-                      categories: categories, peakResidentBytes: peakResidentBytes())
+                      categories: categories, trainPeakResidentBytes: trainPeak, peakResidentBytes: peakResidentBytes())
     }
 
     private func time(_ body: () -> Void) -> Double {

@@ -10,7 +10,8 @@ struct Bench: ParsableCommand {
         abstract: "Time training steps and inference of a model on synthetic inputs.",
         discussion: """
             Prints the median and spread of the step time, images (or tokens) per second, achieved GFLOP/s \
-            (3 × the forward FLOPs of `model summary` per training example), peak resident memory, and where a \
+            (3 × the forward FLOPs of `model summary` per training example), peak resident memory (after the \
+            training steps, and with inference), and where a \
             training step's time goes by op category. Build in release (`swift run -c release adai-bench bench ...`).
             """)
 
@@ -72,7 +73,8 @@ struct Bench: ParsableCommand {
                 "train_per_second": r.trainPerSecond, "infer_per_second": r.inferPerSecond,
                 "train_step_seconds_median": trainMedian, "train_step_seconds_min": r.trainSeconds.min()!,
                 "train_step_seconds_max": r.trainSeconds.max()!, "train_gflops": gflops,
-                "peak_rss_bytes": r.peakResidentBytes, "winograd": winograd.rawValue,
+                "peak_rss_bytes": r.peakResidentBytes, "train_peak_rss_bytes": r.trainPeakResidentBytes,
+                "winograd": winograd.rawValue,
             ]
             object["breakdown_seconds"] = Dictionary(uniqueKeysWithValues: r.categories.map { ($0.key.rawValue, $0.value) })
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -83,7 +85,8 @@ struct Bench: ParsableCommand {
         print(String(format: "training:  median %.3f s/step (min %.3f, max %.3f)  %.1f %@/s  %.1f GFLOP/s",
                      trainMedian, r.trainSeconds.min()!, r.trainSeconds.max()!, r.trainPerSecond, r.unit, gflops))
         print(String(format: "inference: %.1f %@/s (batch %d)", r.inferPerSecond, r.unit, model == "lstm" ? batch : inferBatch))
-        print(String(format: "peak resident memory: %.0f MiB", Double(r.peakResidentBytes) / 1_048_576))
+        print(String(format: "peak resident memory: %.0f MiB after training, %.0f MiB with inference",
+                     Double(r.trainPeakResidentBytes) / 1_048_576, Double(r.peakResidentBytes) / 1_048_576))
         // The categories are averaged over the timed steps, so they are shown against the mean step.
         let mean = r.trainSeconds.reduce(0, +) / Double(r.trainSeconds.count)
         print(String(format: "time per training step by op category (mean step %.3f s):", mean))
