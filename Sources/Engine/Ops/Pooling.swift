@@ -15,31 +15,48 @@ private func poolGeometry(_ op: String, _ x: Variable, kernel: Int, stride: Int?
     return (x.shape[0], x.shape[1], h, w, s, oh, ow)
 }
 
-/// Max pooling. Padding counts as −∞; the gradient goes to the first maximum of each window.
+/// Max pooling. Padding counts as −∞; the gradient goes to the first maximum of each window (in
+/// row-major order).
+///
+/// The forward pass is separable: the maximum over each input row's window columns, once per input
+/// row, then the maximum of those over the window rows (a loop along the output row). It keeps no
+/// indices: backward finds each window's first element equal to its output again, so inference
+/// allocates nothing beyond the output.
 public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Variable {
     Profiler.measure(.pooling) {
         let (n, c, h, w, s, oh, ow) = poolGeometry("maxPool2d", x, kernel: kernel, stride: stride, padding: padding)
         let y = Tensor(uninitializedShape: [n, c, oh, ow])
-        var argmax = [Int32](repeating: 0, count: y.count)
-        let px = x.value.data, py = y.data
-        argmax.withUnsafeMutableBufferPointer { am in
-            let pa = am.baseAddress!
-            Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
-                let src = px + plane * h * w, dst = py + plane * oh * ow, arg = pa + plane * oh * ow
-                for i in 0..<oh {
-                    let h0 = i * s - padding
+        let xv = x.value, px = xv.data, py = y.data
+        Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: h * ow) { buffer in
+                let rows = buffer.baseAddress!, src = px + plane * h * w, dst = py + plane * oh * ow
+                for r in 0..<h {  // rows[r, j] = max over the window columns of output column j
+                    let line = src + r * w, out = rows + r * ow
+                    if s == 1 {  // one pass per kernel column, each a contiguous (vectorised) loop
+                        out.update(repeating: -Float.infinity, count: ow)
+                        for b in 0..<kernel {
+                            let shifted = line + b - padding
+                            let (lo, hi) = ConvKernels.validRange(size: w, out: ow, k: b, stride: 1, padding: padding)
+                            for j in lo..<hi { let v = shifted[j]; out[j] = v > out[j] ? v : out[j] }
+                        }
+                        continue
+                    }
                     for j in 0..<ow {
                         let w0 = j * s - padding
-                        var best = -Float.infinity
-                        var bestIndex: Int32 = -1
-                        for a in max(h0, 0)..<min(h0 + kernel, h) {
-                            for b in max(w0, 0)..<min(w0 + kernel, w) {
-                                let v = src[a * w + b]
-                                if v > best || bestIndex < 0 { best = v; bestIndex = Int32(a * w + b) }
-                            }
-                        }
-                        dst[i * ow + j] = best
-                        arg[i * ow + j] = bestIndex
+                        let b1 = min(w0 + kernel, w)
+                        var b = max(w0, 0), best = line[b]
+                        b += 1
+                        while b < b1 { let v = line[b]; best = v > best ? v : best; b += 1 }
+                        out[j] = best
+                    }
+                }
+                for i in 0..<oh {  // dst[i, j] = max over the window rows (padding ≤ kernel/2: never empty)
+                    let h0 = i * s - padding, a1 = min(h0 + kernel, h), d = dst + i * ow
+                    let a0 = max(h0, 0)
+                    d.update(from: rows + a0 * ow, count: ow)
+                    for a in (a0 + 1)..<max(a1, a0 + 1) {
+                        let row = rows + a * ow
+                        for j in 0..<ow { let v = row[j]; d[j] = v > d[j] ? v : d[j] }
                     }
                 }
             }
@@ -47,13 +64,29 @@ public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: I
         return Tape.result(y, inputs: [x], category: .pooling) { g in
             let dx = Tensor(zeros: x.shape)
             let pd = dx.data, pg = g.data
-            argmax.withUnsafeBufferPointer { am in
-                let pa = am.baseAddress!
-                Parallel.forEach(n * c, cost: oh * ow) { plane in
-                    let d = pd + plane * h * w, gg = pg + plane * oh * ow, arg = pa + plane * oh * ow
-                    for o in 0..<(oh * ow) { d[Int(arg[o])] += gg[o] }
+            Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
+                let src = px + plane * h * w, out = py + plane * oh * ow
+                let d = pd + plane * h * w, gg = pg + plane * oh * ow
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: ow) { buffer in
+                    let index = buffer.baseAddress!
+                    for i in 0..<oh {
+                        let h0 = i * s - padding, target = out + i * ow
+                        // Each output row's window positions scanned last-to-first without branches, so
+                        // that `index` ends at the first maximum; the first valid element stands in
+                        // where none equals the output (a NaN maximum).
+                        for j in 0..<ow { index[j] = max(h0, 0) * w + max(j * s - padding, 0) }
+                        for a in Swift.stride(from: min(h0 + kernel, h) - 1, through: max(h0, 0), by: -1) {
+                            for b in Swift.stride(from: kernel - 1, through: 0, by: -1) {
+                                let (lo, hi) = ConvKernels.validRange(size: w, out: ow, k: b, stride: s, padding: padding)
+                                let line = src + a * w + b - padding, base = a * w + b - padding
+                                for j in lo..<hi { index[j] = line[j * s] == target[j] ? base + j * s : index[j] }
+                            }
+                        }
+                        for j in 0..<ow { d[index[j]] += gg[i * ow + j] }
+                    }
                 }
             }
+            withExtendedLifetime((xv, y)) {}
             x.accumulateGrad(dx, owned: true)
         }
     }
