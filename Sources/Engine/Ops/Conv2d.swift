@@ -1,7 +1,8 @@
 import CBLAS
 import Dispatch
 
-// 2-D convolution (cross-correlation, as in PyTorch) on NCHW tensors through im2col + SGEMM.
+// 2-D convolution (cross-correlation, as in PyTorch) on NCHW tensors through im2col + SGEMM, or, for
+// 3×3 stride-1 layers, through Winograd transforms (ConvWinograd.swift).
 //
 // Images are processed in chunks of `imagesPerChunk`: the chunk's patches are laid out as
 // one [C·kh·kw, chunk·OH·OW] matrix so that each GEMM is large, while the matrix stays small
@@ -26,8 +27,8 @@ public struct Conv2dGeometry: Equatable {
     /// planes, where one image's GEMM is already large), or batch `imagesPerChunk` images into one
     /// multi-threaded GEMM (narrow planes, where per-image GEMMs would be too small).
     public let imagesAcrossThreads: Bool
-    /// Algorithm: Winograd F(4×4, 3×3) (3×3 stride-1 layers with enough channels; see
-    /// `ConvKernels.winogradPolicy`), else im2col + SGEMM.
+    /// Algorithm: Winograd (3×3 stride-1 layers with enough channels; tile sizes per pass in
+    /// `Winograd`, the choice of layers in `ConvKernels.winogradPolicy`), else im2col + SGEMM.
     public let winograd: Bool
 
     /// `imagesPerChunk` defaults to as many images as fit a 4M-float (16 MB) patch matrix, at least one.
