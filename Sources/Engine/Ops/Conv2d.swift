@@ -42,7 +42,7 @@ public struct Conv2dGeometry: Equatable {
         let perImage = max(inChannels * kernelH * kernelW * outPlane, 1)
         self.imagesPerChunk = max(1, min(batch, imagesPerChunk ?? (4 << 20) / perImage))
         self.imagesAcrossThreads = imagesAcrossThreads ?? (outPlane >= 64 && batch >= 2)
-        let eligible = kernelH == 3 && kernelW == 3 && stride == 1
+        let eligible = Winograd.applies(kernelH: kernelH, kernelW: kernelW, stride: stride)
         switch winograd.map({ $0 ? ConvKernels.WinogradPolicy.always : .never }) ?? ConvKernels.winogradPolicy {
         case .never: self.winograd = false
         case .always: self.winograd = eligible
@@ -362,7 +362,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, strid
     Profiler.measure(.convForward) {
         // Without a tape (inference, evaluation) no gradient follows, so the faster F(4×4) tiles serve.
         ConvKernels.forward(x.value.data, weight.value.data, bias.map { UnsafePointer($0.value.data) }, g, y.data,
-                            winogradTiles: Tape.active == nil ? Winograd.fitted(Winograd.inferenceTiles, g) : nil)
+                            winogradTiles: Tape.active == nil ? Winograd.inferenceTiles : nil)
     }
     let xv = x.value, wv = weight.value
     var inputs = [x, weight]

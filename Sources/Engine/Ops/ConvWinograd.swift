@@ -208,9 +208,12 @@ public enum Winograd {
     /// Floats one thread's chunk may occupy (staging, V and M); bounds the workspace.
     nonisolated(unsafe) public static var workspaceFloatsPerThread = 6 << 20
 
-    /// Whether this geometry can use Winograd: a 3×3 kernel at stride 1 (any padding).
+    /// Whether a convolution can use Winograd: a 3×3 kernel at stride 1 (any padding).
+    public static func applies(kernelH: Int, kernelW: Int, stride: Int) -> Bool {
+        kernelH == 3 && kernelW == 3 && stride == 1
+    }
     public static func applies(to g: Conv2dGeometry) -> Bool {
-        g.kernelH == 3 && g.kernelW == 3 && g.stride == 1
+        applies(kernelH: g.kernelH, kernelW: g.kernelW, stride: g.stride)
     }
 
     /// Channel count rounded up to whole vectors.
@@ -519,11 +522,11 @@ public enum Winograd {
     }
 
     /// y = conv(x, w) for a 3×3 stride-1 geometry (no bias; the caller adds it), with `tiles`
-    /// (default: `forwardTiles`).
+    /// (default: `forwardTiles`; F(2×2) instead of F(4×4) where an output side is below 4).
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ g: Conv2dGeometry,
                                _ y: UnsafeMutablePointer<Float>, tiles: Tiles? = nil) {
         precondition(applies(to: g), "Winograd convolution needs a 3×3 kernel at stride 1")
-        switch tiles ?? fitted(forwardTiles, g) {
+        switch fitted(tiles ?? forwardTiles, g) {
         case .f2x2: forward(F2x2.self, x, w, g, y)
         case .f4x4: forward(F4x4.self, x, w, g, y)
         }
@@ -556,14 +559,14 @@ public enum Winograd {
     }
 
     /// Adds the input gradient into dx and the weight gradient into dw (either may be nil), with
-    /// `tiles` (default: `backwardTiles`). Returns the wall time spent, split into the share for
+    /// `tiles` (default: `backwardTiles`; fitted as in `forward`). Returns the wall time spent, split into the share for
     /// the weight gradient and for the input gradient (the shared transform of dy split evenly).
     @discardableResult
     public static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                 _ g: Conv2dGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 tiles: Tiles? = nil) -> (weights: Double, data: Double) {
         precondition(applies(to: g), "Winograd convolution needs a 3×3 kernel at stride 1")
-        switch tiles ?? fitted(backwardTiles, g) {
+        switch fitted(tiles ?? backwardTiles, g) {
         case .f2x2: return backward(F2x2.self, x, w, dy, g, dx: dx, dw: dw)
         case .f4x4: return backward(F4x4.self, x, w, dy, g, dx: dx, dw: dw)
         }
