@@ -55,7 +55,8 @@ print("engine-bench: conv2d 3×3 stride 1 pad 1, batch \(batch), \(Parallel.thre
 print("layer (T: images across threads, B: batched GEMM)")
 print("layer          | fwd GF/s | sgemm fwd | ratio | bwd GF/s | sgemm bwd | ratio")
 var worstRatio = Double.infinity
-let im2colShapes = CommandLine.arguments.contains("--winograd-only") ? [] : [(64, 32), (128, 16), (256, 8), (512, 4)]
+let winogradOnly = CommandLine.arguments.contains("--winograd-only")
+let im2colShapes = winogradOnly ? [] : [(64, 32), (128, 16), (256, 8), (512, 4)]
 for (channels, size) in im2colShapes {
     let g = Conv2dGeometry(batch: batch, inChannels: channels, height: size, width: size, outChannels: channels,
                            kernelH: 3, kernelW: 3, stride: 1, padding: 1,
@@ -93,7 +94,8 @@ for (channels, size) in im2colShapes {
 print(String(format: "worst ratio: %.0f%% of sgemm (goal ≥ 70%%)", worstRatio * 100))
 
 print("")
-print("Winograd (forward \(Winograd.forwardTiles.rawValue), backward \(Winograd.backwardTiles.rawValue)) vs im2col + SGEMM,")
+print("Winograd (forward \(Winograd.forwardTiles.rawValue), backward \(Winograd.backwardTiles.rawValue); F(2×2) for outputs under 4×4)")
+print("vs im2col + SGEMM,")
 print("nominal GFLOP/s (direct-convolution FLOPs / time)")
 print("layer              | im2col fwd | wino fwd | speedup | im2col bwd | wino bwd | speedup | default")
 let winogradShapes: [(Int, Int, Int)] = [(3, 64, 32), (64, 64, 32), (128, 128, 16), (256, 256, 8), (512, 512, 4), (512, 512, 2),
@@ -108,9 +110,8 @@ for (cIn, cOut, size) in winogradShapes {
     let dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape)
     rng.fillNormal(x); rng.fillNormal(w, std: 0.05); rng.fillNormal(y)
     var row: [Double] = []
-    let onlyWinograd = CommandLine.arguments.contains("--winograd-only")
     for g in [geometry(false), geometry(true)] {
-        if onlyWinograd && !g.winograd { row += [.nan, .nan]; continue }
+        if winogradOnly && !g.winograd { row += [.nan, .nan]; continue }
         row.append(gflops(g.forwardFlops, medianSeconds { ConvKernels.forward(x.data, w.data, nil, g, y.data) }))
         row.append(gflops(2 * g.forwardFlops, medianSeconds {
             ConvKernels.backward(x.data, w.data, y.data, g, dx: dx.data, dw: dw.data)
