@@ -56,7 +56,8 @@ print("layer (T: images across threads, B: batched GEMM)")
 print("layer          | fwd GF/s | sgemm fwd | ratio | bwd GF/s | sgemm bwd | ratio")
 var worstRatio = Double.infinity
 let winogradOnly = CommandLine.arguments.contains("--winograd-only")
-let im2colShapes = winogradOnly ? [] : [(64, 32), (128, 16), (256, 8), (512, 4)]
+let lstmOnly = CommandLine.arguments.contains("--lstm-only")
+let im2colShapes = winogradOnly || lstmOnly ? [] : [(64, 32), (128, 16), (256, 8), (512, 4)]
 for (channels, size) in im2colShapes {
     let g = Conv2dGeometry(batch: batch, inChannels: channels, height: size, width: size, outChannels: channels,
                            kernelH: 3, kernelW: 3, stride: 1, padding: 1,
@@ -98,7 +99,7 @@ print("Winograd (forward \(Winograd.forwardTiles.rawValue), backward \(Winograd.
 print("vs im2col + SGEMM,")
 print("nominal GFLOP/s (direct-convolution FLOPs / time)")
 print("layer              | im2col fwd | wino fwd | speedup | im2col bwd | wino bwd | speedup | default")
-let winogradShapes: [(Int, Int, Int)] = [(3, 64, 32), (64, 64, 32), (128, 128, 16), (256, 256, 8), (512, 512, 4), (512, 512, 2),
+let winogradShapes: [(Int, Int, Int)] = lstmOnly ? [] : [(3, 64, 32), (64, 64, 32), (128, 128, 16), (256, 256, 8), (512, 512, 4), (512, 512, 2),
                                          (128, 32, 32), (128, 32, 16), (128, 32, 8), (128, 32, 4)]
 for (cIn, cOut, size) in winogradShapes {
     func geometry(_ winograd: Bool?) -> Conv2dGeometry {
@@ -120,4 +121,78 @@ for (cIn, cOut, size) in winogradShapes {
     let name = "\(cIn)→\(cOut) \(size)×\(size)".padding(toLength: 18, withPad: " ", startingAt: 0)
     print(String(format: "%@ | %10.1f | %8.1f | %6.2f× | %10.1f | %8.1f | %6.2f× | %@", name, row[0], row[2], row[2] / row[0],
                  row[1], row[3], row[3] / row[1], geometry(nil).winograd ? "winograd" : "im2col"))
+}
+
+print("")
+print("LSTM recurrent-step GEMMs (one thread's share of the PTB model's 2 threads: B = 20, H = 512),")
+print("single-threaded, GFLOP/s: packed small-M kernel (B packed once, outside the timing) vs cblas_sgemm")
+print("GEMM                               | cblas | packed | speedup")
+for (name, m, n, k, transB) in [("forward  h·W_hhᵀ  20×1024×512", 20, 1024, 512, true),
+                                  ("backward ∂a·W_hh  20×512×1024", 20, 512, 1024, false),
+                                  ("one thread       20×2048×512", 20, 2048, 512, true),
+                                  ("batch 128        128×1024×512", 128, 1024, 512, true),
+                                  ("hidden 1500      20×3000×1500", 20, 3000, 1500, true),
+                                  ("odd sizes        13×100×37", 13, 100, 37, false)] {
+    let a = Tensor(uninitializedShape: [m, k]), b = Tensor(uninitializedShape: transB ? [n, k] : [k, n])
+    let c = Tensor(uninitializedShape: [m, n])
+    rng.fillNormal(a); rng.fillNormal(b)
+    let ldb = transB ? k : n
+    openblas_set_num_threads(1)
+    let reps = 50
+    let blas = medianSeconds {
+        for _ in 0..<reps {
+            Kernels.gemm(transA: false, transB: transB, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: ldb, c: c.data, ldc: n)
+        }
+    }
+    let packed = PackedGEMMOperand(b: b.data, ldb: ldb, k: k, n: n, transposed: transB)
+    let small = medianSeconds {
+        for _ in 0..<reps { SmallGEMM.multiply(m: m, a: a.data, lda: k, b: packed, c: c.data, ldc: n) }
+    }
+    openblas_set_num_threads(Int32(Parallel.threadCount))
+    let flops = 2.0 * Double(m * n * k * reps)
+    print(String(format: "%@ | %5.1f | %6.1f | %6.2f×", name.padding(toLength: 34, withPad: " ", startingAt: 0),
+                 gflops(flops, blas), gflops(flops, small), blas / small))
+}
+
+print("")
+print("The PTB model's large GEMMs (700 tokens, H = 512, vocabulary 10,000), cblas_sgemm on \(Parallel.threadCount) threads")
+print("GEMM                                 |     ms | GFLOP/s")
+for (name, m, n, k, transA, transB) in [("decoder forward  X·Wᵀ  700×10000×512", 700, 10000, 512, false, true),
+                                        ("decoder ∂X       ∂Y·W  700×512×10000", 700, 512, 10000, false, false),
+                                        ("decoder ∂W       ∂Yᵀ·X 10000×512×700", 10000, 512, 700, true, false),
+                                        ("input projection X·Wᵀ  700×2048×512", 700, 2048, 512, false, true),
+                                        ("projection ∂W    ∂Yᵀ·X 2048×512×700", 2048, 512, 700, true, false)] {
+    let a = Tensor(uninitializedShape: [m * k]), b = Tensor(uninitializedShape: [k * n]), c = Tensor(uninitializedShape: [m * n])
+    rng.fillNormal(a); rng.fillNormal(b)
+    let seconds = medianSeconds {
+        Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a.data, lda: transA ? m : k,
+                     b: b.data, ldb: transB ? k : n, c: c.data, ldc: n)
+    }
+    print(String(format: "%@ | %6.1f | %7.1f", name.padding(toLength: 36, withPad: " ", startingAt: 0), seconds * 1e3,
+                 gflops(2.0 * Double(m * n * k), seconds)))
+}
+
+do {  // one LSTM layer of the PTB model through `lstmSequence`, forward and backward
+    let steps = 35, b = 20, h = 512
+    let projected = Variable(Tensor(uninitializedShape: [steps * b, 4 * h]), requiresGrad: true)
+    let weightHH = Variable(Tensor(uninitializedShape: [4 * h, h]), requiresGrad: true)
+    let biasHH = Variable(Tensor(zeros: [4 * h]), requiresGrad: true)
+    rng.fillNormal(projected.value); rng.fillNormal(weightHH.value, std: 0.04)
+    let h0 = Tensor(zeros: [b, h]), c0 = Tensor(zeros: [b, h]), seed = Tensor(uninitializedShape: [steps * b, h])
+    rng.fillNormal(seed)
+    var forwardSeconds = 0.0
+    let total = medianSeconds {
+        let tape = Tape()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let out = tape.record {
+            lstmSequence(projected: projected, weightHH: weightHH, biasHH: biasHH, h0: h0, c0: c0, steps: steps, batch: b)
+        }
+        forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        tape.backward(from: out.hidden, seed: seed)
+    }
+    let recurrentFlops = 2.0 * Double(steps * b * 4 * h * h)  // the per-step GEMMs of one direction
+    print("")
+    print(String(format: "lstmSequence, 35 steps × batch 20, H = 512: forward %.1f ms, forward + backward %.1f ms", forwardSeconds * 1e3, total * 1e3))
+    print(String(format: "(per-step GEMMs alone at the packed kernel's single-thread rate would take %.1f ms forward)",
+                 recurrentFlops / (Double(Parallel.threadCount) * 97e9) * 1e3))
 }

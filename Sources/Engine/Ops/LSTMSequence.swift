@@ -18,16 +18,20 @@ import Synchronization  // Atomic (Swift 6 toolchains; on macOS from 15, hence t
 //   i = σ(a_i)  f = σ(a_f)  g = tanh(a_g)  o = σ(a_o)   c_t = f⊙c_{t−1} + i⊙g   h_t = o⊙tanh(c_t)
 //   output: h_t for every step [T·B, H], and the last h and c as plain tensors.
 //
-// Threads: a step's GEMM has only B rows (20 in the PTB model), too small for OpenBLAS's own
-// threading to pay off, and the element-wise work of a step is tiny. So the hidden units are split
+// The per-step GEMMs have only B rows (20 in the PTB model) and reuse the same W_hh 35 times:
+// they run on SmallGEMM's kernel, with each thread's rows of W_hh packed once per call (forward
+// and backward each), instead of OpenBLAS, which repacks W_hh on every call.
+//
+// Threads: a step's GEMM is too small for OpenBLAS's own threading to pay off, and the
+// element-wise work of a step is tiny. So the hidden units are split
 // into one contiguous block per thread, and each thread runs, per step, its own single-threaded
 // GEMM for the gate rows of its units followed by the gate loop for its units; the threads meet
 // at a spinning barrier once per step (h_t, or ∂L/∂h_t, must be complete before the next step; a
 // step takes a few hundred microseconds, too little to put threads to sleep and wake them, and
 // DispatchQueue.concurrentPerform per step often ran both blocks on the calling thread, one after
-// the other, while its worker was still waking up). For this, W_hh's rows are
-// reordered once per call so that each thread's gate rows are contiguous:
-//   permuted row 4·start_p + k·n_p + u  =  W_hh row k·H + start_p + u   (gate k, unit u of block p)
+// the other, while its worker was still waking up). Each thread packs the W_hh rows of its gates
+// before its first step, its gate columns ordered block by block:
+//   gate column 4·start_p + k·n_p + u  ↔  W_hh row k·H + start_p + u   (gate k, unit u of block p)
 // and the saved gate activations use the same order within each row. In backward each thread
 // multiplies its own gate columns of ∂L/∂a_t by its rows of W_hh, giving one partial ∂L/∂h_{t−1}
 // per thread; the next step's gate loop adds the partials up.
@@ -55,7 +59,10 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
     precondition(h0.shape == [batch, h] && c0.shape == [batch, h],
                  "lstmSequence: initial state \(h0.shape) and \(c0.shape), expected [\(batch), \(h)]")
     let split = LSTMUnitSplit(hidden: h, threads: threads ?? (batch * g4 * h >= 1 << 20 ? min(Parallel.threadCount, h / 64) : 1))
-    let weights = split.permutedRows(weightHH.value)
+    let weights = weightHH.value
+    // Each block's rows of W_hh, transposed and packed for the per-step GEMMs (see SmallGEMM.swift),
+    // by the block's own thread before its first step.
+    let packedForward = (0..<split.threads).map { PackedGEMMOperand(k: h, n: 4 * split.count($0)) }
 
     // Saved for backward: the gate activations (permuted columns), every c_t and tanh(c_t).
     let gates = Tensor(uninitializedShape: [rows, g4])
@@ -64,7 +71,7 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
     let hidden = Tensor(uninitializedShape: [rows, h])
     do {
         let pa = gates.data, pc = cells.data, ptc = tanhCells.data, ph = hidden.data
-        let pp = projected.value.data, pw = weights.data, pb = biasHH.value.data
+        let pp = projected.value.data, pw = UnsafePointer(weights.data), pb = biasHH.value.data
         let h0p = h0.data, c0p = c0.data
         split.forEachStep(steps) { t, p, gemm, elementwise in
             let first = t * batch
@@ -74,8 +81,8 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
             // This block's a_t without projected_t and b_hh (added in the gate loop):
             // h_{t−1} [B, H] · (its rows of W_hh)ᵀ [H, 4n]
             gemm {
-                Kernels.gemm(transA: false, transB: true, m: batch, n: 4 * n, k: h, a: hPrev, lda: h,
-                             b: pw + block * h, ldb: h, c: pa + first * g4 + block, ldc: g4)
+                if t == 0 { packedForward[p].pack(columns: { split.weightRow(pw, gateColumn: $0, block: p) }) }
+                SmallGEMM.multiply(m: batch, a: hPrev, lda: h, b: packedForward[p], c: pa + first * g4 + block, ldc: g4)
             }
             elementwise {
                 for b in 0..<batch {
@@ -86,7 +93,7 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
                 }
             }
         }
-        withExtendedLifetime((h0, c0, projected, biasHH, weights)) {}  // used above through raw pointers
+        withExtendedLifetime((h0, c0, projected, biasHH, weights, packedForward)) {}  // used above through raw pointers
     }
     let lastHidden = Tensor(uninitializedShape: [batch, h]), lastCell = Tensor(uninitializedShape: [batch, h])
     lastHidden.data.update(from: hidden.data + (rows - batch) * h, count: batch * h)
@@ -94,7 +101,7 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
 
     let output = Tape.result(hidden, inputs: [projected, weightHH, biasHH], category: nil) { gradOutput in
         // The closure holds the saved tensors (not just their pointers) until backward has run.
-        let pa = gates.data, pc = cells.data, ptc = tanhCells.data, ph = hidden.data, pw = weights.data
+        let pa = gates.data, pc = cells.data, ptc = tanhCells.data, ph = hidden.data, pw = UnsafePointer(weights.data)
         let dGates = Tensor(uninitializedShape: [rows, g4])  // ∂L/∂a_t of every step (natural order): also ∂L/∂projected
         // Per block: its gate columns of ∂L/∂a_t (the A operand of its GEMM), and two alternating sets
         // of partial ∂L/∂h (one [B, H] per block): step t reads those of step t+1 and writes its own.
@@ -102,6 +109,7 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
         let partials = Tensor(uninitializedShape: [2, split.threads, batch, h])
         let dcNext = Tensor(zeros: [batch, h])  // ∂L/∂c_t through step t+1
         let pdg = dGates.data, pbg = blockGrads.data, pgo = gradOutput.data, pdc = dcNext.data
+        let packedBackward = (0..<split.threads).map { PackedGEMMOperand(k: 4 * split.count($0), n: h) }  // each block's rows of W_hh
         let partStride = batch * h, c0p = c0.data
         split.forEachStep(steps) { i, p, gemm, elementwise in
             let t = steps - 1 - i
@@ -122,12 +130,12 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
             }
             if t > 0 {  // this block's share of ∂L/∂h_{t−1} [B, H] = its ∂L/∂a_t [B, 4n] · its rows of W_hh [4n, H]
                 gemm {
-                    Kernels.gemm(transA: false, transB: false, m: batch, n: h, k: 4 * n, a: pbg + block, lda: g4,
-                                 b: pw + block * h, ldb: h, c: outgoing + p * partStride, ldc: h)
+                    if t == steps - 1 { packedBackward[p].pack(rows: { split.weightRow(pw, gateColumn: $0, block: p) }) }
+                    SmallGEMM.multiply(m: batch, a: pbg + block, lda: g4, b: packedBackward[p], c: outgoing + p * partStride, ldc: h)
                 }
             }
         }
-        withExtendedLifetime((blockGrads, partials, dcNext, c0)) {}  // used above through raw pointers
+        withExtendedLifetime((blockGrads, partials, dcNext, c0, weights, packedBackward)) {}  // used above through raw pointers
         if weightHH.requiresGrad {
             // dW_hh [4H, H] += Σ_t ∂L/∂a_tᵀ · h_{t−1}: one GEMM over all steps, with h_{t−1} gathered
             // as [h0; h_0; …; h_{T−2}] [T·B, H].
@@ -161,17 +169,12 @@ struct LSTMUnitSplit {
     func start(_ p: Int) -> Int { p * hidden / threads }
     func count(_ p: Int) -> Int { start(p + 1) - start(p) }
 
-    /// W [4H, H] with its rows reordered block by block (see the comment at the top of the file).
-    func permutedRows(_ w: Tensor) -> Tensor {
-        if threads == 1 { return w }
-        let out = Tensor(uninitializedShape: w.shape)
-        for p in 0..<threads {
-            let start = start(p), n = count(p)
-            for k in 0..<4 {
-                (out.data + (4 * start + k * n) * hidden).update(from: w.data + (k * hidden + start) * hidden, count: n * hidden)
-            }
-        }
-        return out
+    /// The row of W_hh [4H, H] behind gate column `j` of block p (gate j / n_p, unit j % n_p of
+    /// the block; see the comment at the top of the file).
+    @inline(__always)
+    func weightRow(_ w: UnsafePointer<Float>, gateColumn j: Int, block p: Int) -> UnsafePointer<Float> {
+        let n = count(p)
+        return w + ((j / n) * hidden + start(p) + j % n) * hidden
     }
 
     typealias Timer = (() -> Void) -> Void
