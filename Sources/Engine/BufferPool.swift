@@ -64,7 +64,11 @@ public final class BufferPool: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Returns every idle buffer to the system.
+    /// Returns every idle buffer to the system. The trainer calls it when it switches between training
+    /// and evaluation: the two phases ask for buffers of different sizes (another batch size, no
+    /// saved activations), and without a trim the process would hold the peak of both at once.
+    /// On Linux it also asks glibc to give back the free pages inside its heaps (buffers below
+    /// glibc's mmap threshold live there and stay resident after `free`).
     public func trim() {
         lock.lock()
         for (n, list) in free {
@@ -73,7 +77,15 @@ public final class BufferPool: @unchecked Sendable {
         }
         free.removeAll()
         lock.unlock()
+        _ = Self.mallocTrim?(0)
     }
+
+    /// glibc's malloc_trim (not in Swift's Glibc module; absent on other C libraries).
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        // RTLD_DEFAULT (a null handle on Linux): search every loaded library.
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
 }
 
 /// Owner of one pooled buffer; freed back to the pool when the last tensor viewing it goes away.

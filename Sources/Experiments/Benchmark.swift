@@ -93,6 +93,7 @@ public struct ModelBenchmark {
         Profiler.enabled = false
         let categories = Profiler.seconds.mapValues { $0 / Double(steps) }
         let trainPeak = peakResidentBytes()
+        BufferPool.shared.trim()  // as the trainer does before evaluation
         inferStep()
         var inferSeconds: [Double] = []
         for _ in 0..<steps { inferSeconds.append(time { inferStep() }) }

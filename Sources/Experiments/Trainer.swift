@@ -210,7 +210,11 @@ final class RunTrainer {
             }
             let trainColumns = task.trainColumns(lossSum: state.lossSum, errorSum: state.errorSum, count: state.count)
             let trainSeconds = elapsed(since: started)
+            // Training's idle buffers go back to the system before evaluation and evaluation's after it,
+            // so that the process holds the larger of the two phases' memory, not their sum.
+            BufferPool.shared.trim()
             let evaluation = task.evaluate()
+            BufferPool.shared.trim()
             let seconds = elapsed(since: started)
             // Throughput counts training only (this session's steps, when the epoch was resumed mid-way).
             let row = [Double(epoch + 1), lr] + trainColumns + evaluation + [seconds, state.count / max(trainSeconds, 1e-9)]
