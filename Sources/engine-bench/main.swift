@@ -7,6 +7,8 @@
 // A second table times Winograd (F(2×2, 3×3) forward, F(4×4, 3×3) backward) against im2col on the 3×3 stride-1 shapes of the
 // CIFAR models (ResNet, VGG, DenseNet's 128→32 growth layers, ResNet's 3-channel stem), with the
 // nominal (direct-convolution) FLOPs divided by the time, so the two columns compare directly.
+// A third table times the LSTM's per-step GEMMs on the packed small-M kernel (SmallGEMM.swift)
+// against cblas_sgemm, the PTB model's large GEMMs, and one lstmSequence layer forward and backward.
 
 import CBLAS
 import Engine
@@ -21,6 +23,7 @@ func argument(_ name: String, default value: Int) -> Int {
 if CommandLine.arguments.contains("--help") {
     print("usage: engine-bench [--batch B] [--repeats R] [--threads T] [--chunk IMAGES_PER_IM2COL_CHUNK] [--strategy batched|threads]")
     print("                    [--winograd-only]   (only the Winograd column of the second table, e.g. for a profiler)")
+    print("                    [--lstm-only]       (only the third table: the LSTM's GEMMs and one lstmSequence layer)")
     exit(0)
 }
 let batch = argument("--batch", default: 128)
@@ -127,6 +130,7 @@ print("")
 print("LSTM recurrent-step GEMMs (one thread's share of the PTB model's 2 threads: B = 20, H = 512),")
 print("single-threaded, GFLOP/s: packed small-M kernel (B packed once, outside the timing) vs cblas_sgemm")
 print("GEMM                               | cblas | packed | speedup")
+var packedForwardRate = 0.0  // GFLOP/s of the first row's packed kernel, for the layer timing below
 for (name, m, n, k, transB) in [("forward  h·W_hhᵀ  20×1024×512", 20, 1024, 512, true),
                                   ("backward ∂a·W_hh  20×512×1024", 20, 512, 1024, false),
                                   ("one thread       20×2048×512", 20, 2048, 512, true),
@@ -152,6 +156,7 @@ for (name, m, n, k, transB) in [("forward  h·W_hhᵀ  20×1024×512", 20, 1024,
     let flops = 2.0 * Double(m * n * k * reps)
     print(String(format: "%@ | %5.1f | %6.1f | %6.2f×", name.padding(toLength: 34, withPad: " ", startingAt: 0),
                  gflops(flops, blas), gflops(flops, small), blas / small))
+    if packedForwardRate == 0 { packedForwardRate = gflops(flops, small) }
 }
 
 print("")
@@ -193,6 +198,6 @@ do {  // one LSTM layer of the PTB model through `lstmSequence`, forward and bac
     let recurrentFlops = 2.0 * Double(steps * b * 4 * h * h)  // the per-step GEMMs of one direction
     print("")
     print(String(format: "lstmSequence, 35 steps × batch 20, H = 512: forward %.1f ms, forward + backward %.1f ms", forwardSeconds * 1e3, total * 1e3))
-    print(String(format: "(per-step GEMMs alone at the packed kernel's single-thread rate would take %.1f ms forward)",
-                 recurrentFlops / (Double(Parallel.threadCount) * 97e9) * 1e3))
+    print(String(format: "(the forward's per-step GEMMs alone, on %d threads at the rate of the table's first row: %.1f ms)",
+                 Parallel.threadCount, recurrentFlops / (Double(Parallel.threadCount) * packedForwardRate * 1e9) * 1e3))
 }
