@@ -132,6 +132,43 @@ final class OpGradientTests: XCTestCase {
         let odd = kinkFreeVariable([1, 3, 7, 5], seed: 28)
         checkGradients([odd]) { maxPool2d(odd, kernel: 3, stride: 2, padding: 1) }
         checkGradients([odd]) { maxPool2d(odd, kernel: 3, stride: 1, padding: 1) }  // GoogLeNet's pool branch
+        // Rows wide enough for the stride-1 backward's eight-column vector loop (19 = 2 × 8 + a tail of 3).
+        let wide = kinkFreeVariable([2, 2, 6, 19], seed: 40)
+        checkGradients([wide]) { maxPool2d(wide, kernel: 3, stride: 1, padding: 1) }
+        checkGradients([wide]) { maxPool2d(wide, kernel: 2, stride: 1) }
+    }
+
+    /// With ties (values from a set of three), each window's gradient goes to its first maximum in
+    /// row-major order, exactly as a plain scan finds it; strides 1 and 2, wide and narrow rows.
+    func testMaxPoolGradientGoesToTheFirstMaximum() {
+        for (shape, kernel, stride, padding) in [([2, 3, 9, 21], 3, 1, 1), ([1, 2, 8, 17], 2, 1, 0), ([1, 2, 9, 21], 3, 2, 1)] {
+            var rng = RandomGenerator(seed: 41)
+            let count = shape.reduce(1, *)
+            let x = Variable(Tensor(shape: shape, values: (0..<count).map { _ in Float(rng.nextInt(below: 3)) }), requiresGrad: true)
+            let tape = Tape()
+            let y = tape.record { maxPool2d(x, kernel: kernel, stride: stride, padding: padding) }
+            let seed = Tensor(uninitializedShape: y.shape)
+            rng.fillNormal(seed)
+            tape.backward(from: y, seed: seed)
+            let (h, w, oh, ow) = (shape[2], shape[3], y.shape[2], y.shape[3])
+            var expected = [Float](repeating: 0, count: count)
+            let xs = x.value.array, ys = y.value.array, gs = seed.array
+            for plane in 0..<(shape[0] * shape[1]) {
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        let out = plane * oh * ow + i * ow + j
+                        search: for a in max(i * stride - padding, 0)..<min(i * stride - padding + kernel, h) {
+                            for b in max(j * stride - padding, 0)..<min(j * stride - padding + kernel, w)
+                            where xs[plane * h * w + a * w + b] == ys[out] {
+                                expected[plane * h * w + a * w + b] += gs[out]
+                                break search
+                            }
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(x.grad?.array ?? [], expected, "kernel \(kernel), stride \(stride), padding \(padding), input \(shape)")
+        }
     }
 
     func testAvgPool() {

@@ -67,6 +67,11 @@ public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: I
             Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
                 let src = px + plane * h * w, out = py + plane * oh * ow
                 let d = pd + plane * h * w, gg = pg + plane * oh * ow
+                if s == 1 {
+                    MaxPoolKernels.backwardStride1(src: src, output: out, gradOutput: gg, into: d, h: h, w: w,
+                                                   oh: oh, ow: ow, kernel: kernel, padding: padding)
+                    return
+                }
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: ow) { buffer in
                     let index = buffer.baseAddress!
                     for i in 0..<oh {
@@ -88,6 +93,56 @@ public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: I
             }
             withExtendedLifetime((xv, y)) {}
             x.accumulateGrad(dx, owned: true)
+        }
+    }
+}
+
+enum MaxPoolKernels {
+    typealias Floats = SIMD8<Float>
+    typealias Offsets = SIMD8<Int32>
+
+    /// Backward of one plane of a stride-1 max pool: the general loop's search for each window's
+    /// first maximum (window positions scanned last to first, the first valid one standing in where
+    /// none equals the output), eight output columns at a time, with the offsets kept as 32-bit
+    /// lanes beside the float comparison; then d[first maximum] += g for every output. Each input
+    /// row is copied between NaN borders first, and each output row into a buffer padded with NaN
+    /// to whole vectors (NaN equals nothing, so no border position is ever taken): every kernel
+    /// column then scans whole vectors, where the valid part of a 15- or 30-wide row (GoogLeNet's)
+    /// would leave up to seven columns per tap to a scalar tail.
+    static func backwardStride1(src: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput gg: UnsafePointer<Float>,
+                                into d: UnsafeMutablePointer<Float>, h: Int, w: Int, oh: Int, ow: Int,
+                                kernel: Int, padding: Int) {
+        let columns = (ow + 7) / 8 * 8  // output columns rounded up to whole vectors
+        let width = columns + kernel  // the padded input row, with room for the last vector of every kernel column
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: width + columns) { rowBuffer in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: columns) { indexBuffer in
+                // padded[padding + c] = x[a, c], NaN around it; target[j] = y[i, j], NaN past the row's end
+                let padded = rowBuffer.baseAddress!, target = padded + width, index = indexBuffer.baseAddress!
+                rowBuffer.initialize(repeating: .nan)
+                let lanes = Offsets(0, 1, 2, 3, 4, 5, 6, 7)
+                for i in 0..<oh {
+                    let h0 = i - padding
+                    target.update(from: output + i * ow, count: ow)
+                    for j in 0..<ow { index[j] = Int32(max(h0, 0) * w + max(j - padding, 0)) }
+                    for a in Swift.stride(from: min(h0 + kernel, h) - 1, through: max(h0, 0), by: -1) {
+                        (padded + padding).update(from: src + a * w, count: w)
+                        for b in Swift.stride(from: kernel - 1, through: 0, by: -1) {
+                            // line[j] = x[a, j + b − padding], NaN outside the row
+                            let line = padded + b, base = a * w + b - padding
+                            for j in Swift.stride(from: 0, to: columns, by: 8) {
+                                let equal = UnsafeRawPointer(line + j).loadUnaligned(as: Floats.self)
+                                    .== UnsafeRawPointer(target + j).loadUnaligned(as: Floats.self)
+                                let slot = UnsafeMutableRawPointer(index + j)
+                                let current = slot.loadUnaligned(as: Offsets.self)
+                                slot.storeBytes(of: current.replacing(with: Offsets(repeating: Int32(base + j)) &+ lanes, where: equal),
+                                                as: Offsets.self)
+                            }
+                        }
+                    }
+                    let g = gg + i * ow
+                    for j in 0..<ow { d[Int(index[j])] += g[j] }
+                }
+            }
         }
     }
 }
