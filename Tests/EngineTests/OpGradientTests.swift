@@ -139,7 +139,8 @@ final class OpGradientTests: XCTestCase {
     }
 
     /// With ties (values from a set of three), each window's gradient goes to its first maximum in
-    /// row-major order, exactly as a plain scan finds it; strides 1 and 2, wide and narrow rows.
+    /// row-major order, exactly as a plain scan finds it, and the output is the window's maximum;
+    /// strides 1 and 2, wide and narrow rows.
     func testMaxPoolGradientGoesToTheFirstMaximum() {
         for (shape, kernel, stride, padding) in [([2, 3, 9, 21], 3, 1, 1), ([1, 2, 8, 17], 2, 1, 0), ([1, 2, 9, 21], 3, 2, 1)] {
             var rng = RandomGenerator(seed: 41)
@@ -157,6 +158,13 @@ final class OpGradientTests: XCTestCase {
                 for i in 0..<oh {
                     for j in 0..<ow {
                         let out = plane * oh * ow + i * ow + j
+                        var maximum = -Float.infinity
+                        for a in max(i * stride - padding, 0)..<min(i * stride - padding + kernel, h) {
+                            for b in max(j * stride - padding, 0)..<min(j * stride - padding + kernel, w) {
+                                maximum = max(maximum, xs[plane * h * w + a * w + b])
+                            }
+                        }
+                        XCTAssertEqual(ys[out], maximum, "output \(out), kernel \(kernel), stride \(stride), input \(shape)")
                         search: for a in max(i * stride - padding, 0)..<min(i * stride - padding + kernel, h) {
                             for b in max(j * stride - padding, 0)..<min(j * stride - padding + kernel, w)
                             where xs[plane * h * w + a * w + b] == ys[out] {

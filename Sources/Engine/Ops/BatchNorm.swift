@@ -144,6 +144,43 @@ public func batchNorm2dReLU(
                                                    mean: pm[ch], scale: pinv[ch] * pg[ch], shift: pb[ch])
                 }
             }
+        } else if plane <= BatchNormKernels.smallPlane {
+            // Small planes: each thread takes a block of channels and walks it image by image, so that it
+            // reads contiguous runs of (block × plane) floats instead of one short plane per image.
+            Parallel.forChunks(c, grain: max(1, 16_384 / count)) { channels in
+                let stride = c * plane, lo = channels.lowerBound
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * channels.count) { sums in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: channels.count) { shifts in
+                        sums.initialize(repeating: 0)
+                        for ch in channels { shifts[ch - lo] = BatchNormKernels.roughMean(px + ch * plane, min(plane, 64)) }
+                        for i in 0..<n {
+                            for ch in channels {
+                                let (s1, s2) = BatchNormKernels.shiftedSums(px + i * stride + ch * plane, images: 1, stride: stride,
+                                                                            plane: plane, shift: shifts[ch - lo])
+                                sums[2 * (ch - lo)] += s1
+                                sums[2 * (ch - lo) + 1] += s2
+                            }
+                        }
+                        for ch in channels {
+                            let s1 = sums[2 * (ch - lo)], s2 = sums[2 * (ch - lo) + 1]
+                            let d = s1 / Double(count)
+                            let mu = Double(shifts[ch - lo]) + d
+                            let ss = max(s2 - s1 * d, 0)  // Σ(x − μ)²
+                            rm[ch] = (1 - momentum) * rm[ch] + momentum * Float(mu)
+                            rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(ss / Double(count - 1))
+                            pm[ch] = Float(mu)
+                            pinv[ch] = Float(1 / (ss / Double(count) + Double(eps)).squareRoot())
+                        }
+                    }
+                }
+                for i in 0..<n {
+                    for ch in channels {
+                        let o = i * stride + ch * plane
+                        BatchNormKernels.normalizeReLU(px + o, residual: pr.map { $0 + o }, into: py + o, count: plane,
+                                                       mean: pm[ch], scale: pinv[ch] * pg[ch], shift: pb[ch])
+                    }
+                }
+            }
         } else {
             Parallel.forEach(c, cost: count) { ch in
                 let first = px + ch * plane, stride = c * plane
@@ -183,25 +220,63 @@ public func batchNorm2dReLU(
             let dgamma = gamma.requiresGrad ? gamma.gradBuffer().data : nil
             let dbeta = beta.requiresGrad ? beta.gradBuffer().data : nil
             let px = xv.data, py = y.data, pgr = g.data, pgam = gv.data, pm = meanT.data, pinv = invStdT.data
-            Parallel.forEach(c, cost: count) { ch in
-                let mu = pm[ch], inv = pinv[ch], stride = c * plane
-                let (sumDz, sumDzXc) = BatchNormKernels.maskedSums(
-                    grad: pgr + ch * plane, output: py + ch * plane, input: px + ch * plane,
-                    images: n, stride: stride, plane: plane, mean: mu, storeMasked: residualGrad)
+            let stride = c * plane
+            // Per channel: the sums, dgamma and dbeta, and dx's coefficients (α, τ, δ) into `coefficients`.
+            // Training: dx = α·dz − τ − (x − μ)·δ with α = γ·inv, τ = α·Σdz/m, δ = α·inv·Σ(dz·x̂)/m.
+            // Evaluation: α = γ·inv, τ = δ = 0.
+            func finish(_ ch: Int, sumDz: Double, sumDzXc: Double, _ coefficients: UnsafeMutablePointer<Float>) {
+                let inv = pinv[ch]
                 let sumDzXhat = sumDzXc * Double(inv)
                 dgamma?[ch] += Float(sumDzXhat)
                 dbeta?[ch] += Float(sumDz)
-                guard let pd = dx?.data else { return }
-                // Training: dx = α·dz − τ − (x − μ)·δ with α = γ·inv, τ = α·Σdz/m, δ = α·inv·Σ(dz·x̂)/m.
-                // Evaluation: α = γ·inv, τ = δ = 0.
                 let alpha = pgam[ch] * inv, mf = Float(count)
-                let tau = training ? alpha * Float(sumDz) / mf : 0
-                let delta = training ? alpha * inv * Float(sumDzXhat) / mf : 0
-                for i in 0..<n {
-                    let o = i * stride + ch * plane
-                    // With the residual, g already holds dz.
-                    BatchNormKernels.inputGradient(pd + o, grad: pgr + o, output: py + o, input: px + o, count: plane,
-                                                   masked: !residualGrad, alpha: alpha, tau: tau, delta: delta, mean: mu)
+                coefficients[0] = alpha
+                coefficients[1] = training ? alpha * Float(sumDz) / mf : 0
+                coefficients[2] = training ? alpha * inv * Float(sumDzXhat) / mf : 0
+            }
+            func inputGradient(_ i: Int, _ ch: Int, _ pd: UnsafeMutablePointer<Float>, _ coefficients: UnsafePointer<Float>) {
+                let o = i * stride + ch * plane
+                // With the residual, g already holds dz.
+                BatchNormKernels.inputGradient(pd + o, grad: pgr + o, output: py + o, input: px + o, count: plane,
+                                               masked: !residualGrad, alpha: coefficients[0], tau: coefficients[1],
+                                               delta: coefficients[2], mean: pm[ch])
+            }
+            if plane <= BatchNormKernels.smallPlane {  // channel blocks walked image by image, as in the forward pass
+                Parallel.forChunks(c, grain: max(1, 16_384 / count)) { channels in
+                    let lo = channels.lowerBound
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * channels.count) { sums in
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * channels.count) { coefficients in
+                            sums.initialize(repeating: 0)
+                            for i in 0..<n {
+                                for ch in channels {
+                                    let o = i * stride + ch * plane
+                                    let (s1, s2) = BatchNormKernels.maskedSums(grad: pgr + o, output: py + o, input: px + o, images: 1,
+                                                                               stride: stride, plane: plane, mean: pm[ch],
+                                                                               storeMasked: residualGrad)
+                                    sums[2 * (ch - lo)] += s1
+                                    sums[2 * (ch - lo) + 1] += s2
+                                }
+                            }
+                            let pc = coefficients.baseAddress!
+                            for ch in channels { finish(ch, sumDz: sums[2 * (ch - lo)], sumDzXc: sums[2 * (ch - lo) + 1], pc + 3 * (ch - lo)) }
+                            guard let pd = dx?.data else { return }
+                            for i in 0..<n {
+                                for ch in channels { inputGradient(i, ch, pd, pc + 3 * (ch - lo)) }
+                            }
+                        }
+                    }
+                }
+            } else {
+                Parallel.forEach(c, cost: count) { ch in
+                    let (sumDz, sumDzXc) = BatchNormKernels.maskedSums(
+                        grad: pgr + ch * plane, output: py + ch * plane, input: px + ch * plane,
+                        images: n, stride: stride, plane: plane, mean: pm[ch], storeMasked: residualGrad)
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 3) { coefficients in
+                        let pc = coefficients.baseAddress!
+                        finish(ch, sumDz: sumDz, sumDzXc: sumDzXc, pc)
+                        guard let pd = dx?.data else { return }
+                        for i in 0..<n { inputGradient(i, ch, pd, pc) }
+                    }
                 }
             }
             if residualGrad { residualSink!.accumulate(g, owned: true) }
@@ -212,6 +287,10 @@ public func batchNorm2dReLU(
 
 /// The loops of `batchNorm2dReLU` over one channel: `images` planes of `plane` floats, `stride` apart.
 enum BatchNormKernels {
+    /// Planes of at most this many floats (8×8 and smaller) are walked image by image in blocks of
+    /// channels rather than channel by channel across the batch.
+    static let smallPlane = 64
+
     /// dst = max((src − mean)·scale + shift (+ residual), 0) over `count` floats: the composition's
     /// float operations in its order.
     @inline(__always)

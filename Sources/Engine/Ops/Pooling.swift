@@ -28,19 +28,15 @@ public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: I
         let y = Tensor(uninitializedShape: [n, c, oh, ow])
         let xv = x.value, px = xv.data, py = y.data
         Parallel.forEach(n * c, cost: oh * ow * kernel * kernel) { plane in
+            let src = px + plane * h * w, dst = py + plane * oh * ow
+            if s == 1 {
+                MaxPoolKernels.forwardStride1(src: src, into: dst, h: h, w: w, oh: oh, ow: ow, kernel: kernel, padding: padding)
+                return
+            }
             withUnsafeTemporaryAllocation(of: Float.self, capacity: h * ow) { buffer in
-                let rows = buffer.baseAddress!, src = px + plane * h * w, dst = py + plane * oh * ow
+                let rows = buffer.baseAddress!
                 for r in 0..<h {  // rows[r, j] = max over the window columns of output column j
                     let line = src + r * w, out = rows + r * ow
-                    if s == 1 {  // one pass per kernel column, each a contiguous (vectorised) loop
-                        out.update(repeating: -Float.infinity, count: ow)
-                        for b in 0..<kernel {
-                            let shifted = line + b - padding
-                            let (lo, hi) = ConvKernels.validRange(size: w, out: ow, k: b, stride: 1, padding: padding)
-                            for j in lo..<hi { let v = shifted[j]; out[j] = v > out[j] ? v : out[j] }
-                        }
-                        continue
-                    }
                     for j in 0..<ow {
                         let w0 = j * s - padding
                         let b1 = min(w0 + kernel, w)
@@ -100,6 +96,49 @@ public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil, padding: I
 enum MaxPoolKernels {
     typealias Floats = SIMD8<Float>
     typealias Offsets = SIMD8<Int32>
+
+    /// Forward of one plane of a stride-1 max pool, separable like the general loop (the maximum
+    /// over the window columns for every input row, then over the window rows), in whole vectors of
+    /// eight: each input row is copied between −∞ borders (padding counts as −∞) and the per-row
+    /// maxima are kept with rows rounded up to whole vectors, so that no tap leaves a scalar tail.
+    static func forwardStride1(src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, h: Int, w: Int,
+                               oh: Int, ow: Int, kernel: Int, padding: Int) {
+        let columns = (ow + 7) / 8 * 8, width = columns + kernel
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: width + (h + 1) * columns) { buffer in
+            // padded[padding + c] = x[r, c], −∞ around it; rows[r, j] = max over output column j's window columns
+            let padded = buffer.baseAddress!, rows = padded + width, last = rows + h * columns
+            padded.initialize(repeating: -.infinity, count: width)
+            @inline(__always) func load(_ p: UnsafePointer<Float>) -> Floats { UnsafeRawPointer(p).loadUnaligned(as: Floats.self) }
+            @inline(__always) func store(_ v: Floats, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Floats.self) }
+            for r in 0..<h {
+                (padded + padding).update(from: src + r * w, count: w)
+                let out = rows + r * columns
+                for j in Swift.stride(from: 0, to: columns, by: 8) {
+                    var best = Floats(repeating: -.infinity)
+                    for b in 0..<kernel {
+                        let v = load(padded + b + j)
+                        best = best.replacing(with: v, where: v .> best)
+                    }
+                    store(best, out + j)
+                }
+            }
+            for i in 0..<oh {  // the window rows' maxima (padding ≤ kernel/2: never empty)
+                let a0 = max(i - padding, 0), a1 = min(i - padding + kernel, h)
+                let full = ow / 8 * 8, d = dst + i * ow
+                for j in Swift.stride(from: 0, to: columns, by: 8) {
+                    var best = load(rows + a0 * columns + j)
+                    for a in (a0 + 1)..<max(a1, a0 + 1) {
+                        let v = load(rows + a * columns + j)
+                        best = best.replacing(with: v, where: v .> best)
+                    }
+                    if j < full { store(best, d + j) } else {
+                        store(best, last)
+                        d.advanced(by: j).update(from: last, count: ow - j)
+                    }
+                }
+            }
+        }
+    }
 
     /// Backward of one plane of a stride-1 max pool: the general loop's search for each window's
     /// first maximum (window positions scanned last to first, the first valid one standing in where
