@@ -14,8 +14,7 @@ import Foundation
 /// nothing.
 public enum BLASThreads {
     private static let shutdown: (@convention(c) () -> Int32)? = {
-        // RTLD_DEFAULT (a null handle on Linux): search every loaded library.
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return nil }
+        guard let symbol = loadedSymbol("blas_thread_shutdown_") else { return nil }
         return unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)
     }()
 

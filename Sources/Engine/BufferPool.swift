@@ -82,8 +82,7 @@ public final class BufferPool: @unchecked Sendable {
 
     /// glibc's malloc_trim (not in Swift's Glibc module; absent on other C libraries).
     private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
-        // RTLD_DEFAULT (a null handle on Linux): search every loaded library.
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        guard let symbol = loadedSymbol("malloc_trim") else { return nil }
         return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
     }()
 }

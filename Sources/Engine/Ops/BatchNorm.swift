@@ -129,6 +129,24 @@ public func batchNorm2dReLU(
         let px = x.value.data, py = y.data, pr = residual?.value.data, pm = meanT.data, pinv = invStdT.data
         let pg = gamma.value.data, pb = beta.value.data
         let rm = statistics.runningMean.data, rv = statistics.runningVar.data
+        // y = max((x − μ)·(inv·γ) + β (+ r), 0) over the plane at offset o, of channel ch.
+        func normalize(_ o: Int, _ ch: Int) {
+            BatchNormKernels.normalizeReLU(px + o, residual: pr.map { $0 + o }, into: py + o, count: plane,
+                                           mean: pm[ch], scale: pinv[ch] * pg[ch], shift: pb[ch])
+        }
+        // Channel ch's mean and inverse standard deviation, and its running statistics, from
+        // s1 = Σ(x − k) and s2 = Σ(x − k)² for a shift k near the mean (so that Σ(x−k)²/m − (Σ(x−k)/m)²
+        // does not cancel).
+        func setStatistics(_ ch: Int, shift k: Float, _ s1: Double, _ s2: Double) {
+            let d = s1 / Double(count)
+            let mu = Double(k) + d
+            let ss = max(s2 - s1 * d, 0)  // Σ(x − μ)²
+            rm[ch] = (1 - momentum) * rm[ch] + momentum * Float(mu)
+            rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(ss / Double(count - 1))
+            pm[ch] = Float(mu)
+            pinv[ch] = Float(1 / (ss / Double(count) + Double(eps)).squareRoot())
+        }
+        let stride = c * plane
         // Evaluation: the statistics are known, so y is written in memory order (image by image, each
         // image's channels one after the other), not channel by channel across the batch, whose small
         // planes (4×4 and 8×8 in the CIFAR models' last stages) are scattered a whole image apart.
@@ -138,17 +156,13 @@ public func batchNorm2dReLU(
                 pinv[ch] = Float(1 / (Double(rv[ch]) + Double(eps)).squareRoot())
             }
             Parallel.forChunks(n * c, grain: max(1, 16_384 / plane)) { rows in
-                for row in rows {
-                    let ch = row % c, o = row * plane
-                    BatchNormKernels.normalizeReLU(px + o, residual: pr.map { $0 + o }, into: py + o, count: plane,
-                                                   mean: pm[ch], scale: pinv[ch] * pg[ch], shift: pb[ch])
-                }
+                for row in rows { normalize(row * plane, row % c) }
             }
         } else if plane <= BatchNormKernels.smallPlane {
             // Small planes: each thread takes a block of channels and walks it image by image, so that it
             // reads contiguous runs of (block × plane) floats instead of one short plane per image.
             Parallel.forChunks(c, grain: max(1, 16_384 / count)) { channels in
-                let stride = c * plane, lo = channels.lowerBound
+                let lo = channels.lowerBound
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * channels.count) { sums in
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: channels.count) { shifts in
                         sums.initialize(repeating: 0)
@@ -161,47 +175,21 @@ public func batchNorm2dReLU(
                                 sums[2 * (ch - lo) + 1] += s2
                             }
                         }
-                        for ch in channels {
-                            let s1 = sums[2 * (ch - lo)], s2 = sums[2 * (ch - lo) + 1]
-                            let d = s1 / Double(count)
-                            let mu = Double(shifts[ch - lo]) + d
-                            let ss = max(s2 - s1 * d, 0)  // Σ(x − μ)²
-                            rm[ch] = (1 - momentum) * rm[ch] + momentum * Float(mu)
-                            rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(ss / Double(count - 1))
-                            pm[ch] = Float(mu)
-                            pinv[ch] = Float(1 / (ss / Double(count) + Double(eps)).squareRoot())
-                        }
+                        for ch in channels { setStatistics(ch, shift: shifts[ch - lo], sums[2 * (ch - lo)], sums[2 * (ch - lo) + 1]) }
                     }
                 }
                 for i in 0..<n {
-                    for ch in channels {
-                        let o = i * stride + ch * plane
-                        BatchNormKernels.normalizeReLU(px + o, residual: pr.map { $0 + o }, into: py + o, count: plane,
-                                                       mean: pm[ch], scale: pinv[ch] * pg[ch], shift: pb[ch])
-                    }
+                    for ch in channels { normalize(i * stride + ch * plane, ch) }
                 }
             }
         } else {
             Parallel.forEach(c, cost: count) { ch in
-                let first = px + ch * plane, stride = c * plane
-                // Sums of (x − k) for a k near the mean, so that Σ(x−k)²/m − (Σ(x−k)/m)² does not cancel.
+                let first = px + ch * plane
                 let k = BatchNormKernels.roughMean(first, min(plane, 64))
                 let (s1, s2) = BatchNormKernels.shiftedSums(first, images: n, stride: stride, plane: plane, shift: k)
-                let d = s1 / Double(count)
-                let mu = Double(k) + d
-                let ss = max(s2 - s1 * d, 0)  // Σ(x − μ)²
-                rm[ch] = (1 - momentum) * rm[ch] + momentum * Float(mu)
-                rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(ss / Double(count - 1))
-                let inv = Float(1 / (ss / Double(count) + Double(eps)).squareRoot())
-                pm[ch] = Float(mu)
-                pinv[ch] = inv
+                setStatistics(ch, shift: k, s1, s2)
                 // Normalised right after the sums, while the channel's values are still in cache.
-                let scale = inv * pg[ch], shift = pb[ch]
-                for i in 0..<n {
-                    let o = i * stride + ch * plane
-                    BatchNormKernels.normalizeReLU(px + o, residual: pr.map { $0 + o }, into: py + o, count: plane,
-                                                   mean: Float(mu), scale: scale, shift: shift)
-                }
+                for i in 0..<n { normalize(i * stride + ch * plane, ch) }
             }
         }
         // Saved for backward: x's and y's values, the statistics and gamma. The residual's value is not
@@ -220,7 +208,6 @@ public func batchNorm2dReLU(
             let dgamma = gamma.requiresGrad ? gamma.gradBuffer().data : nil
             let dbeta = beta.requiresGrad ? beta.gradBuffer().data : nil
             let px = xv.data, py = y.data, pgr = g.data, pgam = gv.data, pm = meanT.data, pinv = invStdT.data
-            let stride = c * plane
             // Per channel: the sums, dgamma and dbeta, and dx's coefficients (α, τ, δ) into `coefficients`.
             // Training: dx = α·dz − τ − (x − μ)·δ with α = γ·inv, τ = α·Σdz/m, δ = α·inv·Σ(dz·x̂)/m.
             // Evaluation: α = γ·inv, τ = δ = 0.
