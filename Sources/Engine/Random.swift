@@ -84,6 +84,25 @@ public struct RandomGenerator: Codable, Equatable, Sendable {
     /// Returns true with probability p.
     public mutating func bernoulli(_ p: Double) -> Bool { nextDouble() < p }
 
+    /// mask[i] = `value` with probability p, else 0, for i in 0..<count: the same draws, in the same
+    /// order, as `bernoulli(p) ? value : 0` element by element, with the state held in registers for
+    /// the whole loop (dropout's masks: ~1 ns per element instead of ~5).
+    public mutating func fillBernoulli(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Double, value: Float) {
+        // nextDouble() < p  ⟺  (r >> 11) < p · 2⁵³  ⟺  (r >> 11) < ⌈p · 2⁵³⌉ for the integer r >> 11
+        // (p · 2⁵³ is exact in Double), so the comparison runs on integers.
+        let threshold = p <= 0 ? 0 : p >= 1 ? UInt64(1) << 53 : UInt64((p * 0x1p53).rounded(.up))
+        var s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3]
+        for i in 0..<count {
+            let result = rotl(s1 &* 5, 7) &* 9
+            let t = s1 << 17
+            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+            s2 ^= t
+            s3 = rotl(s3, 45)
+            mask[i] = result >> 11 < threshold ? value : 0
+        }
+        state = [s0, s1, s2, s3]
+    }
+
     /// Fisher–Yates shuffle.
     public mutating func shuffle<T>(_ array: inout [T]) {
         guard array.count > 1 else { return }

@@ -93,6 +93,21 @@ final class TapeTests: XCTestCase {
         XCTAssertEqual(dropout(x, p: 0.25, training: true, generator: &h).value.array, y.value.array, "same seed, same mask")
         XCTAssert(dropout(x, p: 0.25, training: false, generator: &h) === x, "evaluation is the identity")
     }
+
+    func testFillBernoulliDrawsWhatBernoulliDraws() {
+        var bulk = RandomGenerator(seed: 21), single = bulk
+        let mask = Tensor(uninitializedShape: [1_001])
+        bulk.fillBernoulli(mask.data, count: mask.count, p: 0.6, value: 2.5)
+        XCTAssertEqual(mask.array, (0..<1_001).map { _ in single.bernoulli(0.6) ? Float(2.5) : 0 })
+        XCTAssertEqual(bulk, single, "the generator ends in the same state")
+        XCTAssertEqual(bulk.nextUInt64(), single.nextUInt64())
+        for p in [0.0, 1e-300, 0.5, 1.0 / 3, 0.9999999999999999, 1.0] {  // the integer threshold at its edges
+            var b = RandomGenerator(seed: 5), s = b
+            let m = Tensor(uninitializedShape: [257])
+            b.fillBernoulli(m.data, count: m.count, p: p, value: 1)
+            XCTAssertEqual(m.array, (0..<257).map { _ in s.bernoulli(p) ? Float(1) : 0 }, "p = \(p)")
+        }
+    }
 }
 
 /// The chunked im2col path (several images per GEMM, several chunks) against a plain

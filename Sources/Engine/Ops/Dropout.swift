@@ -8,7 +8,7 @@ public func dropout(_ x: Variable, p: Float, training: Bool, generator: inout Ra
         let keep = Double(1 - p), scale = 1 / (1 - p)
         let mask = Tensor(uninitializedShape: x.shape)
         let pm = mask.data
-        for i in 0..<mask.count { pm[i] = generator.bernoulli(keep) ? scale : 0 }
+        generator.fillBernoulli(pm, count: mask.count, p: keep, value: scale)
         let y = Tensor(uninitializedShape: x.shape)
         let px = x.value.data, py = y.data
         Parallel.forChunks(y.count, grain: 65_536) { r in for i in r { py[i] = px[i] * pm[i] } }
