@@ -30,6 +30,7 @@ public enum Kernels {
             if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
+        if Parallel.threadCount > 1 && openblas_get_num_threads() > 1 { Parallel.yieldCores() }  // OpenBLAS's threads need both cores
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -28,11 +28,28 @@ public enum Parallel {
             return
         }
         let per = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        run(parts: chunks) { c in
             let start = c * per
             let end = min(count, start + per)
             if start < end { body(start..<end) }
         }
+    }
+
+    /// Runs `body(0)`, …, `body(parts − 1)`, each on its own thread (part 0 on the calling thread), or
+    /// one after the other on the calling thread when called from inside another parallel loop.
+    public static func run(parts: Int, _ body: (Int) -> Void) {
+        if #available(macOS 15.0, *) {
+            WorkerPool.shared.run(parts: parts, body)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+        }
+    }
+
+    /// Sends the idle helper threads to sleep at once instead of letting them spin for the next loop
+    /// (before a multi-threaded BLAS call, whose own threads need the cores).
+    @inline(__always)
+    public static func yieldCores() {
+        if #available(macOS 15.0, *) { WorkerPool.shared.park() }
     }
 
     /// Runs `body(i)` for every i in 0..<count, spread over the threads.

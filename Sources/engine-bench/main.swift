@@ -9,6 +9,9 @@
 // nominal (direct-convolution) FLOPs divided by the time, so the two columns compare directly.
 // A third table times the LSTM's per-step GEMMs on the packed small-M kernel (SmallGEMM.swift)
 // against cblas_sgemm, the PTB model's large GEMMs, and one lstmSequence layer forward and backward.
+// Alone, on request: DenseNet121's 1×1 convolutions under both strategies (--pointwise-only), and the
+// cost of splitting element-wise loops over the threads, concurrentPerform vs the worker pool
+// (--parallel-overhead).
 
 import CBLAS
 import Engine
@@ -24,6 +27,8 @@ if CommandLine.arguments.contains("--help") {
     print("usage: engine-bench [--batch B] [--repeats R] [--threads T] [--chunk IMAGES_PER_IM2COL_CHUNK] [--strategy batched|threads]")
     print("                    [--winograd-only]   (only the Winograd column of the second table, e.g. for a profiler)")
     print("                    [--lstm-only]       (only the third table: the LSTM's GEMMs and one lstmSequence layer)")
+    print("                    [--pointwise-only]  (DenseNet121's 1×1 convolutions, one GEMM per image vs batched GEMMs)")
+    print("                    [--parallel-overhead] (element-wise loops: DispatchQueue.concurrentPerform vs the worker pool)")
     exit(0)
 }
 let batch = argument("--batch", default: 128)
@@ -53,6 +58,77 @@ func medianSeconds(_ body: () -> Void) -> Double {
 func gflops(_ flops: Double, _ seconds: Double) -> Double { flops / seconds / 1e9 }
 
 var rng = RandomGenerator(seed: 1)
+let parallelOnly = CommandLine.arguments.contains("--parallel-overhead")
+let pointwiseOnly = CommandLine.arguments.contains("--pointwise-only")
+if parallelOnly {
+    // Element-wise loops of `work` floats split over the threads, 2²⁴ floats in all, through
+    // DispatchQueue.concurrentPerform and through Parallel.run (the engine's worker pool); the second
+    // half puts a small multi-threaded GEMM (256³) before every loop, as convolutions and linear
+    // layers interleave with element-wise passes in a training step. Both ways alternate in each round.
+    let n = 1 << 22
+    let x = Tensor(uninitializedShape: [n]), y = Tensor(uninitializedShape: [n])
+    let g = Tensor(uninitializedShape: [256 * 256]), gc = Tensor(uninitializedShape: [256 * 256])
+    rng.fillNormal(x); rng.fillNormal(g)
+    print("element-wise loops over 2^24 floats in all, \(Parallel.threadCount) threads, ms (median of \(repeats))")
+    print("loop size, floats | concurrentPerform | Parallel.run | concurrentPerform + GEMM | Parallel.run + GEMM")
+    for work in [1 << 14, 1 << 17, 1 << 20, 1 << 22] {
+        var times = [[Double]](repeating: [], count: 4)
+        for round in 0...repeats {
+            for column in 0..<4 {
+                let pool = column % 2 == 1, withGEMM = column >= 2
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<(1 << 24) / work {
+                    if withGEMM {
+                        Kernels.gemm(transA: false, transB: false, m: 256, n: 256, k: 256, a: g.data, lda: 256, b: g.data,
+                                     ldb: 256, c: gc.data, ldc: 256)
+                    }
+                    let parts = Parallel.threadCount, px = x.data, py = y.data
+                    let body: (Int) -> Void = { p in
+                        for i in (p * work / parts)..<((p + 1) * work / parts) { py[i] = px[i] * 1.5 + 0.5 }
+                    }
+                    if pool { Parallel.run(parts: parts, body) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
+                }
+                if round > 0 { times[column].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+            }
+        }
+        let medians = times.map { $0.sorted()[$0.count / 2] }
+        print(String(format: "%17d | %17.2f | %12.2f | %24.2f | %19.2f", work, medians[0], medians[1], medians[2], medians[3]))
+    }
+    exit(0)
+}
+
+if pointwiseOnly {  // DenseNet121's 1×1 bottleneck convolutions (C → 128) and a transition, both strategies
+    print("DenseNet121 1×1 convolutions, batch \(batch), GFLOP/s (T: one GEMM per image, threads across images;")
+    print("B: batched GEMM over image chunks); * marks the engine's default")
+    print("layer               | T fwd | B fwd | T bwd | B bwd")
+    for (cIn, cOut, size) in [(224, 128, 32), (480, 128, 16), (256, 128, 8), (640, 128, 8), (992, 128, 8),
+                              (512, 128, 4), (992, 128, 4), (1024, 512, 8)] {
+        let x = Tensor(uninitializedShape: [batch, cIn, size, size]), w = Tensor(uninitializedShape: [cOut, cIn, 1, 1])
+        let y = Tensor(uninitializedShape: [batch, cOut, size, size])
+        let dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape)
+        rng.fillNormal(x); rng.fillNormal(w, std: 0.05); rng.fillNormal(y)
+        var cells: [String] = []
+        var rates: [Double] = []
+        let automatic = Conv2dGeometry(batch: batch, inChannels: cIn, height: size, width: size, outChannels: cOut,
+                                       kernelH: 1, kernelW: 1, stride: 1, padding: 0).imagesAcrossThreads
+        for across in [true, false] {
+            let g = Conv2dGeometry(batch: batch, inChannels: cIn, height: size, width: size, outChannels: cOut,
+                                   kernelH: 1, kernelW: 1, stride: 1, padding: 0, imagesAcrossThreads: across)
+            rates.append(gflops(g.forwardFlops, medianSeconds { ConvKernels.forward(x.data, w.data, nil, g, y.data) }))
+            rates.append(gflops(2 * g.forwardFlops, medianSeconds {
+                ConvKernels.backward(x.data, w.data, y.data, g, dx: dx.data, dw: dw.data)
+            }))
+        }
+        for (i, r) in [rates[0], rates[2], rates[1], rates[3]].enumerated() {
+            let mark = (i % 2 == 0) == automatic ? "*" : " "
+            cells.append(String(format: "%5.1f%@", r, mark))
+        }
+        let name = "\(cIn)→\(cOut) \(size)×\(size)".padding(toLength: 19, withPad: " ", startingAt: 0)
+        print("\(name) | " + cells.joined(separator: "| "))
+    }
+    exit(0)
+}
+
 print("engine-bench: conv2d 3×3 stride 1 pad 1, batch \(batch), \(Parallel.threadCount) threads, median of \(repeats)" +
       (chunkArg > 0 ? ", \(chunkArg) images per chunk" : ""))
 print("layer (T: images across threads, B: batched GEMM)")

@@ -185,7 +185,7 @@ public enum ConvKernels {
         let threads = min(Parallel.threadCount, batch)
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(Int32(Parallel.threadCount)) }
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
+        Parallel.run(parts: threads) { t in
             body(t, (t * batch / threads)..<((t + 1) * batch / threads))
         }
     }

@@ -1,0 +1,84 @@
+import Engine
+import Foundation
+import XCTest
+
+/// `Parallel.run`: every part runs exactly once, each on its own thread, also after the helpers
+/// have gone to sleep (after their spin, or sent by `yieldCores`); a loop started inside a part, or from another thread while the pool is busy,
+/// runs its parts on its own thread.
+final class ParallelTests: XCTestCase {
+    override func tearDown() { Parallel.setThreadCount(nil) }
+
+    /// Runs `Parallel.run(parts:)` and returns, per part, how often it ran and on which thread.
+    private func record(parts: Int) -> (counts: [Int], threads: Set<String>) {
+        let lock = NSLock()
+        var counts = [Int](repeating: 0, count: parts), threads = Set<String>()
+        Parallel.run(parts: parts) { p in
+            lock.lock()
+            counts[p] += 1
+            threads.insert("\(pthread_self())")
+            lock.unlock()
+        }
+        return (counts, threads)
+    }
+
+    func testEveryPartRunsOnceOnItsOwnThread() {
+        Parallel.setThreadCount(3)
+        for round in 0..<200 {
+            let (counts, threads) = record(parts: 3)
+            XCTAssertEqual(counts, [1, 1, 1], "round \(round)")
+            XCTAssertEqual(threads.count, 3, "round \(round): each part on its own thread")
+            if round % 50 == 49 { Thread.sleep(forTimeInterval: 0.01) }  // past the helpers' spin: they sleep
+            if round % 10 == 5 { Parallel.yieldCores() }  // spinning helpers sleep at once
+        }
+    }
+
+    func testWorkIsSharedAndSummedExactly() {
+        Parallel.setThreadCount(2)
+        let n = 100_003
+        let data = Tensor(uninitializedShape: [n])
+        for i in 0..<n { data.data[i] = Float(i % 7) }
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2)
+        defer { sums.deallocate() }
+        let expected = (0..<n).reduce(0.0) { $0 + Double($1 % 7) }
+        for _ in 0..<20 {
+            Parallel.run(parts: 2) { p in
+                var s = 0.0
+                for i in (p * n / 2)..<((p + 1) * n / 2) { s += Double(data.data[i]) }
+                sums[p] = s
+            }
+            XCTAssertEqual(sums[0] + sums[1], expected)
+        }
+    }
+
+    func testALoopInsideAPartRunsOnThatPartsThread() {
+        Parallel.setThreadCount(2)
+        let lock = NSLock()
+        var inner: [[String]] = [[], []]
+        Parallel.run(parts: 2) { p in
+            let outer = "\(pthread_self())"
+            Parallel.run(parts: 2) { _ in
+                lock.lock()
+                inner[p].append("\(pthread_self())" == outer ? "same" : "other")
+                lock.unlock()
+            }
+        }
+        XCTAssertEqual(inner, [["same", "same"], ["same", "same"]])
+    }
+
+    func testLoopsFromSeveralThreadsAtOnceAllComplete() {
+        Parallel.setThreadCount(2)
+        let total = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        defer { total.deallocate() }
+        total.initialize(repeating: 0, count: 4)
+        DispatchQueue.concurrentPerform(iterations: 4) { caller in
+            for _ in 0..<100 {
+                let parts = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+                parts.initialize(repeating: 0, count: 2)
+                Parallel.run(parts: 2) { p in parts[p] += 1 }
+                total[caller] += parts[0] + parts[1]
+                parts.deallocate()
+            }
+        }
+        XCTAssertEqual((0..<4).map { total[$0] }, [200, 200, 200, 200])
+    }
+}
