@@ -134,6 +134,39 @@ final class FusedOpTests: XCTestCase {
         }
     }
 
+    /// When x already holds a gradient as batch norm's backward runs (another op that reads x was
+    /// recorded later, as DenseNet's concatenations are), dx is added into it: the result is exactly
+    /// that gradient plus the dx that batch norm alone gives, for both channel walks (small and large
+    /// planes), with and without the residual, in training and evaluation.
+    func testInputGradientAddsToAGradientAlreadyThere() {
+        for shape in [[4, 3, 5, 5], [2, 5, 9, 9], [3, 6, 2, 2]] {
+            for withResidual in [false, true] {
+                for training in [true, false] {
+                    let what = "\(shape), residual \(withResidual), training \(training)"
+                    let c = shape[1]
+                    let x = randomVariable(shape, seed: 71, std: 2), residual = withResidual ? randomVariable(shape, seed: 72) : nil
+                    let gamma = randomVariable([c], seed: 73), beta = randomVariable([c], seed: 74, std: 0.5)
+                    let outputWeights = randomVariable(shape, seed: 75), otherWeights = randomVariable(shape, seed: 76)
+                    let start = training ? freshStatistics(c) : evaluationStatistics(c)
+                    func gradient(alsoReadAfterwards: Bool) -> [Float] {
+                        x.zeroGrad()
+                        let tape = Tape()
+                        let loss = tape.record { () -> Variable in
+                            let out = batchNorm2dReLU(x, gamma: gamma, beta: beta, statistics: copy(start), training: training,
+                                                      adding: residual)
+                            let main = sum(mul(out, outputWeights))
+                            return alsoReadAfterwards ? add(main, sum(mul(x, otherWeights))) : main
+                        }
+                        tape.backward(from: loss)
+                        return x.grad!.array
+                    }
+                    let alone = gradient(alsoReadAfterwards: false), both = gradient(alsoReadAfterwards: true)
+                    XCTAssertEqual(both, zip(otherWeights.value.array, alone).map { $0 + $1 }, what)
+                }
+            }
+        }
+    }
+
     /// The running statistics move by momentum towards the batch mean and the unbiased variance.
     func testRunningStatisticsUseTheUnbiasedVariance() {
         let x = Variable(Tensor(shape: [2, 1, 1, 2], values: [1, 2, 3, 6]))

@@ -204,7 +204,11 @@ public func batchNorm2dReLU(
             // The tape hands each op the only reference to its output gradient, so dz, then dx,
             // overwrite g: dz when the residual takes it, dx otherwise.
             let residualGrad = residualSink?.requiresGrad == true
-            let dx: Tensor? = x.requiresGrad ? (residualGrad ? Tensor(uninitializedShape: x.shape) : g) : nil
+            // When x already holds a gradient (DenseNet: the concatenation that also reads x runs its
+            // backward first), dx is added straight into it: one pass instead of writing dx, then
+            // reading it back to add. The sums come out as Kernels.addInPlace would make them.
+            let existing = x.requiresGrad ? x.grad : nil, accumulate = existing != nil
+            let dx: Tensor? = x.requiresGrad ? (existing ?? (residualGrad ? Tensor(uninitializedShape: x.shape) : g)) : nil
             let dgamma = gamma.requiresGrad ? gamma.gradBuffer().data : nil
             let dbeta = beta.requiresGrad ? beta.gradBuffer().data : nil
             let px = xv.data, py = y.data, pgr = g.data, pgam = gv.data, pm = meanT.data, pinv = invStdT.data
@@ -226,7 +230,7 @@ public func batchNorm2dReLU(
                 // With the residual, g already holds dz.
                 BatchNormKernels.inputGradient(pd + o, grad: pgr + o, output: py + o, input: px + o, count: plane,
                                                masked: !residualGrad, alpha: coefficients[0], tau: coefficients[1],
-                                               delta: coefficients[2], mean: pm[ch])
+                                               delta: coefficients[2], mean: pm[ch], accumulate: accumulate)
             }
             if plane <= BatchNormKernels.smallPlane {  // channel blocks walked image by image, as in the forward pass
                 Parallel.forChunks(c, grain: max(1, 16_384 / count)) { channels in
@@ -267,7 +271,7 @@ public func batchNorm2dReLU(
                 }
             }
             if residualGrad { residualSink!.accumulate(g, owned: true) }
-            if let dx { x.accumulateGrad(dx, owned: true) }
+            if let dx, !accumulate { x.accumulateGrad(dx, owned: true) }
         }
     }
 }
@@ -337,7 +341,8 @@ enum BatchNormKernels {
     @inline(__always)
     static func inputGradient(
         _ d: UnsafeMutablePointer<Float>, grad g: UnsafePointer<Float>, output y: UnsafePointer<Float>,
-        input x: UnsafePointer<Float>, count: Int, masked: Bool, alpha: Float, tau: Float, delta: Float, mean mu: Float
+        input x: UnsafePointer<Float>, count: Int, masked: Bool, alpha: Float, tau: Float, delta: Float, mean mu: Float,
+        accumulate: Bool
     ) {
         let av = SIMD8<Float>(repeating: alpha), bv = SIMD8<Float>(repeating: tau)
         let dv = SIMD8<Float>(repeating: delta), muv = SIMD8<Float>(repeating: mu), zero = SIMD8<Float>()
@@ -346,12 +351,15 @@ enum BatchNormKernels {
             var dz = UnsafeRawPointer(g + p).loadUnaligned(as: SIMD8<Float>.self)
             if masked { dz = zero.replacing(with: dz, where: UnsafeRawPointer(y + p).loadUnaligned(as: SIMD8<Float>.self) .> zero) }
             let xc = UnsafeRawPointer(x + p).loadUnaligned(as: SIMD8<Float>.self) - muv
-            UnsafeMutableRawPointer(d + p).storeBytes(of: av * dz - bv - xc * dv, as: SIMD8<Float>.self)
+            var v = av * dz - bv - xc * dv
+            if accumulate { v = UnsafeRawPointer(d + p).loadUnaligned(as: SIMD8<Float>.self) + v }
+            UnsafeMutableRawPointer(d + p).storeBytes(of: v, as: SIMD8<Float>.self)
             p += 8
         }
         while p < count {
             let dz = !masked || y[p] > 0 ? g[p] : 0
-            d[p] = alpha * dz - tau - (x[p] - mu) * delta
+            let v = alpha * dz - tau - (x[p] - mu) * delta
+            d[p] = accumulate ? d[p] + v : v
             p += 1
         }
     }
