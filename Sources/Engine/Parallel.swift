@@ -28,15 +28,20 @@ public enum Parallel {
             return
         }
         let per = (count + chunks - 1) / chunks
-        run(parts: chunks) { c in
+        // Short loops: concurrentPerform, which lets the caller take every chunk when its worker is
+        // slow to start (as when OpenBLAS's threads still hold the other core), measured faster there
+        // than waking a helper of the pool (`engine-bench --parallel-overhead`).
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let start = c * per
             let end = min(count, start + per)
             if start < end { body(start..<end) }
         }
     }
 
-    /// Runs `body(0)`, …, `body(parts − 1)`, each on its own thread (part 0 on the calling thread), or
-    /// one after the other on the calling thread when called from inside another parallel loop.
+    /// Runs `body(0)`, …, `body(parts − 1)` on the worker pool: part 0 on the calling thread, the others
+    /// on helper threads (or on the calling thread once its part is done, if no helper has started them);
+    /// one after the other on the calling thread when called from inside another `run`. For long parts,
+    /// such as one block of images per thread.
     public static func run(parts: Int, _ body: (Int) -> Void) {
         if #available(macOS 15.0, *) {
             WorkerPool.shared.run(parts: parts, body)

@@ -2,17 +2,20 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Runs the parts of a parallel loop on dedicated threads: part 0 on the calling thread, part p on
-/// helper thread p − 1, each part on its own thread, every time.
+/// Runs the parts of a parallel loop on dedicated threads: part 0 on the calling thread, the others
+/// taken one at a time by helper threads that are woken for the loop, and by the calling thread once
+/// its part is done (so a helper whose core is taken does not hold the loop up).
 ///
-/// Why not `DispatchQueue.concurrentPerform`: when its worker is slow to wake, the calling thread
-/// takes the next iteration itself, so both halves of a two-way split run one after the other (in a
-/// ResNet18 training step 13 of 245 per-thread convolution calls ran that way; DenseNet121: 72 of
-/// 1,129), and waking its worker costs more than a short loop: `engine-bench --parallel-overhead`
-/// measures both ways on the same loops.
+/// Why not `DispatchQueue.concurrentPerform` for long parts: its worker is sometimes slow to wake, so the
+/// calling thread takes the next iteration itself and both halves of a two-way split run one after
+/// the other (in a ResNet18 training step 13 of 245 per-thread convolution calls ran that way;
+/// DenseNet121: 72 of 1,129). Here a helper is woken for every loop and takes its part within
+/// microseconds; the caller takes a part only if no helper has started it by the time its own is done.
+/// Short element-wise loops stay on concurrentPerform (`Parallel.forChunks`): `engine-bench
+/// --parallel-overhead` measures both ways.
 ///
-/// Helpers spin for a short while after their last part (the next parallel loop usually follows
-/// within microseconds), then sleep on a semaphore. `park()` sends spinning helpers to sleep at once:
+/// Helpers spin for 20 µs after their last part (back-to-back loops skip the wake-up), then sleep on
+/// a semaphore. `park()` sends spinning helpers to sleep at once:
 /// `Kernels.gemm` calls it before a multi-threaded OpenBLAS call, whose own threads need the cores.
 /// A loop started while the pool is busy (from inside a part, or from another thread) runs its parts
 /// one after the other on its own thread.
@@ -34,16 +37,20 @@ final class WorkerPool: @unchecked Sendable {
     /// Set while a loop runs; `helpers`, `loop` and `job` belong to the thread that set it.
     private let busy = Atomic<Bool>(false)
     private var helpers: [Helper] = []
-    private let remaining = Atomic<Int>(0)
     private var loop = 0
     nonisolated(unsafe) private var job: ((Int) -> Void)?
+    /// The running loop's number, its part count and its next unclaimed part, packed as
+    /// (loop << 32) | (parts << 16) | next. Parts 1 … are claimed from it one at a time.
+    private let claims = Atomic<Int>(0)
+    /// Parts of the running loop that helpers have finished.
+    private let completed = Atomic<Int>(0)
 
     /// How long a helper spins for the next part before it sleeps.
-    static let spinNanoseconds: UInt64 = 100_000
+    static let spinNanoseconds: UInt64 = 20_000
 
     /// Runs `body(0)`, …, `body(parts − 1)`, in parallel when the pool is free.
     func run(parts: Int, _ body: (Int) -> Void) {
-        if parts <= 1 || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+        if parts <= 1 || parts >= 1 << 16 || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
             for p in 0..<parts { body(p) }
             return
         }
@@ -51,17 +58,25 @@ final class WorkerPool: @unchecked Sendable {
         while helpers.count < parts - 1 { helpers.append(start(index: helpers.count)) }
         withoutActuallyEscaping(body) { body in
             job = body
-            loop += 1
-            remaining.store(parts - 1, ordering: .relaxed)
+            loop = (loop + 1) & 0xFFFF_FFFF
+            completed.store(0, ordering: .relaxed)
+            claims.store(loop << 32 | parts << 16 | 1, ordering: .releasing)
             for helper in helpers[0..<(parts - 1)] {
                 helper.wanted.store(loop, ordering: .sequentiallyConsistent)
                 if helper.state.exchange(Helper.awake, ordering: .sequentiallyConsistent) == Helper.asleep {
                     helper.semaphore.signal()
                 }
             }
+            // Part 0, then any part no helper has taken yet (a helper whose core is busy elsewhere
+            // should not hold the loop up), then wait for the parts the helpers took.
             body(0)
+            var mine = 1
+            while let p = claim(loop) {
+                body(p)
+                mine += 1
+            }
             var spins = 0
-            while remaining.load(ordering: .acquiring) > 0 {
+            while completed.load(ordering: .acquiring) < parts - mine {
                 spins += 1
                 if spins == 2_000 {  // a helper was descheduled: let it have this core
                     sched_yield()
@@ -69,6 +84,20 @@ final class WorkerPool: @unchecked Sendable {
                 }
             }
             job = nil
+        }
+    }
+
+    /// The next unclaimed part of loop `number`, or nil when that loop has none left (or has ended).
+    @inline(__always)
+    private func claim(_ number: Int) -> Int? {
+        var state = claims.load(ordering: .acquiring)
+        while true {
+            let next = state & 0xFFFF, parts = (state >> 16) & 0xFFFF
+            if state >> 32 != number || next >= parts { return nil }
+            let (exchanged, original) = claims.compareExchange(expected: state, desired: state + 1,
+                                                               ordering: .acquiringAndReleasing)
+            if exchanged { return next }
+            state = original
         }
     }
 
@@ -84,8 +113,10 @@ final class WorkerPool: @unchecked Sendable {
             var done = 0
             while true {
                 done = self.waitForLoop(helper, after: done)
-                self.job!(index + 1)
-                self.remaining.subtract(1, ordering: .releasing)
+                while let p = self.claim(done) {
+                    self.job!(p)
+                    self.completed.add(1, ordering: .releasing)
+                }
             }
         }
         thread.stackSize = 8 << 20

@@ -2,9 +2,9 @@ import Engine
 import Foundation
 import XCTest
 
-/// `Parallel.run`: every part runs exactly once, each on its own thread, also after the helpers
-/// have gone to sleep (after their spin, or sent by `yieldCores`); a loop started inside a part, or from another thread while the pool is busy,
-/// runs its parts on its own thread.
+/// `Parallel.run`: every part runs exactly once, also after the helpers have gone to sleep (after
+/// their spin, or sent by `yieldCores`); long parts run on separate threads; a loop started inside a
+/// part, or from another thread while the pool is busy, runs its parts on its own thread.
 final class ParallelTests: XCTestCase {
     override func tearDown() { Parallel.setThreadCount(nil) }
 
@@ -21,14 +21,31 @@ final class ParallelTests: XCTestCase {
         return (counts, threads)
     }
 
-    func testEveryPartRunsOnceOnItsOwnThread() {
+    func testEveryPartRunsExactlyOnce() {
         Parallel.setThreadCount(3)
-        for round in 0..<200 {
-            let (counts, threads) = record(parts: 3)
-            XCTAssertEqual(counts, [1, 1, 1], "round \(round)")
-            XCTAssertEqual(threads.count, 3, "round \(round): each part on its own thread")
+        for round in 0..<300 {
+            let parts = 2 + round % 3
+            XCTAssertEqual(record(parts: parts).counts, [Int](repeating: 1, count: parts), "round \(round)")
             if round % 50 == 49 { Thread.sleep(forTimeInterval: 0.01) }  // past the helpers' spin: they sleep
             if round % 10 == 5 { Parallel.yieldCores() }  // spinning helpers sleep at once
+        }
+    }
+
+    /// Parts that take a while (here: sleep) run side by side on different threads, also when the
+    /// helpers were asleep.
+    func testLongPartsRunOnSeparateThreads() {
+        Parallel.setThreadCount(2)
+        for round in 0..<3 {
+            let lock = NSLock()
+            var threads = Set<String>()
+            Parallel.run(parts: 2) { _ in
+                lock.lock()
+                threads.insert("\(pthread_self())")
+                lock.unlock()
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            XCTAssertEqual(threads.count, 2, "round \(round)")
+            Thread.sleep(forTimeInterval: 0.01)
         }
     }
 
