@@ -41,7 +41,7 @@ swift build -c release --product adai-bench >/dev/null
 ours=.build/release/adai-bench
 
 field() { "$venv/bin/python" -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { sort -g | awk '{a[NR]=$1} END {printf "%.6f\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 printf "%s threads, %s rounds of %s steps, medians; CPU: %s\n" "$threads" "$rounds" "$steps" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
