@@ -28,9 +28,10 @@ public enum Parallel {
             return
         }
         let per = (count + chunks - 1) / chunks
-        // Short loops: concurrentPerform, which lets the caller take every chunk when its worker is
-        // slow to start (as when OpenBLAS's threads still hold the other core), measured faster there
-        // than waking a helper of the pool (`engine-bench --parallel-overhead`).
+        // Short loops stay on concurrentPerform: the worker pool (`run`) is cheaper per loop in isolation
+        // (`engine-bench --parallel-overhead`), but whole training steps showed no difference beyond the
+        // test machine's noise; the pool serves the long per-thread parts, where concurrentPerform was
+        // seen running both halves on one core.
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let start = c * per
             let end = min(count, start + per)

@@ -11,7 +11,7 @@ import Synchronization
 /// the other (in a ResNet18 training step 13 of 245 per-thread convolution calls ran that way;
 /// DenseNet121: 72 of 1,129). Here a helper is woken for every loop and takes its part within
 /// microseconds; the caller takes a part only if no helper has started it by the time its own is done.
-/// Short element-wise loops stay on concurrentPerform (`Parallel.forChunks`): `engine-bench
+/// Short element-wise loops stay on concurrentPerform (`Parallel.forChunks`, see there); `engine-bench
 /// --parallel-overhead` measures both ways.
 ///
 /// Helpers spin for 20 µs after their last part (back-to-back loops skip the wake-up), then sleep on
