@@ -6,13 +6,12 @@ import Synchronization
 /// taken one at a time by helper threads that are woken for the loop, and by the calling thread once
 /// its part is done (so a helper whose core is taken does not hold the loop up).
 ///
-/// Why not `DispatchQueue.concurrentPerform` for long parts: its worker is sometimes slow to wake, so the
-/// calling thread takes the next iteration itself and both halves of a two-way split run one after
-/// the other (in a ResNet18 training step 13 of 245 per-thread convolution calls ran that way;
-/// DenseNet121: 72 of 1,129). Here a helper is woken for every loop and takes its part within
-/// microseconds; the caller takes a part only if no helper has started it by the time its own is done.
-/// Short element-wise loops stay on concurrentPerform (`Parallel.forChunks`, see there); `engine-bench
-/// --parallel-overhead` measures both ways.
+/// Why not `DispatchQueue.concurrentPerform`: its worker is sometimes slow to wake, so the calling
+/// thread takes the next iteration itself and both halves of a two-way split run one after the other
+/// (in a ResNet18 training step 13 of 245 per-thread convolution calls ran that way; DenseNet121: 72 of
+/// 1,129), and waking it costs more than a short loop. Here a helper is woken for every loop and takes
+/// its part within microseconds; the caller takes a part only if no helper has started it by the time
+/// its own is done. `engine-bench --parallel-overhead` times both on element-wise loops.
 ///
 /// Helpers spin for 20 µs after their last part (back-to-back loops skip the wake-up), then sleep on
 /// a semaphore. `park()` sends spinning helpers to sleep at once:
