@@ -41,18 +41,27 @@ public struct RandomGenerator: Codable, Equatable, Sendable {
 
     @inline(__always)
     public mutating func nextUInt64() -> UInt64 {
-        let result = rotl(state[1] &* 5, 7) &* 9
-        let t = state[1] << 17
-        state[2] ^= state[0]
-        state[3] ^= state[1]
-        state[1] ^= state[2]
-        state[0] ^= state[3]
-        state[2] ^= t
-        state[3] = rotl(state[3], 45)
+        var s = (state[0], state[1], state[2], state[3])
+        let result = Self.step(&s)
+        state = [s.0, s.1, s.2, s.3]
         return result
     }
 
-    @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    /// One xoshiro256** step on the state words: the next output, and the state advanced.
+    @inline(__always)
+    private static func step(_ s: inout (UInt64, UInt64, UInt64, UInt64)) -> UInt64 {
+        let result = rotl(s.1 &* 5, 7) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0
+        s.3 ^= s.1
+        s.1 ^= s.2
+        s.0 ^= s.3
+        s.2 ^= t
+        s.3 = rotl(s.3, 45)
+        return result
+    }
+
+    @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// Uniform in [0, 1) with 24 bits of precision.
     public mutating func nextFloat() -> Float { Float(nextUInt64() >> 40) * 0x1p-24 }
@@ -91,16 +100,9 @@ public struct RandomGenerator: Codable, Equatable, Sendable {
         // nextDouble() < p  ⟺  (r >> 11) < p · 2⁵³  ⟺  (r >> 11) < ⌈p · 2⁵³⌉ for the integer r >> 11
         // (p · 2⁵³ is exact in Double), so the comparison runs on integers.
         let threshold = p <= 0 ? 0 : p >= 1 ? UInt64(1) << 53 : UInt64((p * 0x1p53).rounded(.up))
-        var s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3]
-        for i in 0..<count {
-            let result = rotl(s1 &* 5, 7) &* 9
-            let t = s1 << 17
-            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
-            s2 ^= t
-            s3 = rotl(s3, 45)
-            mask[i] = result >> 11 < threshold ? value : 0
-        }
-        state = [s0, s1, s2, s3]
+        var s = (state[0], state[1], state[2], state[3])
+        for i in 0..<count { mask[i] = Self.step(&s) >> 11 < threshold ? value : 0 }
+        state = [s.0, s.1, s.2, s.3]
     }
 
     /// Fisher–Yates shuffle.
