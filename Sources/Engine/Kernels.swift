@@ -30,7 +30,57 @@ public enum Kernels {
             if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        if Parallel.threadCount > 1 && openblas_get_num_threads() > 1 { Parallel.yieldCores() }  // OpenBLAS's threads need both cores
+        _ = Parallel.blasConfigured
+        let threads = Parallel.threadCount
+        if threads > 1 && !Parallel.inPerThreadSection {
+            switch Parallel.gemmThreading {
+            case .split:
+                if m * n * k >= splitMinimum {
+                    splitGEMM(threads: threads, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                    return
+                }
+            case .openBLAS:
+                Parallel.yieldCores()  // OpenBLAS's threads need both cores
+            }
+        }
+        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: ldc)
+    }
+
+    /// GEMMs of at least this many multiply-adds (about 20 µs on one core) are split across threads.
+    static let splitMinimum = 1 << 20
+
+    /// C cut into one block per thread along its longer side (N or M; blocks a multiple of 16 wide),
+    /// each block a single-threaded OpenBLAS call on the worker pool.
+    static func splitGEMM(
+        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let alongN = n >= m, extent = alongN ? n : m
+        let width = ((extent + threads - 1) / threads + 15) / 16 * 16
+        Parallel.run(parts: (extent + width - 1) / width) { part in
+            let first = part * width, count = min(extent, first + width) - first
+            if alongN {  // columns first ..< first + count of op(B) and C
+                sgemm(transA: transA, transB: transB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
+                      b: transB ? b + first * ldb : b + first, ldb: ldb, beta: beta, c: c + first, ldc: ldc)
+            } else {  // rows first ..< first + count of op(A) and C
+                sgemm(transA: transA, transB: transB, m: count, n: n, k: k, alpha: alpha,
+                      a: transA ? a + first : a + first * lda, lda: lda, b: b, ldb: ldb, beta: beta,
+                      c: c + first * ldc, ldc: ldc)
+            }
+        }
+    }
+
+    /// One cblas_sgemm call, on as many threads as OpenBLAS is set to (one, unless `Parallel.gemmThreading`
+    /// is `.openBLAS`): no splitting.
+    @inline(__always)
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -2,19 +2,68 @@ import CBLAS
 import Dispatch
 import Foundation
 
-/// The engine's threads: one setting drives both our own parallel loops and OpenBLAS.
+/// Who runs a large GEMM on several threads (`Parallel.gemmThreading`).
+public enum GEMMThreading: String, CaseIterable, Sendable {
+    /// `Kernels.gemm` cuts C into one block of rows or columns per thread and runs one single-threaded
+    /// OpenBLAS call per block on our worker pool; OpenBLAS's own threads are never used. The default:
+    /// in one alternating run (`adai-bench bench --compare-gemm-threading`), training steps were
+    /// 4–5% shorter for ResNet18, 1–3% for the LSTM, ResNet34, GoogLeNet, VGG16 and DenseNet121.
+    case split
+    /// One OpenBLAS call on OpenBLAS's own threads (its workers spin for the next call between
+    /// GEMMs, so our loops park their helpers first).
+    case openBLAS = "openblas"
+}
+
+/// The engine's threads: one setting drives both our own parallel loops and the GEMMs.
 ///
 /// Our loops and BLAS calls never overlap (both are issued from the training thread),
 /// so `threadCount` threads are busy at any time and nothing is oversubscribed.
 public enum Parallel {
     nonisolated(unsafe) public private(set) static var threadCount: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    /// See `GEMMThreading`.
+    nonisolated(unsafe) public private(set) static var gemmThreading: GEMMThreading = .split
+
+    /// Set while a per-thread section runs (each thread issuing its own single-threaded GEMMs: the
+    /// per-image convolutions, the LSTM recurrence); `Kernels.gemm` does not split GEMMs then.
+    /// Only the training thread sets it.
+    nonisolated(unsafe) static var inPerThreadSection = false
+
     /// Sets the number of threads for element-wise, batch-norm, pooling and im2col loops
-    /// and for OpenBLAS. `nil` means all cores.
+    /// and for the GEMMs. `nil` means all cores.
     public static func setThreadCount(_ n: Int?) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         threadCount = max(1, n ?? cores)
-        openblas_set_num_threads(Int32(threadCount))
+        openblas_set_num_threads(Int32(blasThreadCount))
+    }
+
+    /// Chooses who threads large GEMMs (see `GEMMThreading`). Call it between steps, never while
+    /// a GEMM runs.
+    public static func setGEMMThreading(_ threading: GEMMThreading) {
+        gemmThreading = threading
+        openblas_set_num_threads(Int32(blasThreadCount))
+        if threading == .split { BLASThreads.stopSpinning() }  // its idle workers would compete with ours
+    }
+
+    /// The thread count OpenBLAS runs with outside per-thread sections.
+    static var blasThreadCount: Int { gemmThreading == .split ? 1 : threadCount }
+
+    /// OpenBLAS starts with its own thread count (all cores, or OPENBLAS_NUM_THREADS); the first GEMM
+    /// sets it to ours if `setThreadCount` has not been called yet.
+    static let blasConfigured: Bool = {
+        openblas_set_num_threads(Int32(blasThreadCount))
+        return true
+    }()
+
+    /// Runs a per-thread section: OpenBLAS single-threaded and no splitting of GEMMs inside.
+    static func perThreadSection<R>(_ body: () -> R) -> R {
+        openblas_set_num_threads(1)
+        inPerThreadSection = true
+        defer {
+            inPerThreadSection = false
+            openblas_set_num_threads(Int32(blasThreadCount))
+        }
+        return body()
     }
 
     /// Runs `body` over contiguous chunks of 0..<count on up to `threadCount` threads.

@@ -14,6 +14,9 @@ public struct ModelBenchmark {
     public var optimizer = "sgdm"
     /// LSTM: tokens per window.
     public var bptt = 35
+    /// Time steps under both `GEMMThreading` settings, alternating step by step (`Result.byThreading`);
+    /// otherwise under the engine's current setting.
+    public var compareGEMMThreading = false
 
     public init(model: String) { self.model = model }
 
@@ -27,6 +30,9 @@ public struct ModelBenchmark {
         /// Peak resident memory of the process after the training steps (before inference), and at the end.
         public var trainPeakResidentBytes: Int
         public var peakResidentBytes: Int
+        /// With `compareGEMMThreading`: the training and inference step times under each setting
+        /// (`trainSeconds` and `inferSeconds` then hold all steps).
+        public var byThreading: [GEMMThreading: (train: [Double], infer: [Double])] = [:]
 
         public var trainPerSecond: Double { unitsPerStep / median(trainSeconds) }
         public var inferPerSecond: Double { inferUnitsPerStep / median(inferSeconds) }
@@ -88,22 +94,40 @@ public struct ModelBenchmark {
         trainStep(0)  // warm-up: buffers allocated, BLAS threads started
         Profiler.reset()
         Profiler.enabled = true
+        // With the comparison, step i runs under settings[i % 2], and each setting's times are kept.
+        let original = Parallel.gemmThreading
+        let settings: [GEMMThreading] = compareGEMMThreading ? [.split, .openBLAS] : [original]
+        var byThreading: [GEMMThreading: (train: [Double], infer: [Double])] = [:]
+        func timed(_ i: Int, _ body: () -> Void) -> Double {
+            let setting = settings[i % settings.count]
+            if setting != Parallel.gemmThreading { Parallel.setGEMMThreading(setting) }
+            let seconds = time(body)
+            return seconds
+        }
         var trainSeconds: [Double] = []
-        for i in 0..<steps { trainSeconds.append(time { trainStep(i + 1) }) }
+        for i in 0..<steps {
+            trainSeconds.append(timed(i) { trainStep(i + 1) })
+            byThreading[settings[i % settings.count], default: ([], [])].train.append(trainSeconds[i])
+        }
         Profiler.enabled = false
         let categories = Profiler.seconds.mapValues { $0 / Double(steps) }
         let trainPeak = peakResidentBytes()
         BufferPool.shared.trim()  // as the trainer does before evaluation
         inferStep()
         var inferSeconds: [Double] = []
-        for _ in 0..<steps { inferSeconds.append(time { inferStep() }) }
+        for i in 0..<steps {
+            inferSeconds.append(timed(i) { inferStep() })
+            byThreading[settings[i % settings.count], default: ([], [])].infer.append(inferSeconds[i])
+        }
+        if Parallel.gemmThreading != original { Parallel.setGEMMThreading(original) }
 
         let flopsPerUnit = summary.totalFlops  // forward FLOPs of one image (or one token) in the summary
         return Result(trainSeconds: trainSeconds, inferSeconds: inferSeconds,
                       unitsPerStep: Double(isLM ? bptt * batch : batch),
                       inferUnitsPerStep: Double(isLM ? bptt * batch : inferenceBatch),
                       unit: isLM ? "tokens" : "images", trainFlopsPerStep: 3 * flopsPerUnit * Double(isLM ? bptt * batch : batch),
-                      categories: categories, trainPeakResidentBytes: trainPeak, peakResidentBytes: peakResidentBytes())
+                      categories: categories, trainPeakResidentBytes: trainPeak, peakResidentBytes: peakResidentBytes(),
+                      byThreading: compareGEMMThreading ? byThreading : [:])
     }
 
     private func time(_ body: () -> Void) -> Double {
@@ -113,7 +137,7 @@ public struct ModelBenchmark {
     }
 }
 
-func median(_ values: [Double]) -> Double {
+public func median(_ values: [Double]) -> Double {
     let s = values.sorted()
     guard !s.isEmpty else { return .nan }
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2

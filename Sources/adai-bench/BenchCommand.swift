@@ -41,6 +41,11 @@ struct Bench: ParsableCommand {
         discussion: "automatic picks Winograd for layers with at least 16 input and output channels."))
     var winograd: ConvKernels.WinogradPolicy = .automatic
 
+    @Flag(name: .customLong("compare-gemm-threading"), help: ArgumentHelp(
+        "Alternate the GEMM threading step by step and print the median step under each.",
+        discussion: "split (the default: large GEMMs cut into one single-threaded OpenBLAS call per thread on the engine's pool) against openblas (one call on OpenBLAS's own threads). Use at least 6 steps."))
+    var compareGEMMThreading = false
+
     @Flag(help: "Print one JSON object (keys include train_per_second and infer_per_second).")
     var json = false
 
@@ -49,6 +54,9 @@ struct Bench: ParsableCommand {
             throw ValidationError("--batch, --infer-batch, --steps and --classes must be at least 1")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if compareGEMMThreading && steps < 2 {
+            throw ValidationError("--compare-gemm-threading alternates the settings step by step: give --steps 2 or more (6 or more for stable medians)")
+        }
     }
 
     func run() throws {
@@ -60,6 +68,7 @@ struct Bench: ParsableCommand {
         benchmark.steps = steps
         benchmark.classes = classes
         benchmark.optimizer = optimizer
+        benchmark.compareGEMMThreading = compareGEMMThreading
         let r: ModelBenchmark.Result
         do { r = try benchmark.run() } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -76,17 +85,30 @@ struct Bench: ParsableCommand {
                 "peak_rss_bytes": r.peakResidentBytes, "train_peak_rss_bytes": r.trainPeakResidentBytes,
                 "winograd": winograd.rawValue,
             ]
+            if compareGEMMThreading {
+                object["gemm_threading"] = Dictionary(uniqueKeysWithValues: r.byThreading.map { setting, times in
+                    (setting.rawValue, ["train_step_seconds_median": median(times.train), "infer_step_seconds_median": median(times.infer)])
+                })
+            }
             object["breakdown_seconds"] = Dictionary(uniqueKeysWithValues: r.categories.map { ($0.key.rawValue, $0.value) })
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("\(model), batch \(batch), \(Parallel.threadCount) threads, \(steps) timed steps, Winograd \(winograd.rawValue)")
+        print("\(model), batch \(batch), \(Parallel.threadCount) threads, \(steps) timed steps, Winograd \(winograd.rawValue), "
+              + (compareGEMMThreading ? "GEMM threading alternating" : "GEMM threading \(Parallel.gemmThreading.rawValue)"))
         print(String(format: "training:  median %.3f s/step (min %.3f, max %.3f)  %.1f %@/s  %.1f GFLOP/s",
                      trainMedian, r.trainSeconds.min()!, r.trainSeconds.max()!, r.trainPerSecond, r.unit, gflops))
         print(String(format: "inference: %.1f %@/s (batch %d)", r.inferPerSecond, r.unit, model == "lstm" ? batch : inferBatch))
         print(String(format: "peak resident memory: %.0f MiB after training, %.0f MiB with inference",
                      Double(r.trainPeakResidentBytes) / 1_048_576, Double(r.peakResidentBytes) / 1_048_576))
+        if compareGEMMThreading, let split = r.byThreading[.split], let threaded = r.byThreading[.openBLAS] {
+            print("GEMM threading, alternating step by step (medians; the lines above cover both settings):")
+            print(String(format: "  split    training %.3f s/step, inference %.3f s/step", median(split.train), median(split.infer)))
+            print(String(format: "  openblas training %.3f s/step, inference %.3f s/step", median(threaded.train), median(threaded.infer)))
+            print(String(format: "  openblas / split: training %.3f×, inference %.3f×", median(threaded.train) / median(split.train),
+                         median(threaded.infer) / median(split.infer)))
+        }
         // The categories are averaged over the timed steps, so they are shown against the mean step.
         let mean = r.trainSeconds.reduce(0, +) / Double(r.trainSeconds.count)
         print(String(format: "time per training step by op category (mean step %.3f s):", mean))

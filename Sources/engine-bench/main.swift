@@ -221,14 +221,15 @@ for (name, m, n, k, transB) in [("forward  h·W_hhᵀ  20×1024×512", 20, 1024,
     let reps = 50
     let blas = medianSeconds {
         for _ in 0..<reps {
-            Kernels.gemm(transA: false, transB: transB, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: ldb, c: c.data, ldc: n)
+            Kernels.sgemm(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a.data, lda: k, b: b.data, ldb: ldb,
+                          beta: 0, c: c.data, ldc: n)
         }
     }
     let packed = PackedGEMMOperand(b: b.data, ldb: ldb, k: k, n: n, transposed: transB)
     let small = medianSeconds {
         for _ in 0..<reps { SmallGEMM.multiply(m: m, a: a.data, lda: k, b: packed, c: c.data, ldc: n) }
     }
-    openblas_set_num_threads(Int32(Parallel.threadCount))
+    Parallel.setThreadCount(Parallel.threadCount)  // OpenBLAS back to the engine's setting
     let flops = 2.0 * Double(m * n * k * reps)
     print(String(format: "%@ | %5.1f | %6.1f | %6.2f×", name.padding(toLength: 34, withPad: " ", startingAt: 0),
                  gflops(flops, blas), gflops(flops, small), blas / small))
@@ -236,8 +237,9 @@ for (name, m, n, k, transB) in [("forward  h·W_hhᵀ  20×1024×512", 20, 1024,
 }
 
 print("")
-print("The PTB model's large GEMMs (700 tokens, H = 512, vocabulary 10,000), cblas_sgemm on \(Parallel.threadCount) threads")
-print("GEMM                                 |     ms | GFLOP/s")
+print("The PTB model's large GEMMs (700 tokens, H = 512, vocabulary 10,000) on \(Parallel.threadCount) threads, GFLOP/s:")
+print("split into single-threaded OpenBLAS calls on our pool (the default) vs one call on OpenBLAS's threads")
+print("GEMM                                 | split ms | GFLOP/s | openblas ms | GFLOP/s | ratio")
 for (name, m, n, k, transA, transB) in [("decoder forward  X·Wᵀ  700×10000×512", 700, 10000, 512, false, true),
                                         ("decoder ∂X       ∂Y·W  700×512×10000", 700, 512, 10000, false, false),
                                         ("decoder ∂W       ∂Yᵀ·X 10000×512×700", 10000, 512, 700, true, false),
@@ -245,12 +247,21 @@ for (name, m, n, k, transA, transB) in [("decoder forward  X·Wᵀ  700×10000×
                                         ("projection ∂W    ∂Yᵀ·X 2048×512×700", 2048, 512, 700, true, false)] {
     let a = Tensor(uninitializedShape: [m * k]), b = Tensor(uninitializedShape: [k * n]), c = Tensor(uninitializedShape: [m * n])
     rng.fillNormal(a); rng.fillNormal(b)
-    let seconds = medianSeconds {
-        Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a.data, lda: transA ? m : k,
-                     b: b.data, ldb: transB ? k : n, c: c.data, ldc: n)
+    // Three rounds alternating the two settings; the median round of each.
+    var rounds: [GEMMThreading: [Double]] = [:]
+    for _ in 0..<3 {
+        for threading in [GEMMThreading.split, .openBLAS] {
+            Parallel.setGEMMThreading(threading)
+            rounds[threading, default: []].append(medianSeconds {
+                Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a.data, lda: transA ? m : k,
+                             b: b.data, ldb: transB ? k : n, c: c.data, ldc: n)
+            })
+        }
     }
-    print(String(format: "%@ | %6.1f | %7.1f", name.padding(toLength: 36, withPad: " ", startingAt: 0), seconds * 1e3,
-                 gflops(2.0 * Double(m * n * k), seconds)))
+    Parallel.setGEMMThreading(.split)
+    let split = rounds[.split]!.sorted()[1], threaded = rounds[.openBLAS]!.sorted()[1], flops = 2.0 * Double(m * n * k)
+    print(String(format: "%@ | %8.1f | %7.1f | %11.1f | %7.1f | %4.2f×", name.padding(toLength: 36, withPad: " ", startingAt: 0),
+                 split * 1e3, gflops(flops, split), threaded * 1e3, gflops(flops, threaded), threaded / split))
 }
 
 do {  // one LSTM layer of the PTB model through `lstmSequence`, forward and backward

@@ -183,10 +183,10 @@ public enum ConvKernels {
     /// with OpenBLAS single-threaded, so that the threads' GEMMs do not oversubscribe the cores.
     static func perThread(_ batch: Int, _ body: (Int, Range<Int>) -> Void) {
         let threads = min(Parallel.threadCount, batch)
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(Parallel.threadCount)) }
-        Parallel.run(parts: threads) { t in
-            body(t, (t * batch / threads)..<((t + 1) * batch / threads))
+        Parallel.perThreadSection {
+            Parallel.run(parts: threads) { t in
+                body(t, (t * batch / threads)..<((t + 1) * batch / threads))
+            }
         }
     }
 

@@ -199,28 +199,28 @@ struct LSTMUnitSplit {
         if threads == 1 {
             for i in 0..<count { body(i, 0, plain, mine) }
         } else {
-            openblas_set_num_threads(1)
-            BLASThreads.stopSpinning()  // OpenBLAS's idle workers would otherwise compete with ours
-            if #available(macOS 15.0, *) {
-                let barrier = SpinBarrier(parties: threads)
-                for p in 1..<threads {
-                    Thread {
-                        for i in 0..<count {
-                            body(i, p, plain, plain)
-                            barrier.wait()
-                        }
-                    }.start()
-                }
-                for i in 0..<count {
-                    body(i, 0, plain, mine)
-                    barrier.wait()  // after the last step the helpers only return
-                }
-            } else {
-                for i in 0..<count {
-                    DispatchQueue.concurrentPerform(iterations: threads) { p in body(i, p, plain, p == 0 ? mine : plain) }
+            Parallel.perThreadSection {
+                if Parallel.gemmThreading == .openBLAS { BLASThreads.stopSpinning() }  // its idle workers would compete with ours
+                if #available(macOS 15.0, *) {
+                    let barrier = SpinBarrier(parties: threads)
+                    for p in 1..<threads {
+                        Thread {
+                            for i in 0..<count {
+                                body(i, p, plain, plain)
+                                barrier.wait()
+                            }
+                        }.start()
+                    }
+                    for i in 0..<count {
+                        body(i, 0, plain, mine)
+                        barrier.wait()  // after the last step the helpers only return
+                    }
+                } else {
+                    for i in 0..<count {
+                        DispatchQueue.concurrentPerform(iterations: threads) { p in body(i, p, plain, p == 0 ? mine : plain) }
+                    }
                 }
             }
-            openblas_set_num_threads(Int32(Parallel.threadCount))
         }
         if profiling {
             let total = DispatchTime.now().uptimeNanoseconds - start

@@ -1,0 +1,72 @@
+import Engine
+import XCTest
+
+/// `Kernels.gemm` under both `GEMMThreading` settings: C cut into blocks of rows or of columns (split)
+/// agrees with a double-precision reference for every transpose, odd sizes, leading dimensions
+/// wider than the matrices, alpha and beta; and under both settings the same C comes out.
+final class GEMMThreadingTests: XCTestCase {
+    override func tearDown() {
+        Parallel.setGEMMThreading(.split)
+        Parallel.setThreadCount(nil)
+    }
+
+    /// Row-major C [m, n] (row stride ldc) = alpha op(A) op(B) + beta C, in double precision.
+    private func reference(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: [Float], lda: Int,
+                           b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int) -> [Float] {
+        var out = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    let x = transA ? a[p * lda + i] : a[i * lda + p]
+                    let y = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    s += Double(x) * Double(y)
+                }
+                out[i * ldc + j] = Float(Double(alpha) * s + Double(beta) * Double(c[i * ldc + j]))
+            }
+        }
+        return out
+    }
+
+    private func run(_ threading: GEMMThreading, threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                     alpha: Float, a: [Float], lda: Int, b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int) -> [Float] {
+        Parallel.setThreadCount(threads)
+        Parallel.setGEMMThreading(threading)
+        var out = c
+        out.withUnsafeMutableBufferPointer { pc in
+            Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                         b: b, ldb: ldb, beta: beta, c: pc.baseAddress!, ldc: ldc)
+        }
+        return out
+    }
+
+    func testSplitGEMMsMatchAReference() {
+        var generator = RandomGenerator(seed: 11)
+        func values(_ count: Int) -> [Float] { (0..<count).map { _ in generator.nextFloat() * 2 - 1 } }
+        // (m, n, k): wide (split along N), tall (along M), square-ish with ragged blocks, and one
+        // below the size that is split at all.
+        let shapes = [(37, 1_000, 160), (1_203, 45, 200), (517, 515, 64), (8, 8, 8)]
+        for (m, n, k) in shapes {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 5, ldc = n + 2
+                    let a = values((transA ? k : m) * lda), b = values((transB ? n : k) * ldb), c = values(m * ldc)
+                    let (alpha, beta): (Float, Float) = transA == transB ? (1, 0) : (0.5, -1.25)
+                    let expected = reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                    for (threading, threads) in [(GEMMThreading.split, 2), (.split, 3), (.openBLAS, 2)] {
+                        let got = run(threading, threads: threads, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                        var worst: Float = 0
+                        for i in 0..<m {
+                            for j in 0..<n { worst = max(worst, abs(got[i * ldc + j] - expected[i * ldc + j])) }
+                            // Past column n, C's padding is left alone.
+                            for j in n..<ldc { XCTAssertEqual(got[i * ldc + j], c[i * ldc + j]) }
+                        }
+                        XCTAssertLessThan(worst, 1e-4, "\(threading) on \(threads) threads, \(m)×\(n)×\(k), transA \(transA), transB \(transB)")
+                    }
+                }
+            }
+        }
+    }
+}
