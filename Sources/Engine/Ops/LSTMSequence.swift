@@ -260,17 +260,19 @@ final class SpinBarrier: @unchecked Sendable {
 }
 
 /// The fused element-wise loops of `lstmSequence`, on one batch row of one step and one block of
-/// units, four units at a time (then the tail one unit at a time through the same four-wide code).
+/// units, `Kernels.vectorWidth` units at a time (then the tail one unit at a time through the same
+/// vector code).
 enum LSTMKernels {
     typealias Row = UnsafeMutablePointer<Float>
 
-    /// Runs `step(j, lanes)` for j = 0, 4, 8, … and then one by one over the tail.
+    /// Runs `step(j, lanes)` for j = 0, w, 2w, … (w = `Kernels.vectorWidth`) and then one by one over the tail.
     @inline(__always)
     static func sweep(_ n: Int, _ step: (Int, Lanes) -> Void) {
+        let w = Kernels.vectorWidth
         var j = 0
-        while j + 4 <= n {
+        while j + w <= n {
             step(j, Lanes(tail: false))
-            j += 4
+            j += w
         }
         while j < n {
             step(j, Lanes(tail: true))
@@ -325,14 +327,16 @@ enum LSTMKernels {
 
     /// sums[j] += Σ_r x[r, j], row by row over a block of columns per thread.
     static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: Row) {
-        let quads = columns / 4
-        Parallel.forChunks(quads, grain: max(1, 65_536 / max(rows * 4, 1))) { range in
+        let w = Kernels.vectorWidth, vectors = columns / w
+        Parallel.forChunks(vectors, grain: max(1, 65_536 / max(rows * w, 1))) { range in
             for r in 0..<rows {
                 let row = x + r * columns
-                for q in range { Kernels.store4(Kernels.load4(sums + 4 * q) + Kernels.load4(row + 4 * q), sums + 4 * q) }
+                for q in range {
+                    Kernels.storeVector(Kernels.loadVector(sums + w * q) + Kernels.loadVector(row + w * q), sums + w * q)
+                }
             }
         }
-        for j in (quads * 4)..<columns {
+        for j in (vectors * w)..<columns {
             for r in 0..<rows { sums[j] += x[r * columns + j] }
         }
     }

@@ -37,7 +37,7 @@ public func logSoftmax(_ x: Variable) -> Variable {
 ///
 /// The gradient (softmax − onehot) / B is computed in the forward pass, where each row is still in
 /// cache, and backward only scales it by the incoming gradient when that is not 1. Rows are spread
-/// over the threads; within a row the passes run four columns at a time with `Kernels.fastExp`
+/// over the threads; within a row the passes run eight columns at a time with `Kernels.fastExp`
 /// (the LSTM language model's rows have 10,000 columns).
 public func crossEntropy(_ logits: Variable, labels: [Int32]) -> Variable {
     Profiler.measure(.loss) {
@@ -84,30 +84,30 @@ public func crossEntropy(_ logits: Variable, labels: [Int32]) -> Variable {
 
 enum LossKernels {
     /// e[j] = e^(x[j] − max x) for one row; returns max x and Σ e (the sum in double precision,
-    /// from four-wide float partial sums over blocks of 1,024 columns).
+    /// from `Kernels.vectorWidth`-wide float partial sums over blocks of 2,048 columns).
     static func expRow(_ x: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Float>, count n: Int) -> (Float, Double) {
-        let quads = n / 4
-        var m4 = Float4(repeating: -.infinity)
-        for q in 0..<quads {
-            let v = Kernels.load4(x + 4 * q)
-            m4.replace(with: v, where: v .> m4)
+        let w = Kernels.vectorWidth, vectors = n / w
+        var maxima = FloatVector(repeating: -.infinity)
+        for q in 0..<vectors {
+            let v = Kernels.loadVector(x + w * q)
+            maxima.replace(with: v, where: v .> maxima)
         }
-        var maxv = m4.max()
-        for j in (quads * 4)..<n { maxv = max(maxv, x[j]) }
+        var maxv = maxima.max()
+        for j in (vectors * w)..<n { maxv = max(maxv, x[j]) }
         var total = 0.0
         var q = 0
-        while q < quads {
-            let end = min(quads, q + 256)
-            var s4 = Float4()
+        while q < vectors {
+            let end = min(vectors, q + 256)
+            var sums = FloatVector()
             while q < end {
-                let v = Kernels.fastExp(Kernels.load4(x + 4 * q) - maxv)
-                Kernels.store4(v, e + 4 * q)
-                s4 += v
+                let v = Kernels.fastExp(Kernels.loadVector(x + w * q) - maxv)
+                Kernels.storeVector(v, e + w * q)
+                sums += v
                 q += 1
             }
-            total += Double(s4.sum())
+            total += Double(sums.sum())
         }
-        for j in (quads * 4)..<n {
+        for j in (vectors * w)..<n {
             e[j] = Kernels.fastExp(x[j] - maxv)
             total += Double(e[j])
         }
@@ -116,8 +116,8 @@ enum LossKernels {
 
     /// x[j] *= s
     static func scaleRow(_ x: UnsafeMutablePointer<Float>, by s: Float, count n: Int) {
-        let quads = n / 4
-        for q in 0..<quads { Kernels.store4(Kernels.load4(x + 4 * q) * s, x + 4 * q) }
-        for j in (quads * 4)..<n { x[j] *= s }
+        let w = Kernels.vectorWidth, vectors = n / w
+        for q in 0..<vectors { Kernels.storeVector(Kernels.loadVector(x + w * q) * s, x + w * q) }
+        for j in (vectors * w)..<n { x[j] *= s }
     }
 }
