@@ -86,6 +86,23 @@ public enum Kernels {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// sums[j] += Σ_r x[r, j], row by row (so each column is summed in row order) over a block of
+    /// columns per thread.
+    static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+        let w = Kernels.vectorWidth, vectors = columns / w
+        Parallel.forChunks(vectors, grain: max(1, 65_536 / max(rows * w, 1))) { range in
+            for r in 0..<rows {
+                let row = x + r * columns
+                for q in range {
+                    Kernels.storeVector(Kernels.loadVector(sums + w * q) + Kernels.loadVector(row + w * q), sums + w * q)
+                }
+            }
+        }
+        for j in (vectors * w)..<columns {
+            for r in 0..<rows { sums[j] += x[r * columns + j] }
+        }
+    }
+
     /// Sum of x in double precision.
     public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
         var s = 0.0

@@ -69,4 +69,35 @@ final class GEMMThreadingTests: XCTestCase {
             }
         }
     }
+
+    /// A linear layer large enough that its GEMMs are split and its bias rows and bias gradient are
+    /// spread over two threads (vector columns and a tail), against double precision.
+    func testLargeLinearMatchesAReference() {
+        Parallel.setThreadCount(2)
+        let (batch, inF, outF) = (700, 16, 203)
+        let x = randomVariable([batch, inF], seed: 21), w = randomVariable([outF, inF], seed: 22), b = randomVariable([outF], seed: 23)
+        let seed = randomVariable([batch, outF], seed: 24).value
+        let tape = Tape()
+        let y = tape.record { linear(x, weight: w, bias: b) }
+        tape.backward(from: y, seed: seed)
+        var worstY = 0.0, worstDb = 0.0, worstDw = 0.0
+        for j in 0..<outF {
+            var db = 0.0
+            for r in 0..<batch {
+                var dot = Double(b.value[j])
+                for i in 0..<inF { dot += Double(x.value[r * inF + i]) * Double(w.value[j * inF + i]) }
+                worstY = max(worstY, abs(Double(y.value[r * outF + j]) - dot))
+                db += Double(seed[r * outF + j])
+            }
+            worstDb = max(worstDb, abs(Double(b.grad![j]) - db))
+            for i in 0..<inF {
+                var dw = 0.0
+                for r in 0..<batch { dw += Double(seed[r * outF + j]) * Double(x.value[r * inF + i]) }
+                worstDw = max(worstDw, abs(Double(w.grad![j * inF + i]) - dw))
+            }
+        }
+        XCTAssertLessThan(worstY, 1e-4)
+        XCTAssertLessThan(worstDb, 1e-3)  // sums of 700 terms of size ~1
+        XCTAssertLessThan(worstDw, 1e-3)
+    }
 }

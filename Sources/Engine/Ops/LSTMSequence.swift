@@ -149,7 +149,7 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
             }
         }
         if biasHH.requiresGrad {  // db_hh += column sums of ∂L/∂a
-            Profiler.measure(.activations) { LSTMKernels.addColumnSums(pdg, rows: rows, columns: g4, into: biasHH.gradBuffer().data) }
+            Profiler.measure(.activations) { Kernels.addColumnSums(pdg, rows: rows, columns: g4, into: biasHH.gradBuffer().data) }
         }
         if projected.requiresGrad { projected.accumulateGrad(dGates, owned: true) }
     }
@@ -323,21 +323,5 @@ enum LSTMKernels {
             v.store(dc * f, dcNext + j)
         }
         sweep(n, step)
-    }
-
-    /// sums[j] += Σ_r x[r, j], row by row over a block of columns per thread.
-    static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: Row) {
-        let w = Kernels.vectorWidth, vectors = columns / w
-        Parallel.forChunks(vectors, grain: max(1, 65_536 / max(rows * w, 1))) { range in
-            for r in 0..<rows {
-                let row = x + r * columns
-                for q in range {
-                    Kernels.storeVector(Kernels.loadVector(sums + w * q) + Kernels.loadVector(row + w * q), sums + w * q)
-                }
-            }
-        }
-        for j in (vectors * w)..<columns {
-            for r in 0..<rows { sums[j] += x[r * columns + j] }
-        }
     }
 }

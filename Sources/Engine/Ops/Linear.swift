@@ -32,8 +32,11 @@ public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable
         let batch = x.shape[0], inF = x.shape[1], outF = weight.shape[0]
         if let bias { precondition(bias.shape == [outF], "linear: bias \(bias.shape), expected [\(outF)]") }
         let y = Tensor(uninitializedShape: [batch, outF])
-        if let bias {
-            for r in 0..<batch { (y.data + r * outF).update(from: bias.value.data, count: outF) }
+        if let bias {  // every row starts as the bias; the GEMM adds x·Wᵀ to it
+            let pb = bias.value.data
+            Parallel.forChunks(batch, grain: max(1, 65_536 / max(outF, 1))) { rows in
+                for r in rows { (y.data + r * outF).update(from: pb, count: outF) }
+            }
         }
         Kernels.gemm(transA: false, transB: true, m: batch, n: outF, k: inF, a: x.value.data, lda: inF,
                      b: weight.value.data, ldb: inF, beta: bias == nil ? 0 : 1, c: y.data, ldc: outF)
@@ -53,11 +56,7 @@ public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable
                              b: xv.data, ldb: inF, beta: 1, c: dw.data, ldc: inF)
             }
             if let bias, bias.requiresGrad {  // db [out] += column sums of g
-                let db = bias.gradBuffer()
-                for r in 0..<batch {
-                    let row = g.data + r * outF
-                    for j in 0..<outF { db.data[j] += row[j] }
-                }
+                Kernels.addColumnSums(g.data, rows: batch, columns: outF, into: bias.gradBuffer().data)
             }
         }
     }
