@@ -32,7 +32,8 @@ public final class Variable {
     /// The gradient buffer, allocated as zeros when absent, for kernels that accumulate into it.
     public func gradBuffer() -> Tensor {
         if let g = grad { return g }
-        let g = Tensor(zeros: value.shape)
+        let g = Tensor(uninitializedShape: value.shape)
+        Kernels.zero(g.data, count: g.count)  // on all threads: the language model's embedding gradient is 20 MB
         grad = g
         return g
     }

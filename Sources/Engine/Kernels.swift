@@ -10,6 +10,11 @@ public enum Kernels {
         }
     }
 
+    /// p[0 ..< count] = 0, in chunks of at least 1 MiB per thread.
+    public static func zero(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forChunks(count, grain: 1 << 18) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
+    }
+
     /// y += alpha * x
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         Parallel.forChunks(count, grain: 65_536) { r in

@@ -97,4 +97,15 @@ final class ParallelTests: XCTestCase {
         }
         XCTAssertEqual((0..<4).map { total[$0] }, [200, 200, 200, 200])
     }
+
+    /// `Kernels.zero` on several threads clears exactly its range (gradient buffers start that way).
+    func testZeroClearsExactlyItsRange() {
+        Parallel.setThreadCount(2)
+        let count = (1 << 20) + 3
+        let t = Tensor(shape: [count + 2], repeating: 7)
+        Kernels.zero(t.data + 1, count: count)
+        XCTAssertEqual(t.data[0], 7)
+        XCTAssertEqual(t.data[count + 1], 7)
+        XCTAssertTrue((1...count).allSatisfy { t.data[$0] == 0 })
+    }
 }
