@@ -9,9 +9,10 @@ import Foundation
 ///
 /// `stopSpinning()` ends OpenBLAS's worker threads (its own shutdown routine, the one it runs
 /// before a fork); the next threaded GEMM starts them again (about 0.1 ms in all). It must only be
-/// called while no OpenBLAS call is running, which holds here: every BLAS call is issued from the
-/// training thread (see `Parallel`). Where the routine does not exist (another BLAS build) it does
-/// nothing.
+/// called while no OpenBLAS call is running, which holds here: GEMMs start and end on the training
+/// thread (see `Parallel`). Where the routine does not exist (another BLAS build) it does nothing.
+/// With the default `GEMMThreading.split` OpenBLAS runs single-threaded and its workers never get a
+/// job; `Parallel.setGEMMThreading(.split)` stops them in case an earlier setting started them.
 public enum BLASThreads {
     private static let shutdown: (@convention(c) () -> Int32)? = {
         guard let symbol = loadedSymbol("blas_thread_shutdown_") else { return nil }

@@ -16,8 +16,10 @@ public enum GEMMThreading: String, CaseIterable, Sendable {
 
 /// The engine's threads: one setting drives both our own parallel loops and the GEMMs.
 ///
-/// Our loops and BLAS calls never overlap (both are issued from the training thread),
-/// so `threadCount` threads are busy at any time and nothing is oversubscribed.
+/// Every parallel loop and every GEMM starts on the training thread and ends before the next one
+/// starts (a split GEMM is a loop whose parts are single-threaded BLAS calls; a per-thread section
+/// runs single-threaded BLAS calls inside its parts), so `threadCount` threads are busy at any time
+/// and nothing is oversubscribed.
 public enum Parallel {
     nonisolated(unsafe) public private(set) static var threadCount: Int = ProcessInfo.processInfo.activeProcessorCount
 
