@@ -6,8 +6,9 @@ import Foundation
 public enum GEMMThreading: String, CaseIterable, Sendable {
     /// `Kernels.gemm` cuts C into one block of rows or columns per thread and runs one single-threaded
     /// OpenBLAS call per block on our worker pool; OpenBLAS's own threads are never used. The default:
-    /// in one alternating run (`adai-bench bench --compare-gemm-threading`), training steps were
-    /// 4–5% shorter for ResNet18, 1–3% for the LSTM, ResNet34, GoogLeNet, VGG16 and DenseNet121.
+    /// alternating step by step (`adai-bench bench --compare-gemm-threading`), training steps were
+    /// 4–5% shorter for ResNet18, 1–3% for the LSTM and ResNet34, 0.7–0.8% for GoogLeNet, VGG16 and
+    /// DenseNet121.
     case split
     /// One OpenBLAS call on OpenBLAS's own threads (its workers spin for the next call between
     /// GEMMs, so our loops park their helpers first).

@@ -63,8 +63,9 @@ let pointwiseOnly = CommandLine.arguments.contains("--pointwise-only")
 if parallelOnly {
     // Element-wise loops of `work` floats split over the threads, 2²⁴ floats in all, through
     // DispatchQueue.concurrentPerform and through Parallel.run (the engine's worker pool); the second
-    // half puts a small multi-threaded GEMM (256³) before every loop, as convolutions and linear
-    // layers interleave with element-wise passes in a training step. Both ways alternate in each round.
+    // half puts a small GEMM (256³, on all threads under the engine's GEMM threading) before every loop,
+    // as convolutions and linear layers interleave with element-wise passes in a training step. Both
+    // ways alternate in each round.
     let n = 1 << 22
     let x = Tensor(uninitializedShape: [n]), y = Tensor(uninitializedShape: [n])
     let g = Tensor(uninitializedShape: [256 * 256]), gc = Tensor(uninitializedShape: [256 * 256])

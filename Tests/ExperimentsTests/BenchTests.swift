@@ -1,0 +1,41 @@
+import Engine
+@testable import Experiments
+import Foundation
+import XCTest
+
+/// `adai-bench bench --compare-gemm-threading`: both GEMM threadings timed, alternating, and the
+/// engine's setting restored; too few steps to alternate is refused with a message.
+final class BenchTests: XCTestCase {
+    func testComparisonTimesBothThreadingsAndRestoresTheSetting() throws {
+        Parallel.setThreadCount(2)
+        defer { Parallel.setThreadCount(nil) }
+        var benchmark = ModelBenchmark(model: "lstm-tiny")
+        benchmark.batch = 4
+        benchmark.bptt = 5
+        benchmark.steps = 4
+        benchmark.compareGEMMThreading = true
+        let result = try benchmark.run()
+        XCTAssertEqual(Set(result.byThreading.keys), [.split, .openBLAS])
+        for (setting, times) in result.byThreading {
+            XCTAssertEqual(times.train.count, 2, "\(setting)")
+            XCTAssertEqual(times.infer.count, 2, "\(setting)")
+        }
+        XCTAssertEqual(result.trainSeconds.count, 4)
+        XCTAssertEqual(Parallel.gemmThreading, .split)
+
+        benchmark.compareGEMMThreading = false
+        XCTAssertTrue(try benchmark.run().byThreading.isEmpty)
+    }
+
+    func testComparisonWithOneStepIsRefused() throws {
+        guard let executable = adaiBenchExecutable() else { return }
+        let directory = try makeTemporaryDirectory("bench")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = "\(directory)/bench.log"
+        let pid = try ChildProcess.spawn(executable, ["bench", "--model", "lstm-tiny", "--steps", "1", "--compare-gemm-threading"],
+                                         outputFile: log)
+        XCTAssertEqual(ChildProcess.wait(pid), .exited(64))
+        let output = try String(contentsOfFile: log, encoding: .utf8)
+        XCTAssertTrue(output.hasPrefix("Error: --compare-gemm-threading alternates the settings step by step: give --steps 2 or more (6 or more for stable medians)\n"), output)
+    }
+}
