@@ -101,8 +101,7 @@ public struct ModelBenchmark {
         func timed(_ i: Int, _ body: () -> Void) -> Double {
             let setting = settings[i % settings.count]
             if setting != Parallel.gemmThreading { Parallel.setGEMMThreading(setting) }
-            let seconds = time(body)
-            return seconds
+            return time(body)
         }
         var trainSeconds: [Double] = []
         for i in 0..<steps {
