@@ -60,11 +60,12 @@ public enum Parallel {
 
     /// Runs a per-thread section: OpenBLAS single-threaded and no splitting of GEMMs inside.
     static func perThreadSection<R>(_ body: () -> R) -> R {
-        openblas_set_num_threads(1)
+        let threaded = blasThreadCount > 1  // under `.split` OpenBLAS is single-threaded already
+        if threaded { openblas_set_num_threads(1) }
         inPerThreadSection = true
         defer {
             inPerThreadSection = false
-            openblas_set_num_threads(Int32(blasThreadCount))
+            if threaded { openblas_set_num_threads(Int32(blasThreadCount)) }
         }
         return body()
     }

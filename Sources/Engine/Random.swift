@@ -43,8 +43,17 @@ public struct RandomGenerator: Codable, Equatable, Sendable {
     public mutating func nextUInt64() -> UInt64 {
         var s = (state[0], state[1], state[2], state[3])
         let result = Self.step(&s)
-        state = [s.0, s.1, s.2, s.3]
+        store(s)
         return result
+    }
+
+    /// Writes the state words back in place (assigning a new array would allocate on every draw).
+    @inline(__always)
+    private mutating func store(_ s: (UInt64, UInt64, UInt64, UInt64)) {
+        state[0] = s.0
+        state[1] = s.1
+        state[2] = s.2
+        state[3] = s.3
     }
 
     /// One xoshiro256** step on the state words: the next output, and the state advanced.
@@ -102,7 +111,7 @@ public struct RandomGenerator: Codable, Equatable, Sendable {
         let threshold = p <= 0 ? 0 : p >= 1 ? UInt64(1) << 53 : UInt64((p * 0x1p53).rounded(.up))
         var s = (state[0], state[1], state[2], state[3])
         for i in 0..<count { mask[i] = Self.step(&s) >> 11 < threshold ? value : 0 }
-        state = [s.0, s.1, s.2, s.3]
+        store(s)
     }
 
     /// Fisher–Yates shuffle.
