@@ -132,10 +132,20 @@ final class SyntheticAndStatsTests: XCTestCase {
     }
 
     func testCIFARStatsReportOnTheRealFiles() throws {
-        guard realDataPath("cifar-10-batches-bin") != nil else { return }
-        assertThrowsMessage(try DataStatistics.cifarReport(variant: .cifar10, directory: sharedDataDirectory),
+        guard let directory = realDataPath("cifar-10-batches-bin") else { return }
+        let parent = URL(fileURLWithPath: directory).deletingLastPathComponent().path
+        guard !FileManager.default.fileExists(atPath: directory + "/data_batch_2.bin") else {
+            // The full download: every record, nothing missing.
+            let report = try DataStatistics.cifarReport(variant: .cifar10, directory: parent)
+            XCTAssertTrue(report.contains("train: 50000 records from data_batch_1.bin, data_batch_2.bin"), report)
+            XCTAssertTrue(report.contains("test: 10000 records from test_batch.bin"), report)
+            XCTAssertFalse(report.contains("missing"), report)
+            return
+        }
+        // The project's copy: the first 4,000 training and 1,000 test records of the official files.
+        assertThrowsMessage(try DataStatistics.cifarReport(variant: .cifar10, directory: parent),
                             contains: ["missing data_batch_2.bin", "--allow-partial-data"])
-        let report = try DataStatistics.cifarReport(variant: .cifar10, directory: sharedDataDirectory,
+        let report = try DataStatistics.cifarReport(variant: .cifar10, directory: parent,
                                                     allowPartial: true, warn: { _ in })
         XCTAssertTrue(report.contains("train: 4000 records from data_batch_1.bin"), report)
         XCTAssertTrue(report.contains("396 366 420 384 422 393 414 385 407 413"), report)

@@ -1,21 +1,16 @@
 import Foundation
+import TestSupport
 import XCTest
-
-/// `../shared/data` seen from the package root, located from this file's path.
-let sharedDataDirectory: String = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/data").path
 
 /// The package root, located from this file's path.
 let packageRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// A path under the shared real data; fails the test loudly (it does not skip) when it is missing.
+/// The path of a real data file or folder (`ptb`, `cifar-10-batches-bin`, ...) in the first of the places
+/// `RealData` searches; fails the test loudly (it does not skip) when none holds it.
 func realDataPath(_ relative: String, file: StaticString = #filePath, line: UInt = #line) -> String? {
-    let path = URL(fileURLWithPath: sharedDataDirectory).appendingPathComponent(relative).path
-    if FileManager.default.fileExists(atPath: path) { return path }
-    XCTFail("real data missing: \(path) does not exist. These tests need the shared data set copies in "
-            + "../shared/data next to the package root (see its README.md).", file: file, line: line)
+    if let path = RealData.path(relative) { return path }
+    XCTFail(RealData.missingMessage(relative), file: file, line: line)
     return nil
 }
 

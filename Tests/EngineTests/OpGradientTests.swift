@@ -19,6 +19,38 @@ final class OpGradientTests: XCTestCase {
         XCTAssertEqual(mismatches.count, 4, "every element of the wrong gradient should be flagged: \(mismatches)")
     }
 
+    /// tanh through a matmul (a reduction, so the evaluations carry real rounding noise), whose
+    /// backward is scaled by `factor` everywhere, or only at element `only` of the input.
+    private func mismatchesOfDistortedBackward(factor: Float, only: Int? = nil) -> [String] {
+        let a = randomVariable([6, 40], seed: 43), w = randomVariable([40, 7], seed: 44, std: 0.2)
+        return gradientMismatches([a]) {
+            let y = tanh(matmul(a, w))
+            return Tape.result(y.value, inputs: [y]) { g in
+                let scaled = Tensor(uninitializedShape: g.shape)
+                for i in 0..<g.count { scaled[i] = g[i] * factor }
+                guard let only else { return y.accumulateGrad(scaled, owned: true) }
+                // Only the rows of the output that element `only` of a feeds (a is [6, 40]).
+                let row = only / 40
+                for i in 0..<g.count where i / 7 != row { scaled[i] = g[i] }
+                y.accumulateGrad(scaled, owned: true)
+            }
+        }
+    }
+
+    /// At the tolerances of the error model, a backward off by 5% fails, and so does one wrong at a
+    /// single row; the undistorted one passes.
+    func testCheckerRejectsAGradientFivePercentOff() {
+        XCTAssertEqual(mismatchesOfDistortedBackward(factor: 1), [])
+        let scaled = mismatchesOfDistortedBackward(factor: 1.05)
+        XCTAssertGreaterThan(scaled.count, 200 * 9 / 10, "a 5% scaled gradient should fail nearly everywhere: \(scaled.prefix(3))")
+        let oneRow = mismatchesOfDistortedBackward(factor: 0.9, only: 45)
+        XCTAssertFalse(oneRow.isEmpty, "a gradient 10% off in one row should fail")
+        XCTAssertTrue(oneRow.allSatisfy { message in
+            let element = Int(message.split(separator: " ").drop { $0 != "element" }.dropFirst().first!.dropLast())!
+            return element / 40 == 1
+        }, "only elements of row 1 may be flagged: \(oneRow.prefix(3))")
+    }
+
     func testMatmul() {
         let a = randomVariable([3, 4], seed: 1), b = randomVariable([4, 5], seed: 2)
         checkGradients([a, b]) { matmul(a, b) }

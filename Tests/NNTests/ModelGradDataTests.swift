@@ -2,17 +2,20 @@ import Datasets
 import Engine
 import Foundation
 import NN
+import TestSupport
 import XCTest
 
 /// `model grad` builds its batch from the real data with the Datasets readers (first images of a
 /// split with the paper's normalisation; PTB windows i·bptt ..< (i+1)·bptt). These tests check that
 /// this gives exactly the batch the PyTorch fixtures were computed on (read independently by
-/// numpy), so the fixture comparisons hold for `model grad` on the real files. They need
-/// ../shared/data and fail if it is missing.
+/// numpy), so the fixture comparisons hold for `model grad` on the real files. They need the real
+/// data (found by `RealData`: $ADAI_BENCH_DATA, data/, ../shared/data) and fail if it is missing.
 final class ModelGradDataTests: XCTestCase {
-    /// ../shared/data relative to the repository root.
-    static let dataDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data").path
+    /// The folder that holds `relative`, or a failure naming the places searched.
+    private func dataDirectory(holding relative: String) throws -> String {
+        guard let folder = RealData.folder(holding: relative) else { throw MissingRealData(RealData.missingMessage(relative)) }
+        return folder
+    }
 
     private func fixture(_ name: String) throws -> SafetensorsArchive {
         let url = try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: "safetensors", subdirectory: "Fixtures"))
@@ -22,7 +25,7 @@ final class ModelGradDataTests: XCTestCase {
     func testFirstCIFARTestImagesEqualTheFixtureBatch() throws {
         let reference = try fixture("resnet18")
         let expected = try reference.floatTensor("input", source: "fixture")
-        let data = try CIFARDataset(variant: .cifar10, split: .test, directory: Self.dataDirectory, allowPartial: true,
+        let data = try CIFARDataset(variant: .cifar10, split: .test, directory: try dataDirectory(holding: "cifar-10-batches-bin"), allowPartial: true,
                                     limit: expected.shape[0], warn: { _ in })
         let images = data.firstImages(expected.shape[0], normalization: CIFARVariant.cifar10.defaultNormalization)
         XCTAssertEqual(images.shape, expected.shape)
@@ -38,11 +41,17 @@ final class ModelGradDataTests: XCTestCase {
             return XCTFail("fixture tokens")
         }
         let (steps, windows) = (shape[0], shape[1])
-        let corpus = try PTBCorpus(directory: Self.dataDirectory)
+        let corpus = try PTBCorpus(directory: try dataDirectory(holding: "ptb"))
         XCTAssertEqual(corpus.vocabulary.count, Int(reference.metadata["vocabulary"]!))
         let test = corpus.tokens(.test)
         let positions = (0..<steps).flatMap { t in (0..<windows).map { i in i * steps + t } }
         XCTAssertEqual(positions.map { test[$0] }, tokens.map { Int32($0) })
         XCTAssertEqual(positions.map { test[$0 + 1] }, targets.map { Int32($0) })
     }
+}
+
+/// An error whose description is the message itself, so a thrown one reads as the failure's reason.
+private struct MissingRealData: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
