@@ -1,7 +1,7 @@
 import Engine
 import Foundation
 
-/// AdaBelief (Zhuang et al. 2020), adabelief-pytorch 0.0.5 (PAPER.md §2.9).
+/// AdaBelief (Zhuang et al. 2020), adabelief-pytorch 0.0.5 (docs/paper.md §3.9).
 ///
 ///     θ ← θ·(1 − lr·wd), or θ·(1 − wd) with fixedDecay  (weightDecouple)
 ///     g ← g + wd·θ                                      (otherwise: L2)

@@ -1,7 +1,7 @@
 import Engine
 import Foundation
 
-/// AdaBound and AMSBound, as in the authors' reference code (Luo et al. 2019; PAPER.md §2.5).
+/// AdaBound and AMSBound, as in the authors' reference code (Luo et al. 2019; docs/paper.md §3.5).
 ///
 ///     g ← g + wd·θ                                            (L2)
 ///     m ← β₁·m + (1 − β₁)·g      v ← β₂·v + (1 − β₂)·g²

@@ -1,7 +1,7 @@
 import Engine
 import Foundation
 
-/// AdaMomentum / AdaM3 (Wang et al., arXiv 2106.11514), the official code (PAPER.md §2.10):
+/// AdaMomentum / AdaM3 (Wang et al., arXiv 2106.11514), the official code (docs/paper.md §3.10):
 /// Adam whose second moment is that of the momentum, not of the gradient.
 ///
 ///     θ ← θ·(1 − lr·wd), or θ·(1 − wd) with fixedDecay  (weightDecouple, the default)

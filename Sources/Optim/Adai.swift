@@ -1,8 +1,8 @@
 import Engine
 import Foundation
 
-/// Adaptive Inertia: Adai and AdaiW (Xie et al., ICML 2022, Algorithm 2; ADAI-CODE adai.py) and
-/// AdaiV2 (ADAI-CODE adaiv2.py). PAPER.md §1.2–1.4.
+/// Adaptive Inertia: Adai and AdaiW (Xie et al., ICML 2022, Algorithm 2; zeke-xie/adaptive-inertia-adai
+/// `adai_optim/adai.py` at e6c1b9d) and AdaiV2 (`adai_optim/adaiv2.py`, same commit). docs/paper.md §2.1–2.3.
 ///
 ///     pass 1, over every parameter of every group that has a gradient:
 ///         θ ← θ·(1 − lr·wd)                              (decoupled: adaiw, adaiv2)

@@ -1,6 +1,6 @@
 import Engine
 
-/// PyTorch's Adam, AMSGrad (`Adam(amsgrad=True)`) and AdamW (PAPER.md §2.2–2.4).
+/// PyTorch's Adam, AMSGrad (`Adam(amsgrad=True)`) and AdamW (docs/paper.md §3.2–3.4).
 ///
 ///     θ ← θ·(1 − lr·wd)                                  (adamw: decoupled decay, current lr)
 ///     g ← g + wd·θ                                       (adam, amsgrad: L2)

@@ -1,7 +1,7 @@
 import Engine
 import Foundation
 
-/// Padam, partially adaptive momentum (Chen & Gu), as in the authors' reference code (PAPER.md §2.6).
+/// Padam, partially adaptive momentum (Chen & Gu), as in the authors' reference code (docs/paper.md §3.6).
 ///
 ///     g ← g + wd·θ                                       (L2)
 ///     m ← β₁·m + (1 − β₁)·g      v ← β₂·v + (1 − β₂)·g²

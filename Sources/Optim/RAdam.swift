@@ -1,7 +1,7 @@
 import Engine
 import Foundation
 
-/// RAdam, the official code (Liu et al. 2020; PAPER.md §2.8). No L2: weight decay is decoupled
+/// RAdam, the official code (Liu et al. 2020; docs/paper.md §3.8). No L2: weight decay is decoupled
 /// and, like the update, skipped in steps that make none.
 ///
 ///     m ← β₁·m + (1 − β₁)·g      v ← β₂·v + (1 − β₂)·g²

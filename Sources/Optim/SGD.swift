@@ -1,6 +1,6 @@
 import Engine
 
-/// SGD with heavy-ball momentum, PyTorch's `torch.optim.SGD` (PAPER.md §2.1).
+/// SGD with heavy-ball momentum, PyTorch's `torch.optim.SGD` (docs/paper.md §3.1).
 ///
 ///     g ← g + wd·θ                                     (L2, when weightDecay ≠ 0)
 ///     b ← g at the first step, then b ← μ·b + (1 − τ)·g  (when momentum μ ≠ 0; τ = dampening)

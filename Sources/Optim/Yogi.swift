@@ -1,7 +1,7 @@
 import Engine
 
 /// Yogi (Zaheer et al. 2018), the implementation the AdaBelief and AdaM3 repositories use
-/// (forked from pytorch-optimizer, following TF-Addons; PAPER.md §2.7).
+/// (forked from pytorch-optimizer, following TF-Addons; docs/paper.md §3.7).
 ///
 ///     m, v start at initialAccumulator (not 0)
 ///     g ← g + wd·θ                                       (L2)

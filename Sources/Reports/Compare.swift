@@ -99,7 +99,7 @@ public struct Comparison {
 }
 
 public enum Compare {
-    /// Epochs of the paper's training protocol per dataset (PAPER.md §3.1: 200 epochs on CIFAR).
+    /// Epochs of the paper's training protocol per dataset (docs/paper.md §4.1: 200 epochs on CIFAR).
     public static let protocolEpochs: [String: Int] = ["cifar10": 200, "cifar100": 200]
 
     /// Compares the runs below `experiment` with `paper`, one `Comparison` per (dataset, model, metric).

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Figure 6 at the paper's scale (App. E): 10 dimensions, 50,000 Gaussian samples, 100 repeats per
 # optimizer and k, a finer k grid and a step cap of 10^6 so that no repeat is censored. About 15 seconds
-# on 2 cores. The paper's learning rates and k values are not public (PAPER.md §3.4);
+# on 2 cores. The paper's learning rates and k values are not public (docs/paper.md §4.5);
 # these are the calibrated ones of figure6-small.sh.
 # Usage: sh configs/analyses/figure6-paper.sh [RESULTS_DIR]   (default results/analyses/figure6-paper)
 set -e

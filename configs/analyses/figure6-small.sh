@@ -3,7 +3,7 @@
 # valley against sharpness k for SGD with momentum, Adam and Adai (plus plain SGD).
 # 10 dimensions, 50,000 Gaussian samples, noise scale 1, batch 1, 100 repeats, step cap 1e5.
 # Learning rates are calibrated so that every optimizer's mean escape time at k = 1 is of order
-# 10^4 iterations (the paper's values are not public; PAPER.md §3.4).
+# 10^4 iterations (the paper's values are not public; docs/paper.md §4.5).
 # Usage: sh configs/analyses/figure6-small.sh [RESULTS_DIR]   (default results/analyses/figure6-small)
 set -e
 OUT=${1:-results/analyses/figure6-small}
