@@ -20,7 +20,7 @@ final class EscapeTests: XCTestCase {
         return e
     }
 
-    /// Without noise the landscape is the textbook Styblinski–Tang double well (PAPER.md §3.4).
+    /// Without noise the landscape is the textbook Styblinski–Tang double well (docs/paper.md §4.5).
     func testLandscapeWithoutNoiseIsStyblinskiTang() throws {
         var e = EscapeExperiment()
         e.dimension = 2; e.samples = 10; e.noiseScale = 0
