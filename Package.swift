@@ -49,7 +49,7 @@ let package = Package(
         // Test helpers shared by the test targets (where the real data sets are found).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
-        .testTarget(name: "OptimTests", dependencies: ["Optim", "Engine"], exclude: ["Fixtures"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Plot"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "Datasets", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import XCTest
 
 /// `batchNorm2dReLU` (batch norm, optional residual add, ReLU in one op) against finite
@@ -119,6 +120,11 @@ final class FusedOpTests: XCTestCase {
                             return (y, stats, inputs.map { $0.grad! })
                         }
                         let fused = run(fused: true), reference = run(fused: false)
+                        let differences = [relativeDifference(fused.y, reference.y),
+                                           relativeDifference(fused.stats.runningMean, reference.stats.runningMean),
+                                           relativeDifference(fused.stats.runningVar, reference.stats.runningVar)]
+                            + zip(fused.grads, reference.grads).map { relativeDifference($0, $1) }
+                        Margin.report("fused batch norm + ReLU, \(what)", error: differences.max()!, tolerance: 1e-5)
                         XCTAssertLessThanOrEqual(relativeDifference(fused.y, reference.y), 1e-5, "output, \(what)")
                         XCTAssertLessThanOrEqual(relativeDifference(fused.stats.runningMean, reference.stats.runningMean), 1e-5,
                                                  "running mean, \(what)")

@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import XCTest
 
 /// `Kernels.gemm` under both `GEMMThreading` settings: C cut into blocks of rows or of columns (split)
@@ -63,6 +64,7 @@ final class GEMMThreadingTests: XCTestCase {
                             // Past column n, C's padding is left alone.
                             for j in n..<ldc { XCTAssertEqual(got[i * ldc + j], c[i * ldc + j]) }
                         }
+                        Margin.report("GEMM \(m)×\(n)×\(k)", error: Double(worst), tolerance: 1e-4)
                         XCTAssertLessThan(worst, 1e-4, "\(threading) on \(threads) threads, \(m)×\(n)×\(k), transA \(transA), transB \(transB)")
                     }
                 }
@@ -96,6 +98,7 @@ final class GEMMThreadingTests: XCTestCase {
                 worstDw = max(worstDw, abs(Double(w.grad![j * inF + i]) - dw))
             }
         }
+        Margin.report("linear 700×16×203", error: max(worstY / 1e-4, worstDb / 1e-3, worstDw / 1e-3), tolerance: 1)
         XCTAssertLessThan(worstY, 1e-4)
         XCTAssertLessThan(worstDb, 1e-3)  // sums of 700 terms of size ~1
         XCTAssertLessThan(worstDw, 1e-3)

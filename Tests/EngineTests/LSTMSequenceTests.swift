@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// The fused LSTM layer op: finite-difference gradients, and equality with the same recurrence
@@ -39,6 +40,7 @@ final class LSTMSequenceTests: XCTestCase {
         XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
         let scale = max(b.array.map(abs).max() ?? 0, 1e-30)
         let difference = zip(a.array, b.array).map { abs($0 - $1) }.max() ?? 0
+        Margin.report("LSTM \(what)", error: Double(difference), tolerance: Double(tolerance * scale))
         XCTAssertLessThanOrEqual(difference, tolerance * scale, "\(what): differs by \(difference) (scale \(scale))", file: file, line: line)
     }
 

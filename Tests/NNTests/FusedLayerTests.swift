@@ -1,5 +1,6 @@
 import Engine
 import NN
+import TestSupport
 import XCTest
 
 /// The layers' use of the fused batch norm + ReLU op: same results as running BatchNorm2d and
@@ -47,6 +48,9 @@ final class FusedLayerTests: XCTestCase {
             }
             let (fusedOutput, fusedBN, fusedGrads) = run(true)
             let (output, bn, grads) = run(false)
+            let differences = [relativeDifference(fusedOutput, output), relativeDifference(fusedBN.runningMean, bn.runningMean),
+                               relativeDifference(fusedBN.runningVar, bn.runningVar)] + zip(fusedGrads, grads).map { relativeDifference($0, $1) }
+            Margin.report("fused conv block, training \(training)", error: differences.max()!, tolerance: 1e-5)
             XCTAssertLessThanOrEqual(relativeDifference(fusedOutput, output), 1e-5, "output, training \(training)")
             XCTAssertLessThanOrEqual(relativeDifference(fusedBN.runningMean, bn.runningMean), 1e-5)
             XCTAssertLessThanOrEqual(relativeDifference(fusedBN.runningVar, bn.runningVar), 1e-5)

@@ -1,5 +1,6 @@
 import Engine
 import Optim
+import TestSupport
 import XCTest
 
 /// Every optimizer and switch against the PyTorch reference (Fixtures/optimizers.json): 24 steps
@@ -64,6 +65,7 @@ final class OptimizerParityTests: XCTestCase {
         for c in cases {
             let worst = try checkCase(c, file: file, line: line)
             print("parity \(c.id): max relative error \(worst)")
+            Margin.report("parity \(c.id)", error: worst, tolerance: Self.tolerance)
         }
     }
 
