@@ -35,6 +35,7 @@ enum RunCheckpoint {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let g = state.generation
         try model.saveState(to: URL(fileURLWithPath: "\(dir)/model-g\(g).safetensors"))
+        KillPoints.reached(.checkpointModelWritten)
         let (metadata, tensors) = optimizer.saveState().flattened()
         let optimizerArchive = SafetensorsArchive(
             tensors: tensors.keys.sorted().map { (name: $0, value: StoredTensor.float32(tensors[$0]!)) }, metadata: metadata)

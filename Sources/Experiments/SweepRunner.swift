@@ -153,6 +153,7 @@ public enum SweepWorker {
             return .heldElsewhere(RunLock.holder(runDirectory: directory) ?? "another process")
         }
         defer { lock.release() }
+        KillPoints.reached(.lockTaken)
         // Re-read under the lock: another worker may have finished it since the caller looked.
         if let status = RunRecordFile.status(runDirectory: directory),
            status == RunStatus.completed.rawValue || status == RunStatus.diverged.rawValue {
@@ -181,6 +182,7 @@ public enum SweepWorker {
             try? recordFailure(run, directory: directory, message: message)
             outcome = .failed(message)
         }
+        KillPoints.reached(.trained)
         let last = attempts.count - 1
         attempts[last].endedAt = timestamp()
         switch outcome {

@@ -164,14 +164,25 @@ final class RunTrainer {
                                                             modelDescription: modelDescription, optimizer: optimizer) {
             state = restored
             task.carriedState = carried
-            options.log("\(run.id): resuming at epoch \(state.nextEpoch + 1), step \(state.stepInEpoch)")
+            if state.nextEpoch < run.experiment.training.epochs {
+                options.log("\(run.id): resuming at epoch \(state.nextEpoch + 1), step \(state.stepInEpoch)")
+            }
         } else if FileManager.default.fileExists(atPath: "\(directory)/run.json") {
             options.log("\(run.id): no checkpoint yet, starting from the beginning")
         }
         var metrics = MetricsTable(columns: task.columns, rows: state.rows)
         let record = RunRecordFile(run: run, directory: directory, metricName: run.experiment.isLanguageModel ? "test_ppl" : "test_error")
-        try record.write(status: .running, state: state, metrics: metrics)
         let epochs = run.experiment.training.epochs
+        // metrics.csv may hold a row the checkpoint does not (killed between the two); the checkpoint's rows are the truth.
+        if !state.rows.isEmpty { try metrics.write(to: "\(directory)/metrics.csv") }
+        if state.nextEpoch >= epochs {
+            // Killed after the last epoch's checkpoint, before run.json said so: nothing is left to train.
+            try record.write(status: .completed, state: state, metrics: metrics)
+            try CurvesFile.rebuild(experimentDirectory: experimentDirectory)
+            options.log("\(run.id): all \(epochs) epochs are in the checkpoint; recorded as completed")
+            return .completed
+        }
+        try record.write(status: .running, state: state, metrics: metrics)
         let stepsPerEpoch = min(task.stepsPerEpoch, options.maxSteps ?? Int.max)
         let progress = Progress(run: run, epochs: epochs, steps: stepsPerEpoch, live: options.liveProgress, log: options.log)
 
@@ -184,7 +195,9 @@ final class RunTrainer {
             var step = state.stepInEpoch
             while step < stepsPerEpoch {
                 let (loss, errors, count) = task.trainStep(epoch: epoch, step: step)
+                KillPoints.reached(.step)
                 if !loss.isFinite {
+                    KillPoints.reached(.divergenceSeen)
                     progress.finishLine()
                     options.log("\(run.id): diverged at epoch \(epoch + 1), step \(step + 1) (loss \(loss)); going on with the next run")
                     try record.write(status: .diverged, state: state, metrics: metrics, diverged: (epoch + 1, step + 1))
@@ -222,13 +235,16 @@ final class RunTrainer {
             state = TrainerState(generation: state.generation, nextEpoch: epoch + 1, stepInEpoch: 0, lossSum: 0, errorSum: 0,
                                  count: 0, rows: metrics.rows, startedAt: state.startedAt)
             try metrics.write(to: "\(directory)/metrics.csv")
+            KillPoints.reached(.metricsWritten)
             if (epoch + 1) % options.checkpointEvery == 0 || epoch + 1 == epochs || StopSignals.requested {
                 state.generation += 1
                 try RunCheckpoint.save(runDirectory: directory, state: state, model: model.module, optimizer: optimizer,
                                        carried: task.carriedState)
+                KillPoints.reached(.checkpointWritten)
             }
             let finished = epoch + 1 == epochs
             try record.write(status: finished ? .completed : .running, state: state, metrics: metrics)
+            KillPoints.reached(.recordWritten)
             try CurvesFile.rebuild(experimentDirectory: experimentDirectory)
             progress.epochDone(row: row, columns: metrics.columns)
             if StopSignals.requested && !finished {
