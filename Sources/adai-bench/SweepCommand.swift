@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Experiments
 import Foundation
+import RunFormat
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -113,6 +114,9 @@ struct SweepCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         } catch let error as TrainError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as RunFileError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }

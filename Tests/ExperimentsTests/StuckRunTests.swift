@@ -1,5 +1,6 @@
 @testable import Experiments
 import Foundation
+import RunFormat
 import XCTest
 
 /// Runs `adai-bench` with `arguments` and extra environment (ADAI_BENCH_KILL_AT), output to `log`; returns how it ended.
@@ -45,14 +46,14 @@ final class StuckRunTests: XCTestCase {
         let results = "\(directory!)/results", run = "\(results)/\(id)"
         let killed = try runAdaiBench(binary, train + ["--results", results], environment: ["ADAI_BENCH_KILL_AT": "checkpoint-written:3"], log: log)
         XCTAssertEqual(killed.terminationReason, .uncaughtSignal, text(log))
-        let trainer = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: URL(fileURLWithPath: "\(run)/checkpoint/trainer.json")))
+        let trainer = try XCTUnwrap(try RunDirectory(run).readTrainerState())
         XCTAssertEqual(trainer.nextEpoch, 3)
-        XCTAssertEqual(RunRecordFile.status(runDirectory: run), "running")
+        XCTAssertEqual(RunDirectory(run).status(), .running)
 
         // Resumed: nothing left to train, so the run is finished from what the checkpoint holds.
         let resumed = try runAdaiBench(binary, train + ["--results", results, "--resume"], log: log)
         XCTAssertEqual(resumed.terminationStatus, 0, text(log))
-        XCTAssertEqual(RunRecordFile.status(runDirectory: run), "completed", text(log))
+        XCTAssertEqual(RunDirectory(run).status(), .completed, text(log))
         let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/run.json"))) as! [String: Any]
         let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(directory!)/reference/\(id)/run.json"))) as! [String: Any]
         XCTAssertEqual(record["epochsCompleted"] as? Int, 3)
@@ -78,9 +79,9 @@ final class StuckRunTests: XCTestCase {
             XCTAssertEqual(again.terminationStatus, 0, text(log))
         }
         let run = "\(results)/tiny/sgdm-lr0.05-wd0.0005/seed-1"
-        XCTAssertEqual(RunRecordFile.status(runDirectory: run), "completed")
-        let attempts = try RunAttempt.read(runDirectory: run)
-        XCTAssertEqual(attempts.map(\.status), ["failed", "completed"], "\(attempts)")
+        XCTAssertEqual(RunDirectory(run).status(), .completed)
+        let attempts = try RunDirectory(run).readAttempts()
+        XCTAssertEqual(attempts.map(\.status), [.failed, .completed], "\(attempts)")
         XCTAssertEqual(attempts.last?.fromEpoch, 2)
         XCTAssertTrue(text(log).hasSuffix("sweep tiny: 1 done, 0 running elsewhere, 0 failed, 0 left — `adai-bench collect \(results)/tiny` summarises them\n"), text(log))
     }

@@ -1,5 +1,6 @@
 @testable import Experiments
 import Foundation
+import RunFormat
 import Reports
 import XCTest
 
@@ -111,18 +112,18 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(grid.states(results: directory)[0], .left(epochs: 0))
         // Another holder of the lock: the worker leaves the run alone and --plan shows it running.
         let runDirectory = run.directory(results: directory)
-        let lock = try XCTUnwrap(try RunLock.acquire(runDirectory: runDirectory))
+        let lock = try XCTUnwrap(try RunLock.acquire(RunDirectory(runDirectory)))
         guard case .heldElsewhere(let holder) = try SweepWorker.train(run, options: options()) else { return XCTFail("trained a locked run") }
         XCTAssertTrue(holder.hasPrefix("pid \(getpid()) on "), holder)
         XCTAssertEqual(grid.states(results: directory)[0], .running(holder: holder))
-        XCTAssertNil(try? RunAttempt.read(runDirectory: runDirectory).first)
+        XCTAssertNil(try? RunDirectory(runDirectory).readAttempts().first)
         lock.release()
 
         XCTAssertEqual(try SweepWorker.train(run, options: options()), .completed)
-        XCTAssertEqual(try SweepWorker.train(run, options: options()), .alreadyDone("completed"))
-        XCTAssertEqual(grid.states(results: directory)[0], .done("completed"))
-        let attempts = try RunAttempt.read(runDirectory: runDirectory)
-        XCTAssertEqual(attempts.map(\.status), ["completed"])
+        XCTAssertEqual(try SweepWorker.train(run, options: options()), .alreadyDone(.completed))
+        XCTAssertEqual(grid.states(results: directory)[0], .done(.completed))
+        let attempts = try RunDirectory(runDirectory).readAttempts()
+        XCTAssertEqual(attempts.map(\.status), [.completed])
         XCTAssertEqual(attempts.map(\.fromEpoch), [0])
 
         // A run whose data is missing fails; the failure and its message are in run.json, and the next run still trains.
@@ -137,7 +138,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try SweepWorker.train(grid.runs[1], options: options()), .completed)
 
         // collect: one row for the setting, both seeds done; a failed run of another setting is counted, not averaged.
-        try SweepWorker.recordFailure(grid.runs[2], directory: grid.runs[2].directory(results: directory), message: "out of memory")
+        try SweepWorker.recordFailure(grid.runs[2], message: "out of memory", results: directory)
         let settings = try Collect.settings(experiment: "\(directory!)/tiny")
         XCTAssertEqual(settings.map(\.name), ["sgdm-lr0.05-wd0.0005", "sgdm-lr0.1-wd0.0005"])
         XCTAssertEqual(settings[0].seedsDone, [1, 2])
@@ -216,12 +217,12 @@ final class SweepTests: XCTestCase {
         let grid = try ExperimentConfig.load(path: config).sweepGrid()
         var trainedBy: Set<Int32> = []
         for dir in runDirectories(results, grid) {
-            let attempts = try RunAttempt.read(runDirectory: dir)
+            let attempts = try RunDirectory(dir).readAttempts()
             XCTAssertEqual(attempts.count, 1, "\(dir) was trained \(attempts.count) times")
-            XCTAssertEqual(attempts.first?.status, "completed")
+            XCTAssertEqual(attempts.first?.status, .completed)
             XCTAssertEqual(attempts.first?.fromEpoch, 0)
             trainedBy.insert(attempts.first?.pid ?? 0)
-            XCTAssertEqual(RunRecordFile.status(runDirectory: dir), "completed")
+            XCTAssertEqual(RunDirectory(dir).status(), .completed)
             XCTAssertEqual(try MetricsTable.read(path: "\(dir)/metrics.csv").column("epoch"), [1, 2])
         }
         XCTAssertEqual(trainedBy.count, grid.runs.count)  // one worker process per run
@@ -255,9 +256,9 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(ChildProcess.wait(again), .exited(0), (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
         var resumed = 0
         for (dir, referenceDir) in zip(runDirectories(results, grid), runDirectories(reference, grid)) {
-            XCTAssertEqual(RunRecordFile.status(runDirectory: dir), "completed")
-            let attempts = try RunAttempt.read(runDirectory: dir)
-            XCTAssertEqual(attempts.filter { $0.status == "completed" }.count, 1, "\(dir): \(attempts)")
+            XCTAssertEqual(RunDirectory(dir).status(), .completed)
+            let attempts = try RunDirectory(dir).readAttempts()
+            XCTAssertEqual(attempts.filter { $0.status == .completed }.count, 1, "\(dir): \(attempts)")
             XCTAssertLessThanOrEqual(attempts.count, 2)
             if attempts.count == 2 {
                 XCTAssertNil(attempts[0].endedAt)  // the killed attempt
