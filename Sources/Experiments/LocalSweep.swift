@@ -21,6 +21,7 @@ public struct LocalSweep {
 
     /// Runs every unfinished run; returns the state of each run of the grid afterwards.
     public func run() throws -> [SweepRunState] {
+        SweepWorker.closeAttemptsOfFinishedRuns(grid, results: results)
         let before = grid.states(results: results)
         var pending = before.indices.filter { !before[$0].isDone && !before[$0].isRunning }
         let done = before.filter(\.isDone).count, elsewhere = before.filter(\.isRunning).count

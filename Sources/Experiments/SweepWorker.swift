@@ -69,6 +69,20 @@ public enum SweepWorker {
         return outcome
     }
 
+    /// Closes the open last attempt of each finished run of `grid` (its process was killed after the run
+    /// finished, before it closed the attempt), so that attempts.json says how the run ended. Runs whose
+    /// lock is held are left to their holder.
+    public static func closeAttemptsOfFinishedRuns(_ grid: SweepGrid, results: String) {
+        for spec in grid.runs {
+            let run = spec.runDirectory(results: results)
+            guard let record = try? run.readRecord(), record.status.isFinished,
+                  let last = try? run.readAttempts().last, last.endedAt == nil,
+                  let lock = try? RunLock.acquire(run) else { continue }
+            AttemptLog.closeOpenAttempt(run, status: record.status, endedAt: record.endedAt)
+            lock.release()
+        }
+    }
+
     /// Writes status `failed` with `message` into the run's run.json, keeping the epochs of its checkpoint
     /// (a finished run is left as it is: that move is not legal).
     static func recordFailure(_ spec: RunSpec, message: String, results: String) throws {

@@ -59,6 +59,8 @@ public final class ExperimentRunner {
                     guard options.resume else {
                         throw TrainError("\(dir) already holds a \(status.rawValue) run; pass --resume to skip finished runs and continue unfinished ones, or delete it to train again")
                     }
+                    // A process killed after the run finished but before it closed its attempt: close it now.
+                    AttemptLog.closeOpenAttempt(directory, status: status, endedAt: (try? directory.readRecord())?.endedAt)
                     options.log("\(run.id): already \(status.rawValue), skipped")
                     outcomes.append((run, status))
                     continue

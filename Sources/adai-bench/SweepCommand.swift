@@ -207,6 +207,7 @@ struct SweepCommand: ParsableCommand {
         if let partition { settings.partition = partition }
         if let account { settings.account = account }
         if let maxParallel { settings.concurrency = maxParallel }
+        if !dryRun { SweepWorker.closeAttemptsOfFinishedRuns(grid, results: results) }
         let states = grid.states(results: results)
         let indices = states.indices.filter { !states[$0].isDone && !states[$0].isRunning }
         guard !indices.isEmpty else {

@@ -227,48 +227,6 @@ final class SweepTests: XCTestCase {
         }
         XCTAssertEqual(trainedBy.count, grid.runs.count)  // one worker process per run
     }
-
-    /// SIGKILL to the whole process group of a local sweep midway, then the same command again: every run
-    /// completes exactly once, with the metrics of an uninterrupted sweep.
-    func testKilledSweepResumesToTheMetricsOfAnUninterruptedOne() throws {
-        guard let executable = adaiBenchExecutable() else { return }
-        let config = try writeConfig(tinySweepJSON(epochs: 2))
-        let grid = try ExperimentConfig.load(path: config).sweepGrid()
-        let reference = "\(directory!)/reference", results = "\(directory!)/results"
-        let referencePid = try ChildProcess.spawn(executable, sweepArguments(config: config, results: reference), outputFile: "\(directory!)/reference.log")
-        XCTAssertEqual(ChildProcess.wait(referencePid), .exited(0))
-
-        let log = "\(directory!)/killed.log"
-        let pid = try ChildProcess.spawn(executable, sweepArguments(config: config, results: results), newProcessGroup: true, outputFile: log)
-        // Wait until a run has checkpointed an epoch, then kill the coordinator and its workers at once.
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline && !runDirectories(results, grid).contains(where: { FileManager.default.fileExists(atPath: "\($0)/checkpoint/trainer.json") }) {
-            usleep(20_000)
-        }
-        XCTAssertEqual(kill(-pid, SIGKILL), 0)
-        XCTAssertEqual(ChildProcess.wait(pid), .signaled(SIGKILL))
-        usleep(200_000)  // the workers (in the killed group) are reaped by init
-        let statesAfterKill = grid.states(results: results)
-        XCTAssertFalse(statesAfterKill.allSatisfy(\.isDone), "the sweep finished before it was killed")
-        XCTAssertFalse(statesAfterKill.contains(where: \.isRunning), "a killed worker still holds its lock: \(statesAfterKill)")
-
-        let again = try ChildProcess.spawn(executable, sweepArguments(config: config, results: results), outputFile: log)
-        XCTAssertEqual(ChildProcess.wait(again), .exited(0), (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-        var resumed = 0
-        for (dir, referenceDir) in zip(runDirectories(results, grid), runDirectories(reference, grid)) {
-            XCTAssertEqual(RunDirectory(dir).status(), .completed)
-            let attempts = try RunDirectory(dir).readAttempts()
-            XCTAssertEqual(attempts.filter { $0.status == .completed }.count, 1, "\(dir): \(attempts)")
-            XCTAssertLessThanOrEqual(attempts.count, 2)
-            if attempts.count == 2 {
-                XCTAssertNil(attempts[0].endedAt)  // the killed attempt
-                if attempts[1].fromEpoch > 0 { resumed += 1 }
-            }
-            XCTAssertEqual(try MetricsTable.read(path: "\(dir)/metrics.csv").column("epoch"), [1, 2])
-            XCTAssertEqual(try metricsWithoutTiming("\(dir)/metrics.csv"), try metricsWithoutTiming("\(referenceDir)/metrics.csv"), dir)
-        }
-        XCTAssertGreaterThanOrEqual(resumed, 1, "no run resumed from a checkpoint")
-    }
 }
 
 final class ShippedSweepTests: XCTestCase {
