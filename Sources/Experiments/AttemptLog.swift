@@ -16,6 +16,9 @@ public struct AttemptLog {
         try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
         // A damaged log is started afresh rather than stopping the run (it is a log, the run does not need it).
         var attempts = (try? run.readAttempts()) ?? []
+        // The previous process was killed before it could close its attempt (SIGKILL, a lost node): it failed,
+        // at a time nobody recorded, so `endedAt` stays empty.
+        if let last = attempts.indices.last, attempts[last].status == nil { attempts[last].status = .failed }
         let state = try? run.readTrainerState()
         let environment = Provenance.environment(fromEpoch: state?.nextEpoch ?? 0, fromStep: state?.stepInEpoch ?? 0)
         let earlier = ((try? run.readRecord())?.provenance?.attempts) ?? []
@@ -44,7 +47,7 @@ public struct AttemptLog {
     /// Closes the last attempt of `run` when it is still open (its process was killed) with `status`:
     /// the run's final status when a later process finds it finished, `failed` otherwise.
     static func closeOpenAttempt(_ run: RunDirectory, status: RunStatus, endedAt: String? = nil) {
-        guard var attempts = try? run.readAttempts(), let last = attempts.indices.last, attempts[last].endedAt == nil else { return }
+        guard var attempts = try? run.readAttempts(), let last = attempts.indices.last, attempts[last].status == nil else { return }
         attempts[last].endedAt = endedAt ?? timestamp()
         attempts[last].status = status
         try? run.write(attempts)

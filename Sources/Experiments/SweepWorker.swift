@@ -76,7 +76,7 @@ public enum SweepWorker {
         for spec in grid.runs {
             let run = spec.runDirectory(results: results)
             guard let record = try? run.readRecord(), record.status.isFinished,
-                  let last = try? run.readAttempts().last, last.endedAt == nil,
+                  let last = try? run.readAttempts().last, last.status == nil,
                   let lock = try? RunLock.acquire(run) else { continue }
             AttemptLog.closeOpenAttempt(run, status: record.status, endedAt: record.endedAt)
             lock.release()

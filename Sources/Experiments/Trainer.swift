@@ -202,7 +202,11 @@ final class RunTrainer {
         let experiment = ExperimentDirectory(experimentDirectory)
         let epochs = run.experiment.training.epochs
         // metrics.csv may hold a row the checkpoint does not (killed between the two); the checkpoint's rows are the truth.
-        if !state.rows.isEmpty { try metrics.write(to: directory.metricsCSV) }
+        if !state.rows.isEmpty {
+            try metrics.write(to: directory.metricsCSV)
+        } else if FileManager.default.fileExists(atPath: directory.metricsCSV) {
+            try FileManager.default.removeItem(atPath: directory.metricsCSV)
+        }
         if state.nextEpoch >= epochs {
             // Killed after the last epoch's checkpoint, before run.json said so: nothing is left to train.
             try record.write(status: .completed, state: state, metrics: metrics)

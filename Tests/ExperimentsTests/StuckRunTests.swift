@@ -63,6 +63,33 @@ final class StuckRunTests: XCTestCase {
         XCTAssertEqual(text("\(results)/tiny/curves.csv").split(separator: "\n").count, 4)
     }
 
+    /// Killed after an epoch's metrics row, before its checkpoint: the next process goes back to the checkpoint's
+    /// rows at once (no row without its checkpoint stays visible to readers), and the run ends with each epoch once.
+    func testAMetricsRowWithoutItsCheckpointIsDroppedOnResume() throws {
+        guard let binary = adaiBenchExecutable() else { return }
+        let config = "\(directory!)/tiny.json"
+        try tinyConfigJSON(epochs: 2).write(toFile: config, atomically: true, encoding: .utf8)
+        let run = RunDirectory("\(directory!)/results/tiny/sgdm-lr0.05-wd0.0005/seed-1")
+        let log = "\(directory!)/log"
+        let train = ["train", "--config", config, "--max-steps", "2", "--resume", "--results", "\(directory!)/results"]
+        // Epoch 1's row, no checkpoint: the next process starts over and removes the row before its first step.
+        XCTAssertEqual(try runAdaiBench(binary, train, environment: ["ADAI_BENCH_KILL_AT": "metrics-written:1"], log: log).terminationReason, .uncaughtSignal)
+        XCTAssertEqual(try MetricsTable.read(path: run.metricsCSV).rows.count, 1)
+        XCTAssertNil(try run.readTrainerState())
+        XCTAssertEqual(try runAdaiBench(binary, train, environment: ["ADAI_BENCH_KILL_AT": "step:1"], log: log).terminationReason, .uncaughtSignal)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.metricsCSV))
+        // Epoch 2's row after epoch 1's checkpoint: the next process keeps epoch 1's row only.
+        XCTAssertEqual(try runAdaiBench(binary, train, environment: ["ADAI_BENCH_KILL_AT": "metrics-written:2"], log: log).terminationReason, .uncaughtSignal)
+        XCTAssertEqual(try MetricsTable.read(path: run.metricsCSV).column("epoch"), [1, 2])
+        XCTAssertEqual(try run.readTrainerState()?.nextEpoch, 1)
+        XCTAssertEqual(try runAdaiBench(binary, train, environment: ["ADAI_BENCH_KILL_AT": "step:1"], log: log).terminationReason, .uncaughtSignal)
+        XCTAssertEqual(try MetricsTable.read(path: run.metricsCSV).column("epoch"), [1])
+        XCTAssertEqual(try runAdaiBench(binary, train, log: log).terminationStatus, 0, text(log))
+        XCTAssertEqual(try MetricsTable.read(path: run.metricsCSV).column("epoch"), [1, 2])
+        XCTAssertEqual(run.status(), .completed)
+        XCTAssertEqual(try run.readAttempts().map(\.status), [.failed, .failed, .failed, .failed, .completed])
+    }
+
     /// The same window inside a sweep: the worker is killed there, and the next sweep counts the run done and exits 0.
     func testASweepCountsARunKilledAfterItsLastCheckpointDone() throws {
         guard let binary = adaiBenchExecutable() else { return }

@@ -154,6 +154,15 @@ final class SweepTests: XCTestCase {
         }
     }
 
+    /// sweep.slurm.options reach the script (they were refused as an unknown key before).
+    func testSlurmOptionsFromTheConfigAreAccepted() throws {
+        let grid = try parseConfig(tinySweepJSON(sweep: #"{"seeds": [1], "slurm": {"cpusPerTask": 2, "options": ["--qos=long", "--signal=B:CONT@1"]}}"#)).sweepGrid()
+        XCTAssertEqual(grid.slurm.options, ["--qos=long", "--signal=B:CONT@1"])
+        XCTAssertEqual(grid.slurm.cpusPerTask, 2)
+        XCTAssertEqual(configProblems(tinySweepJSON(sweep: #"{"slurm": {"options": "--qos=long"}}"#)),
+                       [#"sweep.slurm.options: must be a list of sbatch options such as ["--qos=long"], got "--qos=long""#])
+    }
+
     func testSlurmScriptHasOneTaskPerUnfinishedRun() throws {
         var settings = SlurmSettings()
         settings.cpusPerTask = 4
