@@ -67,8 +67,8 @@ public enum RunLoader {
         }
         var runFiles: [String] = []
         for case let url as URL in enumerator {
-            if url.lastPathComponent == "checkpoint" { enumerator.skipDescendants(); continue }
-            if url.lastPathComponent == "run.json" { runFiles.append(url.path) }
+            if url.lastPathComponent == RunDirectory.checkpointName { enumerator.skipDescendants(); continue }
+            if url.lastPathComponent == RunDirectory.runJSONName { runFiles.append(url.path) }
         }
         runFiles.sort()
         guard !runFiles.isEmpty else {

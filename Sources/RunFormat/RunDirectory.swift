@@ -23,11 +23,14 @@ public struct RunDirectory: Equatable, Sendable {
     public let path: String
     public init(_ path: String) { self.path = path }
 
-    public var runJSON: String { "\(path)/run.json" }
+    /// The names of run.json and of the checkpoint folder inside a run directory.
+    public static let runJSONName = "run.json", checkpointName = "checkpoint"
+
+    public var runJSON: String { "\(path)/\(RunDirectory.runJSONName)" }
     public var metricsCSV: String { "\(path)/metrics.csv" }
     public var attemptsJSON: String { "\(path)/attempts.json" }
     public var lockFile: String { "\(path)/.lock" }
-    public var checkpoint: String { "\(path)/checkpoint" }
+    public var checkpoint: String { "\(path)/\(RunDirectory.checkpointName)" }
     public var trainerJSON: String { "\(checkpoint)/trainer.json" }
     public func modelFile(generation g: Int) -> String { "\(checkpoint)/model-g\(g).safetensors" }
     public func optimizerFile(generation g: Int) -> String { "\(checkpoint)/optimizer-g\(g).safetensors" }
