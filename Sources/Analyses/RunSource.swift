@@ -2,6 +2,7 @@ import Datasets
 import Engine
 import Foundation
 import NN
+import RunFormat
 
 /// Where the model for `hessian` and `sharpness` comes from, and the fixed training batches
 /// the loss is measured on.
@@ -50,34 +51,37 @@ public struct ModelSource {
     /// of `checkpoint/model-g<N>.safetensors`. Synthetic data is read from the experiment's
     /// `synthetic-data` folder (two levels above the run directory).
     public static func run(directory: String) throws -> ModelSource {
-        let fm = FileManager.default
-        guard let data = fm.contents(atPath: "\(directory)/run.json") else {
-            throw AnalysisError("\(directory)/run.json not found; --run takes a run directory written by `adai-bench train` (results/<experiment>/<optimizer>-lr…/seed-N)")
+        let run = RunDirectory(directory)
+        guard let data = FileManager.default.contents(atPath: run.runJSON) else {
+            throw AnalysisError("\(run.runJSON) not found; --run takes a run directory written by `adai-bench train` (results/<experiment>/<optimizer>-lr…/seed-N)")
         }
-        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let config = json["config"] as? [String: Any],
-              let dataset = config["dataset"] as? [String: Any], let datasetName = dataset["name"] as? String,
-              let modelSpec = config["model"] as? [String: Any], let modelName = modelSpec["name"] as? String else {
-            throw AnalysisError("\(directory)/run.json lacks config.dataset.name or config.model.name; was it written by `adai-bench train`?")
+        let record: RunRecord
+        do {
+            record = try RunDirectory.decoder().decode(RunRecord.self, from: data)
+        } catch {
+            throw AnalysisError("\(run.runJSON): \(RunDirectory.describe(error)); was it written by `adai-bench train`?")
         }
-        guard let trainer = fm.contents(atPath: "\(directory)/checkpoint/trainer.json"),
-              let state = try? JSONSerialization.jsonObject(with: trainer) as? [String: Any],
-              let generation = state["generation"] as? Int else {
-            throw AnalysisError("\(directory)/checkpoint/trainer.json is missing or unreadable; the run has no checkpoint to analyse (train at least one epoch)")
+        guard let config = record.config, let dataset = config["dataset"], let datasetName = dataset["name"]?.string,
+              let modelSpec = config["model"], let modelName = modelSpec["name"]?.string else {
+            throw AnalysisError("\(run.runJSON) lacks config.dataset.name or config.model.name; was it written by `adai-bench train`?")
         }
-        var dataDirectory = dataset["dir"] as? String ?? "data"
+        guard let state = try? run.readTrainerState() else {
+            throw AnalysisError("\(run.trainerJSON) is missing or unreadable; the run has no checkpoint to analyse (train at least one epoch)")
+        }
+        var dataDirectory = dataset["dir"]?.string ?? "data"
         if dataset["synthetic"] != nil {
-            dataDirectory = ((directory as NSString).appendingPathComponent("../../synthetic-data") as NSString).standardizingPath
+            let experiment = ((directory as NSString).appendingPathComponent("../..") as NSString).standardizingPath
+            dataDirectory = ExperimentDirectory(experiment).syntheticData
         }
         var normalization: CIFARNormalization?
-        if let mean = dataset["mean"] as? [Double], let std = dataset["std"] as? [Double] {
+        if let mean = dataset["mean"]?.numbers, let std = dataset["std"]?.numbers {
             normalization = try CIFARNormalization(mean: mean.map(Float.init), std: std.map(Float.init))
         }
-        let dropout = (modelSpec["dropout"] as? Double).map(Float.init)
-        return try make(weights: "\(directory)/checkpoint/model-g\(generation).safetensors", modelName: modelName,
-                        dataset: datasetName, dataDirectory: dataDirectory, labels: dataset["labels"] as? String ?? "fine",
+        let dropout = modelSpec["dropout"]?.number.map(Float.init)
+        return try make(weights: run.modelFile(generation: state.generation), modelName: modelName,
+                        dataset: datasetName, dataDirectory: dataDirectory, labels: dataset["labels"]?.string ?? "fine",
                         normalization: normalization, dropout: dropout,
-                        googLeNetEpsQuirk: modelSpec["googLeNetEpsQuirk"] as? Bool ?? true)
+                        googLeNetEpsQuirk: modelSpec["googLeNetEpsQuirk"]?.bool ?? true)
     }
 
     /// A safetensors file of model weights with the model and data named explicitly.

@@ -286,6 +286,7 @@ public struct ExperimentConfig {
                 _ = settings.integer("cpusPerTask", default: 1, minimum: 1)
                 _ = settings.integer("concurrency", default: 1, minimum: 1)
                 for name in ["mem", "time", "partition", "account"] { _ = settings.string(name, default: "") }
+                settings.markConsumed(["options"])
                 if settings.has("options") {
                     if !((settings.object["options"] as? [Any])?.allSatisfy({ $0 is String }) ?? false) {
                         settings.problem("options", "must be a list of sbatch options such as [\"--qos=long\"], got \(describe(settings.object["options"]!))")

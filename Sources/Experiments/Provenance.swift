@@ -1,5 +1,6 @@
-import CBLAS
+import Engine
 import Foundation
+import RunFormat
 
 /// Where a run's numbers came from: the source commit, the machine, the threads and the versions.
 public enum Provenance {
@@ -23,9 +24,16 @@ public enum Provenance {
         return "unknown"
     }
 
-    public static func openBLASVersion() -> String {
-        guard let config = openblas_get_config() else { return "unknown" }
-        return String(cString: config)
+    /// The provenance of run.json: the build and the environment of each attempt so far.
+    public static func record(attempts: [AttemptEnvironment]) -> RunProvenance {
+        RunProvenance(gitCommit: gitCommit(), os: ProcessInfo.processInfo.operatingSystemVersionString,
+                      versions: ["adai-bench": version, "openblas": BLASInfo.config, "swift": swiftVersion()], attempts: attempts)
+    }
+
+    /// This process's thread count, CPU and OpenBLAS kernel, for an attempt starting at (epoch, step).
+    public static func environment(fromEpoch: Int, fromStep: Int) -> AttemptEnvironment {
+        AttemptEnvironment(startedAt: timestamp(), fromEpoch: fromEpoch, fromStep: fromStep, threads: Parallel.threadCount,
+                           cpu: cpuModel(), openblasConfig: BLASInfo.config, openblasCore: BLASInfo.coreName)
     }
 
     public static func swiftVersion() -> String {
@@ -38,14 +46,6 @@ public enum Provenance {
         #else
         return "6.0"
         #endif
-    }
-
-    public static func json(threads: Int) -> [String: Any] {
-        [
-            "gitCommit": gitCommit(), "cpu": cpuModel(), "threads": threads,
-            "os": ProcessInfo.processInfo.operatingSystemVersionString,
-            "versions": ["adai-bench": version, "openblas": openBLASVersion(), "swift": swiftVersion()],
-        ]
     }
 
     private static func run(_ executable: String, _ arguments: [String]) -> String? {

@@ -1,6 +1,7 @@
 import Foundation
 import Engine
 import Optim
+import RunFormat
 
 /// Command-line settings that replace the config's (`train --lr ...`).
 public struct TrainOverrides {
@@ -36,6 +37,9 @@ public struct RunSpec {
     public var id: String { "\(setting)/seed-\(seed)" }
 
     public func directory(results: String) -> String { "\(results)/\(experiment.name)/\(id)" }
+
+    /// The run's directory and its files.
+    public func runDirectory(results: String) -> RunDirectory { RunDirectory(directory(results: results)) }
 }
 
 extension ExperimentConfig {

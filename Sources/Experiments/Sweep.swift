@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Optim
+import RunFormat
 
 /// A problem that stops a sweep command (bad grid, bad index, no sbatch), with what to do about it.
 public struct SweepError: Error, CustomStringConvertible, Equatable {
@@ -148,7 +149,7 @@ private func sweepSettingProblem(_ spec: OptimizerSpec) -> String? {
 /// A run's state as `sweep --plan` and the schedulers see it.
 public enum SweepRunState: Equatable {
     /// Finished: `completed` or `diverged`.
-    case done(String)
+    case done(RunStatus)
     /// Another process holds the run's lock (its pid, host and start time).
     case running(holder: String)
     /// The last attempt stopped with an error; a new sweep tries it again (from its checkpoint).
@@ -158,7 +159,7 @@ public enum SweepRunState: Equatable {
 
     public var label: String {
         switch self {
-        case .done(let status): return status == RunStatus.completed.rawValue ? "done" : "done (\(status))"
+        case .done(let status): return status == .completed ? "done" : "done (\(status.rawValue))"
         case .running: return "running"
         case .failed: return "failed"
         case .left(let epochs): return epochs > 0 ? "left (resumes)" : "left"
@@ -176,22 +177,22 @@ extension SweepGrid {
     }
 
     static func state(runDirectory dir: String) -> SweepRunState {
-        if let holder = RunLock.holder(runDirectory: dir) { return .running(holder: holder) }
-        let record = (FileManager.default.contents(atPath: "\(dir)/run.json")).flatMap {
-            try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
-        } ?? [:]
-        let status = record["status"] as? String
-        if status == RunStatus.completed.rawValue || status == RunStatus.diverged.rawValue { return .done(status!) }
-        if status == RunStatus.failed.rawValue { return .failed(record["error"] as? String ?? "no message recorded") }
-        return .left(epochs: record["epochsCompleted"] as? Int ?? 0)
+        let run = RunDirectory(dir)
+        if let holder = RunLock.holder(run) { return .running(holder: holder) }
+        guard let record = try? run.readRecord() else { return .left(epochs: 0) }
+        if record.status.isFinished { return .done(record.status) }
+        if record.status == .failed { return .failed(record.error ?? "no message recorded") }
+        return .left(epochs: record.epochsCompleted)
     }
 }
 
 extension ExperimentRunner {
-    /// Loads (and for synthetic data first writes) the data under the experiment's lock, so that the
+    /// Loads (and for synthetic data first writes) the data under the experiment's data lock, so that the
     /// workers that start next find it whole; a missing data set is reported here, before any run starts.
-    public func prepareData() throws {
+    public func prepareData() throws { _ = try loadDataUnderLock() }
+
+    func loadDataUnderLock() throws -> PreparedData {
         try FileManager.default.createDirectory(atPath: experimentDirectory, withIntermediateDirectories: true)
-        _ = try withExperimentLock(experimentDirectory) { try loadData() }
+        return try withFileLock(ExperimentDirectory(experimentDirectory).dataLock) { try loadData() }
     }
 }

@@ -1,6 +1,7 @@
 import Datasets
 import Engine
 import Foundation
+import RunFormat
 
 /// This machine's time for one training step of an experiment's model at its batch size, measured on
 /// synthetic data in the real format (no run of the grid is trained).
@@ -40,7 +41,7 @@ extension SweepGrid {
             config.dataset.synthetic = .init(train: lines, test: 20, seed: 0)
             // The real vocabulary (10,000 words) sets the cost of the softmax.
             try SyntheticData.writePTB(trainLines: lines, testLines: 20, seed: 0, vocabularySize: 10_000,
-                                       directory: "\(scratch)/\(config.name)/synthetic-data")
+                                       directory: ExperimentDirectory("\(scratch)/\(config.name)").syntheticData)
         }
         config.dataset.mean = nil
         config.dataset.std = nil
@@ -53,7 +54,7 @@ extension SweepGrid {
         let data = try runner.loadData()
         let first = runs[0]
         let run = RunSpec(experiment: config, optimizer: first.optimizer, seed: first.seed)
-        let trainer = try RunTrainer(run: run, data: data, options: options, experimentDirectory: runner.experimentDirectory)
+        let trainer = try RunTrainer(run: run, data: data, options: options, experimentDirectory: runner.experimentDirectory, attempts: [])
         guard trainer.task.stepsPerEpoch >= steps + 1 else {
             throw SweepError("calibration: the synthetic data gave \(trainer.task.stepsPerEpoch) steps, fewer than the \(steps + 1) needed; use fewer --calibration-steps")
         }

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import NN
 import Optim
+import RunFormat
 
 /// How `train` runs (the command-line options that are not config overrides).
 public struct TrainOptions {
@@ -14,14 +15,11 @@ public struct TrainOptions {
     /// Live progress bar (a terminal) or one line per epoch.
     public var liveProgress = isatty(STDOUT_FILENO) != 0
     public var log: (String) -> Void = { print($0); fflush(stdout) }
+    /// One-line warnings (a resume on another CPU or OpenBLAS kernel); stderr by default.
+    public var warn: (String) -> Void = AttemptLog.printWarning
     /// Behave as if SIGINT arrived right after this step (0-based epoch, 1-based step count) — for tests.
     public var interruptAt: (epoch: Int, step: Int)?
     public init() {}
-}
-
-/// How a run ended. `failed` is written by `sweep` when a run stopped with an error (the message is in run.json).
-public enum RunStatus: String {
-    case running, completed, diverged, interrupted, failed
 }
 
 /// Set by SIGINT/SIGTERM; the trainer checkpoints at the next step boundary and stops.
@@ -51,47 +49,74 @@ public final class ExperimentRunner {
     /// Runs every run; returns each run's status. Throws for problems that stop everything (bad data).
     @discardableResult
     public func run() throws -> [(RunSpec, RunStatus)] {
-        try FileManager.default.createDirectory(atPath: experimentDirectory, withIntermediateDirectories: true)
-        let data = try loadData()
+        let data = try loadDataUnderLock()
         var outcomes: [(RunSpec, RunStatus)] = []
         for run in config.runs {
-            let dir = run.directory(results: options.results)
-            if let status = RunRecordFile.status(runDirectory: dir) {
-                if status == RunStatus.completed.rawValue || status == RunStatus.diverged.rawValue {
+            let directory = run.runDirectory(results: options.results)
+            let dir = directory.path
+            if let status = directory.status() {
+                if status.isFinished {
                     guard options.resume else {
-                        throw TrainError("\(dir) already holds a \(status) run; pass --resume to skip finished runs and continue unfinished ones, or delete it to train again")
+                        throw TrainError("\(dir) already holds a \(status.rawValue) run; pass --resume to skip finished runs and continue unfinished ones, or delete it to train again")
                     }
-                    options.log("\(run.id): already \(status), skipped")
-                    outcomes.append((run, RunStatus(rawValue: status)!))
+                    // A process killed after the run finished but before it closed its attempt: close it now.
+                    AttemptLog.closeOpenAttempt(directory, status: status, endedAt: (try? directory.readRecord())?.endedAt)
+                    options.log("\(run.id): already \(status.rawValue), skipped")
+                    outcomes.append((run, status))
                     continue
                 }
                 guard options.resume else {
-                    throw TrainError("\(dir) holds an unfinished run (status \(status)); pass --resume to continue it, or delete the directory to start again")
+                    throw TrainError("\(dir) holds an unfinished run (status \(status.rawValue)); pass --resume to continue it, or delete the directory to start again")
                 }
             }
-            let trainer = try RunTrainer(run: run, data: data, options: options, experimentDirectory: experimentDirectory)
-            let status = try trainer.train()
+            var attempt = try AttemptLog.begin(directory, warn: options.warn)
+            let status: RunStatus
+            do {
+                let trainer = try RunTrainer(run: run, data: data, options: options, experimentDirectory: experimentDirectory,
+                                             attempts: attempt.environments)
+                status = try trainer.train()
+            } catch {
+                attempt.end(.failed)
+                throw error
+            }
+            attempt.end(status)
             outcomes.append((run, status))
             if status == .interrupted { break }
         }
+        // A process killed between a run's run.json and its curves.csv rebuild left curves.csv an epoch behind.
+        try CurvesFile.rebuild(experiment: ExperimentDirectory(experimentDirectory))
         return outcomes
     }
 
-    /// Loads (or, for synthetic data, first writes) the data set once for all runs.
+    /// Loads (or, for synthetic data, first writes) the data set once for all runs. Call it under the
+    /// experiment's data lock (`loadDataUnderLock`).
     func loadData() throws -> PreparedData {
         var dir = config.dataset.dir
         if let s = config.dataset.synthetic {
-            dir = "\(experimentDirectory)/synthetic-data"
+            let experiment = ExperimentDirectory(experimentDirectory)
+            dir = experiment.syntheticData
+            let folder: String
             switch config.dataset.kind {
-            case .cifar10, .cifar100:
-                let variant: CIFARVariant = config.dataset.kind == .cifar10 ? .cifar10 : .cifar100
-                if !FileManager.default.fileExists(atPath: "\(dir)/\(variant.directoryName)") {
-                    try SyntheticData.writeCIFAR(variant: variant, train: s.train, test: s.test, seed: UInt64(s.seed), directory: dir)
+            case .cifar10, .cifar100: folder = (config.dataset.kind == .cifar10 ? CIFARVariant.cifar10 : .cifar100).directoryName
+            case .ptb: folder = "ptb"
+            }
+            if !FileManager.default.fileExists(atPath: "\(dir)/\(folder)") {
+                // Written into a scratch directory and renamed into place, so that a process killed while writing
+                // leaves no half-written data set that the next one would take for whole.
+                let scratch = "\(experimentDirectory)/.synthetic-data.tmp"
+                try? FileManager.default.removeItem(atPath: scratch)
+                switch config.dataset.kind {
+                case .cifar10, .cifar100:
+                    let variant: CIFARVariant = config.dataset.kind == .cifar10 ? .cifar10 : .cifar100
+                    try SyntheticData.writeCIFAR(variant: variant, train: s.train, test: s.test, seed: UInt64(s.seed), directory: scratch)
+                case .ptb:
+                    try SyntheticData.writePTB(trainLines: s.train, testLines: s.test, seed: UInt64(s.seed), directory: scratch)
                 }
-            case .ptb:
-                if !FileManager.default.fileExists(atPath: "\(dir)/ptb") {
-                    try SyntheticData.writePTB(trainLines: s.train, testLines: s.test, seed: UInt64(s.seed), directory: dir)
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                guard rename("\(scratch)/\(folder)", "\(dir)/\(folder)") == 0 else {
+                    throw TrainError("cannot move the synthetic data from \(scratch) into \(dir): \(String(cString: strerror(errno)))")
                 }
+                try? FileManager.default.removeItem(atPath: scratch)
             }
         }
         do {
@@ -123,15 +148,17 @@ public final class ExperimentRunner {
 /// Trains one run: the epoch loop, evaluation, metrics, checkpoints, resume and divergence.
 final class RunTrainer {
     let run: RunSpec, options: TrainOptions
-    let directory: String, experimentDirectory: String
+    let directory: RunDirectory, experimentDirectory: String
+    let attempts: [AttemptEnvironment]
     let model: Model, optimizer: any Optimizer, task: TrainingTask
     let modelDescription: String
 
-    init(run: RunSpec, data: PreparedData, options: TrainOptions, experimentDirectory: String) throws {
+    init(run: RunSpec, data: PreparedData, options: TrainOptions, experimentDirectory: String, attempts: [AttemptEnvironment]) throws {
         self.run = run
         self.options = options
         self.experimentDirectory = experimentDirectory
-        directory = run.directory(results: options.results)
+        self.attempts = attempts
+        directory = run.runDirectory(results: options.results)
         let c = run.experiment
         var modelConfig = ModelConfiguration(name: c.model.name, dropout: c.model.dropout.map(Float.init),
                                              googLeNetEpsQuirk: c.model.googLeNetEpsQuirk, tiedWeights: c.model.tiedWeights)
@@ -158,20 +185,36 @@ final class RunTrainer {
     }
 
     func train() throws -> RunStatus {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var state = TrainerState.initial()
-        if let (restored, carried) = try RunCheckpoint.load(runDirectory: directory, model: model.module,
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        var state = TrainerState.initial(startedAt: timestamp())
+        if let (restored, carried) = try RunCheckpoint.load(run: directory, model: model.module,
                                                             modelDescription: modelDescription, optimizer: optimizer) {
             state = restored
             task.carriedState = carried
-            options.log("\(run.id): resuming at epoch \(state.nextEpoch + 1), step \(state.stepInEpoch)")
-        } else if FileManager.default.fileExists(atPath: "\(directory)/run.json") {
+            if state.nextEpoch < run.experiment.training.epochs {
+                options.log("\(run.id): resuming at epoch \(state.nextEpoch + 1), step \(state.stepInEpoch)")
+            }
+        } else if FileManager.default.fileExists(atPath: directory.runJSON) {
             options.log("\(run.id): no checkpoint yet, starting from the beginning")
         }
         var metrics = MetricsTable(columns: task.columns, rows: state.rows)
-        let record = RunRecordFile(run: run, directory: directory, metricName: run.experiment.isLanguageModel ? "test_ppl" : "test_error")
-        try record.write(status: .running, state: state, metrics: metrics)
+        let record = RunRecordFile(run: run, directory: directory, attempts: attempts)
+        let experiment = ExperimentDirectory(experimentDirectory)
         let epochs = run.experiment.training.epochs
+        // metrics.csv may hold a row the checkpoint does not (killed between the two); the checkpoint's rows are the truth.
+        if !state.rows.isEmpty {
+            try metrics.write(to: directory.metricsCSV)
+        } else if FileManager.default.fileExists(atPath: directory.metricsCSV) {
+            try FileManager.default.removeItem(atPath: directory.metricsCSV)
+        }
+        if state.nextEpoch >= epochs {
+            // Killed after the last epoch's checkpoint, before run.json said so: nothing is left to train.
+            try record.write(status: .completed, state: state, metrics: metrics)
+            try CurvesFile.rebuild(experiment: experiment)
+            options.log("\(run.id): all \(epochs) epochs are in the checkpoint; recorded as completed")
+            return .completed
+        }
+        try record.write(status: .running, state: state, metrics: metrics)
         let stepsPerEpoch = min(task.stepsPerEpoch, options.maxSteps ?? Int.max)
         let progress = Progress(run: run, epochs: epochs, steps: stepsPerEpoch, live: options.liveProgress, log: options.log)
 
@@ -184,10 +227,12 @@ final class RunTrainer {
             var step = state.stepInEpoch
             while step < stepsPerEpoch {
                 let (loss, errors, count) = task.trainStep(epoch: epoch, step: step)
+                KillPoints.reached(.step)
                 if !loss.isFinite {
+                    KillPoints.reached(.divergenceSeen)
                     progress.finishLine()
                     options.log("\(run.id): diverged at epoch \(epoch + 1), step \(step + 1) (loss \(loss)); going on with the next run")
-                    try record.write(status: .diverged, state: state, metrics: metrics, diverged: (epoch + 1, step + 1))
+                    try record.write(status: .diverged, state: state, metrics: metrics, diverged: RunRecord.Divergence(epoch: epoch + 1, step: step + 1))
                     return .diverged
                 }
                 state.lossSum += loss * count
@@ -201,7 +246,7 @@ final class RunTrainer {
                 if (StopSignals.requested || interruptHere) && step < stepsPerEpoch {
                     progress.finishLine()
                     state.generation += 1
-                    try RunCheckpoint.save(runDirectory: directory, state: state, model: model.module, optimizer: optimizer,
+                    try RunCheckpoint.save(run: directory, state: state, model: model.module, optimizer: optimizer,
                                            carried: task.carriedState)
                     try record.write(status: .interrupted, state: state, metrics: metrics)
                     options.log("\(run.id): interrupted at epoch \(epoch + 1), step \(step); checkpoint written, continue with --resume")
@@ -221,15 +266,18 @@ final class RunTrainer {
             metrics.rows.append(row)
             state = TrainerState(generation: state.generation, nextEpoch: epoch + 1, stepInEpoch: 0, lossSum: 0, errorSum: 0,
                                  count: 0, rows: metrics.rows, startedAt: state.startedAt)
-            try metrics.write(to: "\(directory)/metrics.csv")
+            try metrics.write(to: directory.metricsCSV)
+            KillPoints.reached(.metricsWritten)
             if (epoch + 1) % options.checkpointEvery == 0 || epoch + 1 == epochs || StopSignals.requested {
                 state.generation += 1
-                try RunCheckpoint.save(runDirectory: directory, state: state, model: model.module, optimizer: optimizer,
+                try RunCheckpoint.save(run: directory, state: state, model: model.module, optimizer: optimizer,
                                        carried: task.carriedState)
+                KillPoints.reached(.checkpointWritten)
             }
             let finished = epoch + 1 == epochs
             try record.write(status: finished ? .completed : .running, state: state, metrics: metrics)
-            try CurvesFile.rebuild(experimentDirectory: experimentDirectory)
+            KillPoints.reached(.recordWritten)
+            try CurvesFile.rebuild(experiment: experiment)
             progress.epochDone(row: row, columns: metrics.columns)
             if StopSignals.requested && !finished {
                 options.log("\(run.id): interrupted after epoch \(epoch + 1); checkpoint written, continue with --resume")

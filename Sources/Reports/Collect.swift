@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// `adai-bench collect`: one row per setting of a sweep (optimizer, lr, weight decay, and any other swept
 /// key that names the setting's directory) with its seeds, the final and best value of the run's metric
@@ -26,7 +27,7 @@ public enum Collect {
         for (settingDirectory, members) in groups {
             let first = members[0].record
             var finals: [Double] = [], bests: [Double] = [], seeds: [Int] = []
-            for run in members where run.record.status == "completed" {
+            for run in members where run.record.status == .completed {
                 guard let (final, best) = try run.finalAndBest() else { continue }
                 finals.append(final); bests.append(best); seeds.append(run.record.seed)
             }
@@ -34,7 +35,7 @@ public enum Collect {
                 name: (settingDirectory as NSString).lastPathComponent, optimizer: first.optimizer, lr: first.lr,
                 weightDecay: first.weightDecay, metric: first.metric, seedsDone: seeds.sorted(),
                 final: Statistic(finals), best: Statistic(bests),
-                statuses: Dictionary(grouping: members, by: \.record.status).mapValues(\.count),
+                statuses: Dictionary(grouping: members, by: \.record.status.rawValue).mapValues(\.count),
                 epochsPlanned: members.map(\.record.epochsPlanned).max() ?? 0))
         }
         return out.sorted { ($0.optimizer, $0.lr, $0.weightDecay, $0.name) < ($1.optimizer, $1.lr, $1.weightDecay, $1.name) }

@@ -1,26 +1,5 @@
 import Foundation
-
-/// The fields of a run's `run.json` that the reports need (docs/RESULTS.md has the whole format).
-public struct RunRecord: Decodable, Equatable {
-    public struct Result: Decodable, Equatable {
-        public var value: Double
-        public var epoch: Int
-    }
-    public var experiment: String?
-    public var runId: String?
-    public var dataset: String
-    public var model: String
-    public var optimizer: String
-    public var lr: Double
-    public var weightDecay: Double
-    public var seed: Int
-    public var epochsPlanned: Int
-    public var epochsCompleted: Int
-    public var status: String
-    public var metric: String
-    public var final: Result?
-    public var best: Result?
-}
+import RunFormat
 
 /// One run directory: its `run.json` and its `metrics.csv`.
 public struct Run {
@@ -88,8 +67,8 @@ public enum RunLoader {
         }
         var runFiles: [String] = []
         for case let url as URL in enumerator {
-            if url.lastPathComponent == "checkpoint" { enumerator.skipDescendants(); continue }
-            if url.lastPathComponent == "run.json" { runFiles.append(url.path) }
+            if url.lastPathComponent == RunDirectory.checkpointName { enumerator.skipDescendants(); continue }
+            if url.lastPathComponent == RunDirectory.runJSONName { runFiles.append(url.path) }
         }
         runFiles.sort()
         guard !runFiles.isEmpty else {
@@ -100,27 +79,20 @@ public enum RunLoader {
     }
 
     static func loadRun(runJSON path: String) throws -> Run {
-        let runDirectory = (path as NSString).deletingLastPathComponent
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let directory = RunDirectory((path as NSString).deletingLastPathComponent)
+        guard let data = FileManager.default.contents(atPath: directory.runJSON) else {
             throw ReportError("\(path): cannot read the file; check its permissions")
         }
         let record: RunRecord
         do {
-            record = try JSONDecoder().decode(RunRecord.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw ReportError("\(path): field '\(key.stringValue)' is missing; this is not a run.json of `adai-bench train` "
-                              + "(docs/RESULTS.md) or it is truncated; rerun or remove that run")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw ReportError("\(path): field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong "
-                              + "type (\(context.debugDescription)); see docs/RESULTS.md")
+            record = try RunDirectory.decoder().decode(RunRecord.self, from: data)
         } catch {
-            throw ReportError("\(path): not valid JSON (\(error.localizedDescription)); the file may be truncated; rerun "
-                              + "or remove that run")
+            throw ReportError("\(path): \(RunDirectory.describe(error)); this is not a run.json of `adai-bench train` "
+                              + "(docs/RESULTS.md) or it is truncated; rerun or remove that run")
         }
-        let metricsPath = (runDirectory as NSString).appendingPathComponent("metrics.csv")
-        let metrics = FileManager.default.fileExists(atPath: metricsPath)
-            ? try CSVTable.read(metricsPath)
-            : CSVTable(path: metricsPath, header: ["epoch", record.metric], rows: [])
-        return Run(directory: runDirectory, record: record, metrics: metrics)
+        let metrics = FileManager.default.fileExists(atPath: directory.metricsCSV)
+            ? try CSVTable.read(directory.metricsCSV)
+            : CSVTable(path: directory.metricsCSV, header: ["epoch", record.metric], rows: [])
+        return Run(directory: directory.path, record: record, metrics: metrics)
     }
 }

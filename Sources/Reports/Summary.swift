@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// Mean, sample standard deviation (n − 1 in the denominator; NaN for one value) and count.
 public struct Statistic: Equatable {
@@ -61,7 +62,7 @@ public enum Summaries {
                 final: Statistic(entries.map(\.final)), best: Statistic(entries.map(\.best)),
                 epochsCompleted: entries.map { $0.run.metrics.rows.count }.min()!,
                 epochsPlanned: entries.map(\.run.record.epochsPlanned).max()!,
-                statuses: Dictionary(grouping: entries, by: \.run.record.status).mapValues(\.count),
+                statuses: Dictionary(grouping: entries, by: \.run.record.status.rawValue).mapValues(\.count),
                 seeds: entries.map(\.run.record.seed).sorted())
         }
         return (summaries, skipped)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Experiments
 import Foundation
+import RunFormat
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -115,6 +116,9 @@ struct SweepCommand: ParsableCommand {
         } catch let error as TrainError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
+        } catch let error as RunFileError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 
@@ -203,6 +207,7 @@ struct SweepCommand: ParsableCommand {
         if let partition { settings.partition = partition }
         if let account { settings.account = account }
         if let maxParallel { settings.concurrency = maxParallel }
+        if !dryRun { SweepWorker.closeAttemptsOfFinishedRuns(grid, results: results) }
         let states = grid.states(results: results)
         let indices = states.indices.filter { !states[$0].isDone && !states[$0].isRunning }
         guard !indices.isEmpty else {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Experiments
 import Foundation
+import RunFormat
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,6 +86,9 @@ struct Train: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         } catch let error as TrainError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as RunFileError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }

@@ -1,5 +1,6 @@
 @testable import Experiments
 import Foundation
+import RunFormat
 import Reports
 import XCTest
 
@@ -111,18 +112,18 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(grid.states(results: directory)[0], .left(epochs: 0))
         // Another holder of the lock: the worker leaves the run alone and --plan shows it running.
         let runDirectory = run.directory(results: directory)
-        let lock = try XCTUnwrap(try RunLock.acquire(runDirectory: runDirectory))
+        let lock = try XCTUnwrap(try RunLock.acquire(RunDirectory(runDirectory)))
         guard case .heldElsewhere(let holder) = try SweepWorker.train(run, options: options()) else { return XCTFail("trained a locked run") }
         XCTAssertTrue(holder.hasPrefix("pid \(getpid()) on "), holder)
         XCTAssertEqual(grid.states(results: directory)[0], .running(holder: holder))
-        XCTAssertNil(try? RunAttempt.read(runDirectory: runDirectory).first)
+        XCTAssertNil(try? RunDirectory(runDirectory).readAttempts().first)
         lock.release()
 
         XCTAssertEqual(try SweepWorker.train(run, options: options()), .completed)
-        XCTAssertEqual(try SweepWorker.train(run, options: options()), .alreadyDone("completed"))
-        XCTAssertEqual(grid.states(results: directory)[0], .done("completed"))
-        let attempts = try RunAttempt.read(runDirectory: runDirectory)
-        XCTAssertEqual(attempts.map(\.status), ["completed"])
+        XCTAssertEqual(try SweepWorker.train(run, options: options()), .alreadyDone(.completed))
+        XCTAssertEqual(grid.states(results: directory)[0], .done(.completed))
+        let attempts = try RunDirectory(runDirectory).readAttempts()
+        XCTAssertEqual(attempts.map(\.status), [.completed])
         XCTAssertEqual(attempts.map(\.fromEpoch), [0])
 
         // A run whose data is missing fails; the failure and its message are in run.json, and the next run still trains.
@@ -137,7 +138,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try SweepWorker.train(grid.runs[1], options: options()), .completed)
 
         // collect: one row for the setting, both seeds done; a failed run of another setting is counted, not averaged.
-        try SweepWorker.recordFailure(grid.runs[2], directory: grid.runs[2].directory(results: directory), message: "out of memory")
+        try SweepWorker.recordFailure(grid.runs[2], message: "out of memory", results: directory)
         let settings = try Collect.settings(experiment: "\(directory!)/tiny")
         XCTAssertEqual(settings.map(\.name), ["sgdm-lr0.05-wd0.0005", "sgdm-lr0.1-wd0.0005"])
         XCTAssertEqual(settings[0].seedsDone, [1, 2])
@@ -151,6 +152,15 @@ final class SweepTests: XCTestCase {
         XCTAssertThrowsError(try Collect.settings(experiment: "\(directory!)/nothing")) { error in
             XCTAssertTrue("\(error)".contains("no such directory; pass the results directory of an experiment"), "\(error)")
         }
+    }
+
+    /// sweep.slurm.options reach the script (they were refused as an unknown key before).
+    func testSlurmOptionsFromTheConfigAreAccepted() throws {
+        let grid = try parseConfig(tinySweepJSON(sweep: #"{"seeds": [1], "slurm": {"cpusPerTask": 2, "options": ["--qos=long", "--signal=B:CONT@1"]}}"#)).sweepGrid()
+        XCTAssertEqual(grid.slurm.options, ["--qos=long", "--signal=B:CONT@1"])
+        XCTAssertEqual(grid.slurm.cpusPerTask, 2)
+        XCTAssertEqual(configProblems(tinySweepJSON(sweep: #"{"slurm": {"options": "--qos=long"}}"#)),
+                       [#"sweep.slurm.options: must be a list of sbatch options such as ["--qos=long"], got "--qos=long""#])
     }
 
     func testSlurmScriptHasOneTaskPerUnfinishedRun() throws {
@@ -216,57 +226,15 @@ final class SweepTests: XCTestCase {
         let grid = try ExperimentConfig.load(path: config).sweepGrid()
         var trainedBy: Set<Int32> = []
         for dir in runDirectories(results, grid) {
-            let attempts = try RunAttempt.read(runDirectory: dir)
+            let attempts = try RunDirectory(dir).readAttempts()
             XCTAssertEqual(attempts.count, 1, "\(dir) was trained \(attempts.count) times")
-            XCTAssertEqual(attempts.first?.status, "completed")
+            XCTAssertEqual(attempts.first?.status, .completed)
             XCTAssertEqual(attempts.first?.fromEpoch, 0)
             trainedBy.insert(attempts.first?.pid ?? 0)
-            XCTAssertEqual(RunRecordFile.status(runDirectory: dir), "completed")
+            XCTAssertEqual(RunDirectory(dir).status(), .completed)
             XCTAssertEqual(try MetricsTable.read(path: "\(dir)/metrics.csv").column("epoch"), [1, 2])
         }
         XCTAssertEqual(trainedBy.count, grid.runs.count)  // one worker process per run
-    }
-
-    /// SIGKILL to the whole process group of a local sweep midway, then the same command again: every run
-    /// completes exactly once, with the metrics of an uninterrupted sweep.
-    func testKilledSweepResumesToTheMetricsOfAnUninterruptedOne() throws {
-        guard let executable = adaiBenchExecutable() else { return }
-        let config = try writeConfig(tinySweepJSON(epochs: 2))
-        let grid = try ExperimentConfig.load(path: config).sweepGrid()
-        let reference = "\(directory!)/reference", results = "\(directory!)/results"
-        let referencePid = try ChildProcess.spawn(executable, sweepArguments(config: config, results: reference), outputFile: "\(directory!)/reference.log")
-        XCTAssertEqual(ChildProcess.wait(referencePid), .exited(0))
-
-        let log = "\(directory!)/killed.log"
-        let pid = try ChildProcess.spawn(executable, sweepArguments(config: config, results: results), newProcessGroup: true, outputFile: log)
-        // Wait until a run has checkpointed an epoch, then kill the coordinator and its workers at once.
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline && !runDirectories(results, grid).contains(where: { FileManager.default.fileExists(atPath: "\($0)/checkpoint/trainer.json") }) {
-            usleep(20_000)
-        }
-        XCTAssertEqual(kill(-pid, SIGKILL), 0)
-        XCTAssertEqual(ChildProcess.wait(pid), .signaled(SIGKILL))
-        usleep(200_000)  // the workers (in the killed group) are reaped by init
-        let statesAfterKill = grid.states(results: results)
-        XCTAssertFalse(statesAfterKill.allSatisfy(\.isDone), "the sweep finished before it was killed")
-        XCTAssertFalse(statesAfterKill.contains(where: \.isRunning), "a killed worker still holds its lock: \(statesAfterKill)")
-
-        let again = try ChildProcess.spawn(executable, sweepArguments(config: config, results: results), outputFile: log)
-        XCTAssertEqual(ChildProcess.wait(again), .exited(0), (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-        var resumed = 0
-        for (dir, referenceDir) in zip(runDirectories(results, grid), runDirectories(reference, grid)) {
-            XCTAssertEqual(RunRecordFile.status(runDirectory: dir), "completed")
-            let attempts = try RunAttempt.read(runDirectory: dir)
-            XCTAssertEqual(attempts.filter { $0.status == "completed" }.count, 1, "\(dir): \(attempts)")
-            XCTAssertLessThanOrEqual(attempts.count, 2)
-            if attempts.count == 2 {
-                XCTAssertNil(attempts[0].endedAt)  // the killed attempt
-                if attempts[1].fromEpoch > 0 { resumed += 1 }
-            }
-            XCTAssertEqual(try MetricsTable.read(path: "\(dir)/metrics.csv").column("epoch"), [1, 2])
-            XCTAssertEqual(try metricsWithoutTiming("\(dir)/metrics.csv"), try metricsWithoutTiming("\(referenceDir)/metrics.csv"), dir)
-        }
-        XCTAssertGreaterThanOrEqual(resumed, 1, "no run resumed from a checkpoint")
     }
 }
 
