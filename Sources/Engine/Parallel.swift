@@ -5,14 +5,16 @@ import Synchronization
 
 /// Who runs a large GEMM on several threads (`Parallel.gemmThreading`).
 public enum GEMMThreading: String, CaseIterable, Sendable {
-    /// `Kernels.gemm` cuts C into one block of rows or columns per thread and runs one single-threaded
-    /// OpenBLAS call per block on our worker pool; OpenBLAS's own threads are never used. The default:
-    /// alternating step by step (`adai-bench bench --compare-gemm-threading`), training steps were
-    /// 4–5% shorter for ResNet18, 1–3% for the LSTM and ResNet34, 0.7–0.8% for GoogLeNet, VGG16 and
-    /// DenseNet121.
+    /// `Kernels.gemm` cuts C into blocks of rows or columns whose size depends on the shape alone
+    /// (`Kernels.splitLayout`) and runs one single-threaded OpenBLAS call per block on our worker pool;
+    /// OpenBLAS's own threads are never used. The results do not depend on the thread count. The
+    /// default: alternating step by step (`adai-bench bench --compare-gemm-threading`, when C was cut
+    /// into one block per thread), training steps were 4–5% shorter for ResNet18, 1–3% for the LSTM
+    /// and ResNet34, 0.7–0.8% for GoogLeNet, VGG16 and DenseNet121.
     case split
     /// One OpenBLAS call on OpenBLAS's own threads (its workers spin for the next call between
-    /// GEMMs, so our loops park their helpers first).
+    /// GEMMs, so our loops park their helpers first). OpenBLAS splits the work by its thread count,
+    /// so results may then differ in the last bits from one thread count to another.
     case openBLAS = "openblas"
 }
 
