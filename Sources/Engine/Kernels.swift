@@ -15,6 +15,17 @@ public enum Kernels {
         Parallel.forChunks(count, grain: 1 << 18) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
     }
 
+    /// y[i] += x[i] + x[stride + i] + … + x[(parts − 1)·stride + i], added one part after the other (in
+    /// part order: the same sums whatever the thread count).
+    public static func addInOrder(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, parts: Int, stride: Int, count: Int) {
+        Parallel.forChunks(count, grain: max(1, 65_536 / max(parts, 1))) { r in
+            for p in 0..<parts {
+                let xp = x + p * stride
+                for i in r { y[i] += xp[i] }
+            }
+        }
+    }
+
     /// y += alpha * x
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         Parallel.forChunks(count, grain: 65_536) { r in
@@ -36,36 +47,60 @@ public enum Kernels {
             return
         }
         _ = Parallel.blasConfigured
-        let threads = Parallel.threadCount
-        if threads > 1 && !Parallel.inPerThreadSection {
+        if !Parallel.inPerThreadSection {
             switch Parallel.gemmThreading {
             case .split:
                 if m * n * k >= splitMinimum {
-                    splitGEMM(threads: threads, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                    splitGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
                     return
                 }
             case .openBLAS:
-                Parallel.yieldCores()  // OpenBLAS's threads need both cores
+                if Parallel.threadCount > 1 { Parallel.yieldCores() }  // OpenBLAS's threads need both cores
             }
         }
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
               beta: beta, c: c, ldc: ldc)
     }
 
-    /// GEMMs of at least this many multiply-adds (about 20 µs on one core) are split across threads.
+    /// GEMMs of at least this many multiply-adds (about 20 µs on one core) are split into blocks.
     static let splitMinimum = 1 << 20
 
-    /// C cut into one block per thread along its longer side (N or M; blocks a multiple of 16 wide),
-    /// each block a single-threaded OpenBLAS call on the worker pool.
+    /// How `splitGEMM` cuts C: along N (`alongN`, when N ≥ M) or M, into blocks `width` wide (the
+    /// last one narrower), `blocks` in all. It depends on the shape only, never on the thread count,
+    /// so each element of C comes out of the same single-threaded OpenBLAS call (same m, n, k and
+    /// position in its block) whatever the thread count: OpenBLAS picks its kernel from the call's
+    /// shape (on AVX-512 CPUs, "small matrix" kernels below a size threshold), and a block whose width
+    /// followed the thread count could switch kernels and round differently.
+    ///
+    /// Blocks are a power of two in number (so 1, 2, 4, 8 and 16 threads share them evenly), at most
+    /// `maxSplitBlocks`, each at least `minSplitWidth` wide (OpenBLAS repacks the other operand for
+    /// every block) and at least half of `splitMinimum` multiply-adds.
+    static func splitLayout(m: Int, n: Int, k: Int) -> (alongN: Bool, width: Int, blocks: Int) {
+        let alongN = n >= m, extent = alongN ? n : m
+        var count = 1
+        while count < maxSplitBlocks && extent / (2 * count) >= minSplitWidth
+                && m * n * k / (2 * count) >= splitMinimum / 2 {
+            count *= 2
+        }
+        let width = ((extent + count - 1) / count + 15) / 16 * 16
+        return (alongN, width, (extent + width - 1) / width)
+    }
+
+    /// See `splitLayout`.
+    static let maxSplitBlocks = 16
+    static let minSplitWidth = 64
+
+    /// C cut into the blocks of `splitLayout`, each a single-threaded OpenBLAS call, the blocks dealt to
+    /// the engine's threads (one after the other on one thread).
     static func splitGEMM(
-        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let alongN = n >= m, extent = alongN ? n : m
-        let width = ((extent + threads - 1) / threads + 15) / 16 * 16
-        Parallel.run(parts: (extent + width - 1) / width) { part in
+        let (alongN, width, blocks) = splitLayout(m: m, n: n, k: k)
+        let extent = alongN ? n : m
+        Parallel.forEachBlock(blocks) { part, _ in
             let first = part * width, count = min(extent, first + width) - first
             if alongN {  // columns first ..< first + count of op(B) and C
                 sgemm(transA: transA, transB: transB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,

@@ -125,7 +125,12 @@ struct ModelGradCommand: ParsableCommand {
     @Option(help: "Path of the file to write (.safetensors).")
     var out: String
 
+    @Option(help: "Threads for the engine and OpenBLAS (default: all cores; the output is the same on any number).")
+    var threads: Int?
+
     func run() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        Parallel.setThreadCount(threads)
         guard first >= 1 else { throw ValidationError("--first must be at least 1, got \(first)") }
         guard bptt >= 1 else { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
         guard ModelZoo.isLanguageModel(options.model) == (dataset == .ptb) else {

@@ -248,43 +248,60 @@ public enum ConvKernels {
         }
     }
 
+    /// The weight gradient of `backwardImagesAcrossThreads` is summed over fixed groups of images:
+    /// `groups` groups of `size` consecutive images (the last one smaller), a power of two in number,
+    /// at most 16 and at most as many as fit `imageGroupFloats` floats of partial gradients (at least 4
+    /// groups). Shape only: the same groups, so the same sums, whatever the thread count.
+    static func imageGroups(batch: Int, weightCount: Int) -> (size: Int, groups: Int) {
+        var count = 1
+        while count < 16 && 2 * count <= batch && (count < 4 || 2 * count * weightCount <= imageGroupFloats) { count *= 2 }
+        let size = (batch + count - 1) / count
+        return (size, (batch + size - 1) / size)
+    }
+
+    /// The memory for the partial weight gradients of `imageGroups`, in floats (16 MB).
+    static let imageGroupFloats = 4 << 20
+
     static func backwardImagesAcrossThreads(
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: Conv2dGeometry,
         dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?
     ) {
-        let k = g.patchSize, plane = g.outPlane, threads = min(Parallel.threadCount, g.batch)
-        let weightCount = g.outChannels * k
-        let cols = Tensor(uninitializedShape: [g.isPointwise ? 0 : threads * k * plane])
-        let partialDw = Tensor(zeros: [dw == nil ? 0 : threads * weightCount])  // one weight gradient per thread
-        perThread(g.batch) { t, images in
-            let col = cols.data + t * k * plane, myDw = partialDw.data + t * weightCount
-            for b in images {
-                let dyb = dy + b * g.outChannels * plane
-                if dw != nil {  // dw [O, K] += dy_b [O, plane] × patchesᵀ [plane, K]
-                    let patches: UnsafePointer<Float>
-                    if g.isPointwise {
-                        patches = x + b * g.inChannels * plane
-                    } else {
-                        im2col(x, g, first: b, count: 1, col, parallel: false)
-                        patches = UnsafePointer(col)
+        let k = g.patchSize, plane = g.outPlane, weightCount = g.outChannels * k
+        // Each group of images sums its weight gradient into its own buffer, image by image; the
+        // groups' sums are then added to dw in group order (see `imageGroups`).
+        let (size, groups) = imageGroups(batch: g.batch, weightCount: weightCount)
+        let cols = Tensor(uninitializedShape: [g.isPointwise ? 0 : Parallel.blockParts(groups) * k * plane])
+        let partialDw = Tensor(uninitializedShape: [dw == nil ? 0 : groups * weightCount])
+        Parallel.perThreadSection {
+            Parallel.forEachBlock(groups) { group, part in
+                let col = cols.data + part * k * plane, groupDw = partialDw.data + group * weightCount
+                let images = (group * size)..<min(g.batch, (group + 1) * size)
+                for b in images {
+                    let dyb = dy + b * g.outChannels * plane
+                    if dw != nil {  // group's dw [O, K] (+)= dy_b [O, plane] × patchesᵀ [plane, K]
+                        let patches: UnsafePointer<Float>
+                        if g.isPointwise {
+                            patches = x + b * g.inChannels * plane
+                        } else {
+                            im2col(x, g, first: b, count: 1, col, parallel: false)
+                            patches = UnsafePointer(col)
+                        }
+                        Kernels.gemm(transA: false, transB: true, m: g.outChannels, n: k, k: plane, a: dyb, lda: plane,
+                                     b: patches, ldb: plane, beta: b == images.lowerBound ? 0 : 1, c: groupDw, ldc: k)
                     }
-                    Kernels.gemm(transA: false, transB: true, m: g.outChannels, n: k, k: plane, a: dyb, lda: plane,
-                                 b: patches, ldb: plane, beta: 1, c: myDw, ldc: k)
-                }
-                guard let dx else { continue }
-                if g.isPointwise {  // dx_b [C, plane] += wᵀ [C, O] × dy_b [O, plane]
-                    Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
-                                 b: dyb, ldb: plane, beta: 1, c: dx + b * g.inChannels * plane, ldc: plane)
-                } else {
-                    Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
-                                 b: dyb, ldb: plane, c: col, ldc: plane)
-                    col2im(col, g, first: b, count: 1, dx, parallel: false)
+                    guard let dx else { continue }
+                    if g.isPointwise {  // dx_b [C, plane] += wᵀ [C, O] × dy_b [O, plane]
+                        Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
+                                     b: dyb, ldb: plane, beta: 1, c: dx + b * g.inChannels * plane, ldc: plane)
+                    } else {
+                        Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
+                                     b: dyb, ldb: plane, c: col, ldc: plane)
+                        col2im(col, g, first: b, count: 1, dx, parallel: false)
+                    }
                 }
             }
         }
-        if let dw {
-            for t in 0..<threads { Kernels.addInPlace(dw, partialDw.data + t * weightCount, count: weightCount) }
-        }
+        if let dw { Kernels.addInOrder(dw, partialDw.data, parts: groups, stride: weightCount, count: weightCount) }
     }
 
     static func backwardBatched(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,

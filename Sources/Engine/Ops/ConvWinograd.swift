@@ -224,6 +224,7 @@ public enum Winograd {
         let tilesH, tilesW: Int
         let c8, k8: Int          // padded input and output channels
         let chunk: Int           // images per chunk
+        let chunks: Int          // chunks in the batch (the last one may be smaller)
         var tilesPerImage: Int { tilesH * tilesW }
         var stagingFloats: Int { chunk * max(g.height * g.width * c8, g.outPlane * k8) }
         var vFloats: Int { T.positions * chunk * tilesPerImage * c8 }
@@ -237,7 +238,15 @@ public enum Winograd {
             c8 = padded(g.inChannels); k8 = padded(g.outChannels)
             let tiles = tilesH * tilesW
             let perImage = T.positions * tiles * (c8 + k8) + max(g.height * g.width * c8, g.outPlane * k8)
-            chunk = max(1, min(g.batch, Winograd.workspaceFloatsPerThread / max(perImage, 1)))
+            // The batch is cut into chunks by its shape alone (never by the thread count), so that the
+            // GEMMs have the same shapes and the weight gradient the same sums on any number of threads:
+            // a power of two in number (1, 2, 4, … threads share them evenly), at least 4 (when the batch
+            // has that many images), each within the workspace.
+            let fitting = max(1, min(g.batch, Winograd.workspaceFloatsPerThread / max(perImage, 1)))
+            var count = 1
+            while count * fitting < g.batch || (count < 4 && 2 * count <= g.batch) { count *= 2 }
+            chunk = (g.batch + count - 1) / count
+            chunks = (g.batch + chunk - 1) / chunk
         }
     }
 
@@ -510,15 +519,19 @@ public enum Winograd {
 
     // MARK: Passes
 
-    /// Runs `body(thread, images, workspace)` with each thread owning a contiguous block of the
-    /// batch and a private workspace, OpenBLAS single-threaded meanwhile.
-    static func perThread<T>(_ plan: Plan<T>, _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+    /// Runs `body(chunk, images, workspace)` for every chunk of the plan (see `Plan.chunks`), the
+    /// chunks dealt to the threads in increasing order, each thread with a private workspace and
+    /// OpenBLAS single-threaded meanwhile.
+    static func forEachChunk<T>(_ plan: Plan<T>, _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         // Every layer asks for the same size (unless one image alone needs more), so that the
         // buffer pool hands all layers one recycled workspace instead of keeping one per shape.
-        let threads = min(Parallel.threadCount, plan.g.batch)
         let floats = max(plan.workspaceFloats, workspaceFloatsPerThread + scratchVectors * lanes)
-        let workspace = Tensor(uninitializedShape: [threads * floats])
-        ConvKernels.perThread(plan.g.batch) { t, images in body(t, images, workspace.data + t * floats) }
+        let workspace = Tensor(uninitializedShape: [Parallel.blockParts(plan.chunks) * floats])
+        Parallel.perThreadSection {
+            Parallel.forEachBlock(plan.chunks) { c, part in
+                body(c, (c * plan.chunk)..<min(plan.g.batch, (c + 1) * plan.chunk), workspace.data + part * floats)
+            }
+        }
     }
 
     /// y = conv(x, w) for a 3×3 stride-1 geometry (no bias; the caller adds it), with `tiles`
@@ -537,11 +550,10 @@ public enum Winograd {
         let plan = Plan<T>(g), (k8, c8, positions) = (plan.k8, plan.c8, T.positions)
         let u = Tensor(uninitializedShape: [positions * g.outChannels * c8])
         transformWeights(w, plan, u.data)
-        perThread(plan) { _, images, space in
+        forEachChunk(plan) { _, images, space in
             let staging = space, v = space + plan.stagingFloats, m = v + plan.vFloats, scratch = m + plan.mFloats
-            var first = images.lowerBound
-            while first < images.upperBound {
-                let n = min(plan.chunk, images.upperBound - first), tiles = n * plan.tilesPerImage
+            do {
+                let first = images.lowerBound, n = images.count, tiles = n * plan.tilesPerImage
                 stage(x, channels: g.inChannels, c8: c8, plane: g.height * g.width, first: first, count: n, staging)
                 transformInput(staging, plan, count: n, v, scratch)
                 // M_t [P, K] = V_t [P, C8] · U_tᵀ (U_t [K, C8]). M's padding columns (K ..< K8) are never
@@ -553,7 +565,6 @@ public enum Winograd {
                 }
                 transformOutput(m, plan, count: n, staging, scratch)
                 unstage(staging, channels: g.outChannels, c8: k8, plane: g.outPlane, first: first, count: n, y, accumulate: false)
-                first += n
             }
         }
     }
@@ -578,40 +589,44 @@ public enum Winograd {
         if dx == nil && dw == nil { return (0, 0) }
         let start = DispatchTime.now().uptimeNanoseconds
         let plan = Plan<T>(g), (k8, c8, kOut, positions) = (plan.k8, plan.c8, g.outChannels, T.positions)
-        let weightFloats = positions * kOut * c8, threads = min(Parallel.threadCount, g.batch)
+        let weightFloats = positions * kOut * c8
         let u = Tensor(uninitializedShape: [dx == nil ? 0 : weightFloats])
         if dx != nil { transformWeights(w, plan, u.data) }
-        // One dU for all threads: each transform position's GEMM holds that position's lock, and the
-        // threads start at different positions, so they rarely wait (no per-thread copies of dU).
+        // One dU for all threads, each transform position's dU_t receiving the chunks' products in chunk
+        // order (`order`: chunk c adds to dU_t once chunks 0 ..< c have), so that its sums do not depend on
+        // the thread count or on which thread ran which chunk. A chunk adds first at the positions whose
+        // turn has come and waits only when none has.
         let du = Tensor(zeros: [dw == nil ? 0 : weightFloats])
-        let locks = (0..<(dw == nil ? 0 : positions)).map { _ in NSLock() }
-        // Thread 0's time in the shared, weight-only and data-only phases, to split the wall time.
+        let inTurn: (_ chunk: Int, _ gemm: (Int) -> Void) -> Void
+        if #available(macOS 15.0, *) {
+            let order = OrderedSteps(steps: dw == nil ? 0 : positions)
+            inTurn = { chunk, gemm in order.inTurn(block: chunk, steps: positions, gemm) }
+        } else {  // `forEachChunk` runs the chunks one after the other
+            inTurn = { _, gemm in for t in 0..<positions { gemm(t) } }
+        }
+        // Chunk 0's time in the shared, weight-only and data-only phases, to split the wall time.
         var phase = (shared: UInt64(0), weights: UInt64(0), data: UInt64(0))
-        perThread(plan) { thread, images, space in
+        forEachChunk(plan) { chunk, images, space in
             let staging = space, v = space + plan.stagingFloats, dm = v + plan.vFloats, scratch = dm + plan.mFloats
             var clock = DispatchTime.now().uptimeNanoseconds
             func lap(_ slot: WritableKeyPath<(shared: UInt64, weights: UInt64, data: UInt64), UInt64>) {
-                guard thread == 0 else { return }
+                guard chunk == 0 else { return }
                 let now = DispatchTime.now().uptimeNanoseconds
                 phase[keyPath: slot] += now - clock
                 clock = now
             }
-            var first = images.lowerBound
-            while first < images.upperBound {
-                let n = min(plan.chunk, images.upperBound - first), tiles = n * plan.tilesPerImage
+            do {
+                let first = images.lowerBound, n = images.count, tiles = n * plan.tilesPerImage
                 stage(dy, channels: kOut, c8: k8, plane: g.outPlane, first: first, count: n, staging)
                 transformOutputGradient(staging, plan, count: n, dm, scratch)
                 lap(\.shared)
                 if dw != nil {  // dU_t [K, C8] += dM_tᵀ [K, P] · V_t [P, C8]
                     stage(x, channels: g.inChannels, c8: c8, plane: g.height * g.width, first: first, count: n, staging)
                     transformInput(staging, plan, count: n, v, scratch)
-                    for i in 0..<positions {
-                        let t = (i + thread * positions / threads) % positions
-                        locks[t].lock()
+                    inTurn(chunk) { t in
                         Kernels.gemm(transA: true, transB: false, m: kOut, n: c8, k: tiles,
                                      a: dm + t * tiles * k8, lda: k8, b: v + t * tiles * c8, ldb: c8,
                                      beta: 1, c: du.data + t * kOut * c8, ldc: c8)
-                        locks[t].unlock()
                     }
                     lap(\.weights)
                 }
@@ -627,7 +642,6 @@ public enum Winograd {
                             dx, accumulate: true)
                     lap(\.data)
                 }
-                first += n
             }
         }
         var foldNanos: UInt64 = 0
