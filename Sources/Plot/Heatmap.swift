@@ -73,7 +73,11 @@ public struct Heatmap: Sendable {
         let labelColumn = yTitleRotated ? rowLabelWidth : max(rowLabelWidth, yTitleLength)
         var titleFont = ChartStyle.titleFont
         let titleHeight = title.isEmpty ? 0 : TextMetrics.lineHeight(titleFont) + 4
-        let gridLeftWithoutCentering = m + (yTitleRotated ? axisHeight + 4 : 0) + labelColumn + 4
+        // The x title is centred under the grid but must end left of the colour bar (which may reach below a short
+        // grid): room is made on the left when the grid is narrower than the title.
+        let xTitleWidth = TextMetrics.width(xLabel, axisFont)
+        var gridLeftWithoutCentering = m + (yTitleRotated ? axisHeight + 4 : 0) + labelColumn + 4
+        gridLeftWithoutCentering += max(0, xTitleWidth - (gridLeftWithoutCentering + gridWidth + 6 - m))
         let gridTop = m + titleHeight + (yTitleRotated || yLabel.isEmpty ? 2 : axisHeight + 3)
 
         // Colour bar: at least 60 pt tall so that it holds a few labelled ticks.
@@ -90,7 +94,6 @@ public struct Heatmap: Sendable {
         // Width: the content, or the title / x title when they are wider; the content is then centred.
         let contentWidth = gridLeftWithoutCentering + gridWidth + 10 + barWidth + 2 + ChartStyle.tickLength + barLabelWidth
             + valueTitleWidth + m
-        let xTitleWidth = TextMetrics.width(xLabel, axisFont)
         let maxWidth = max(contentWidth, 560)
         let titleWidthWanted = TextMetrics.width(title, titleFont) + 2 * m
         // Whole points, so that PDF and SVG pages have simple sizes.
@@ -135,7 +138,7 @@ public struct Heatmap: Sendable {
                         role: "column label")
         }
         if !xLabel.isEmpty {
-            let centre = min(max(gridLeft + gridWidth / 2, m + xTitleWidth / 2), width - m - xTitleWidth / 2)
+            let centre = max(min(gridLeft + gridWidth / 2, gridLeft + gridWidth + 6 - xTitleWidth / 2), m + xTitleWidth / 2)
             figure.text(TextMetrics.fit(xLabel, axisFont, width: width - 2 * m), x: centre, y: xTitleTop, font: axisFont,
                         horizontal: .center, role: "x axis title")
         }

@@ -37,8 +37,10 @@ enum Charts {
         let lrs = (0..<columns).map { 1e-4 * pow(10, Double($0) / 2) }, wds = (0..<rows).map { 1e-5 * pow(10, Double($0) / 2) }
         var values = wds.indices.map { r in lrs.indices.map { c in 5 + 40 * abs(sin(Double(r * 7 + c * 3))) } }
         if rows * columns > 1 { values[rows - 1][columns - 1] = .nan }
-        return Heatmap(title: title, xLabel: "learning rate", yLabel: "weight decay", columnLabels: lrs.map { Ticks.label($0) },
-                       rowLabels: wds.map { Ticks.label($0) }, values: values)
+        var map = Heatmap(title: title, xLabel: "learning rate", yLabel: "weight decay", columnLabels: lrs.map { Ticks.label($0) },
+                          rowLabels: wds.map { Ticks.label($0) }, values: values)
+        map.valueLabel = "test error (%)"
+        return map
     }
 }
 
@@ -53,6 +55,12 @@ final class PlotTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// With $PLOT_TESTS_KEEP naming a directory, writes the figure there as PNG to look at.
+    private func keep(_ figure: Figure, _ name: String) {
+        guard let keep = ProcessInfo.processInfo.environment["PLOT_TESTS_KEEP"] else { return }
+        try? figure.write(to: keep + "/" + name.replacingOccurrences(of: " ", with: "_") + ".png", dpi: 150)
+    }
 
     /// Runs a program and returns its exit status and standard error; fails the test when it cannot be found.
     private func run(_ program: String, _ arguments: [String]) throws -> (Int32, String) {
@@ -134,6 +142,7 @@ final class PlotTests: XCTestCase {
         for rows in 1...10 {
             for columns in 1...10 {
                 let layout = Charts.heatmap(rows: rows, columns: columns).layout()
+                keep(layout.figure, "heatmap-\(rows)x\(columns)")
                 let problems = layout.figure.layoutProblems()
                 XCTAssert(problems.isEmpty, "\(rows)×\(columns): " + problems.prefix(3).joined(separator: "; "))
                 let values = layout.figure.texts.filter { $0.role == "cell value" }
@@ -143,6 +152,13 @@ final class PlotTests: XCTestCase {
                     XCTAssert(cell.contains(text.box), "\(rows)×\(columns): value '\(text.text)' \(text.box) outside its cell \(cell)")
                 }
                 XCTAssert(layout.figure.bounds.contains(layout.colorBar), "\(rows)×\(columns): colour bar inside")
+                // No text over the colour bar, and none but the values over the cells.
+                for text in layout.figure.texts {
+                    XCTAssertFalse(text.box.intersects(layout.colorBar), "\(rows)×\(columns): \(text.role) '\(text.text)' over the colour bar")
+                    if text.role != "cell value" {
+                        for cell in layout.cells.joined() { XCTAssertFalse(text.box.intersects(cell), "\(rows)×\(columns): \(text.role) over a cell") }
+                    }
+                }
                 for row in layout.cells { for cell in row { XCTAssertFalse(cell.intersects(layout.colorBar)) } }
                 // Cells are sized to their text, not the text to the cells: the same at every grid size.
                 XCTAssertLessThan(layout.cells[0][0].width, 60, "\(rows)×\(columns): cell width")
@@ -176,9 +192,15 @@ final class PlotTests: XCTestCase {
                 var chart = chart
                 chart.width = width; chart.height = height
                 let layout = chart.layout()
+                keep(layout.figure, "\(chart.title.prefix(8))-\(Int(width))x\(Int(height))")
                 XCTAssertEqual(layout.figure.layoutProblems(), [], "\(chart.title) at \(width)×\(height)")
                 XCTAssert(layout.figure.bounds.contains(layout.plotArea))
                 if let legend = layout.legend { XCTAssert(layout.figure.bounds.contains(legend), "legend inside the figure") }
+                // Only the legend's entries may lie over the axes; the legend itself never over a tick label or title.
+                for text in layout.figure.texts where text.role != "legend entry" {
+                    XCTAssertFalse(text.box.intersects(layout.plotArea), "\(text.role) '\(text.text)' over the axes at \(width)×\(height)")
+                    if let legend = layout.legend { XCTAssertFalse(text.box.intersects(legend), "\(text.role) '\(text.text)' under the legend") }
+                }
             }
         }
     }
