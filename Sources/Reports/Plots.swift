@@ -179,6 +179,13 @@ public enum Plots {
         return given.isEmpty ? paths.map(fileLabel) : given
     }
 
+    /// "1001 ± 280", "12.0 ± 8.4": the value to the decimal place of the error's second significant digit.
+    public static func plusMinus(_ value: Double, _ error: Double?) -> String {
+        guard let error, error.isFinite, error > 0 else { return formatNumber(value, significant: 4) }
+        let decimals = min(6, max(0, 1 - Int(floor(log10(error)))))
+        return String(format: "%.\(decimals)f ± %.\(decimals)f", value, error)
+    }
+
     /// The output of `adai-bench hessian`: eigenvalues (largest first) with their Lanczos residuals, and the trace if estimated.
     public struct HessianEstimate: Equatable {
         public var eigenvalues: [Double], residuals: [Double]
@@ -213,7 +220,7 @@ public enum Plots {
         var series: [Series] = []
         for (path, name) in zip(paths, names) {
             let e = try readHessian(path)
-            let trace = e.trace.map { t in "trace " + formatNumber(t, significant: 4) + (e.traceStandardError.map { " ± " + formatNumber($0, significant: 2) } ?? "") }
+            let trace = e.trace.map { "trace " + plusMinus($0, e.traceStandardError) }
             var s = Series(name: trace.map { "\(name) (\($0))" } ?? name, xs: e.eigenvalues.indices.map { Double($0 + 1) }, ys: e.eigenvalues)
             s.errorLow = zip(e.eigenvalues, e.residuals).map { $0 - ($1.isFinite ? $1 : 0) }
             s.errorHigh = zip(e.eigenvalues, e.residuals).map { $0 + ($1.isFinite ? $1 : 0) }

@@ -152,4 +152,76 @@ final class PlotsTests: XCTestCase {
             XCTAssertEqual("\(error)", "\(headerOnly): no data rows below the header; run the escape experiment first")
         }
     }
+
+    // MARK: Figures of the analyses
+
+    func testHessianFigure() throws {
+        let header = "# hessian: test\nquantity,index,value,uncertainty\n"
+        let a = try results.write(header + "eigenvalue,1,40,0.5\neigenvalue,2,12,0.2\neigenvalue,3,3,0.1\ntrace,,120,8.4\n", to: "adai.csv")
+        let b = try results.write(header + "eigenvalue,1,90,1\neigenvalue,2,30,1\n", to: "sgdm.csv")
+        let chart = try Plots.hessian(csvs: [a, b])
+        XCTAssertEqual(chart.series.map(\.name), ["adai (trace 120.0 ± 8.4)", "sgdm"])
+        XCTAssertEqual(chart.series[0].xs, [1, 2, 3]); XCTAssertEqual(chart.series[0].ys, [40, 12, 3])
+        for (k, (low, high)) in [(39.5, 40.5), (11.8, 12.2), (2.9, 3.1)].enumerated() {
+            XCTAssertEqual(chart.series[0].errorLow![k], low, accuracy: 1e-12); XCTAssertEqual(chart.series[0].errorHigh![k], high, accuracy: 1e-12)
+        }
+        XCTAssertTrue(chart.logY, "all eigenvalues positive")
+        XCTAssertEqual(try Plots.hessian(csvs: [a, b], labels: ["Adai", "SGDM"]).series.map(\.name), ["Adai (trace 120.0 ± 8.4)", "SGDM"])
+        let negative = try results.write(header + "eigenvalue,1,4,0.1\neigenvalue,2,-1,0.1\n", to: "neg.csv")
+        XCTAssertFalse(try Plots.hessian(csvs: [negative]).logY, "a negative eigenvalue: linear scale")
+        let (image, seen) = try roundTrip(chart.figure(), "hessian.png")
+        XCTAssertEqual([image.width, image.height], [750, 500])
+        for color in colorBlindSafePalette.prefix(2) { XCTAssert(seen.contains(color), "series colour \(color)") }
+
+        XCTAssertThrowsError(try Plots.hessian(csvs: [a, b], labels: ["one"])) { error in
+            XCTAssertEqual("\(error)", "1 labels for 2 files; pass one --label per file, in the same order, or none")
+        }
+        let unknown = try results.write(header + "eigenvector,1,3,0\n", to: "bad.csv")
+        XCTAssertThrowsError(try Plots.hessian(csvs: [unknown])) { error in
+            XCTAssertEqual("\(error)", "\(unknown):3: unknown quantity 'eigenvector' (expected eigenvalue or trace); pass a file written by adai-bench hessian")
+        }
+        let traceOnly = try results.write(header + "trace,,3,1\n", to: "trace.csv")
+        XCTAssertThrowsError(try Plots.hessian(csvs: [traceOnly])) { error in
+            XCTAssertEqual("\(error)", "\(traceOnly): no eigenvalue rows; run adai-bench hessian --out \(traceOnly) first")
+        }
+    }
+
+    func testSharpnessFigure() throws {
+        let header = "sigma,samples,base_loss,expected_sharpness,std_error\n"
+        let a = try results.write(header + "0.05,8,1.2,0.9,0.05\n0.01,8,1.2,0.02,0.01\n", to: "adai.csv")
+        let chart = try Plots.sharpness(csvs: [a])
+        XCTAssertEqual(chart.series[0].xs, [0.01, 0.05], "sorted by sigma")
+        XCTAssertEqual(chart.series[0].ys, [0.02, 0.9])
+        XCTAssertEqual(chart.series[0].errorHigh![0], 0.03, accuracy: 1e-15); XCTAssertEqual(chart.series[0].errorHigh![1], 0.95, accuracy: 1e-15)
+        XCTAssertTrue(chart.logX)
+        XCTAssertEqual(chart.figure().layoutProblems(), [])
+        let zero = try results.write(header + "0,8,1.2,0.9,0.05\n", to: "zero.csv")
+        XCTAssertThrowsError(try Plots.sharpness(csvs: [zero])) { error in
+            XCTAssertEqual("\(error)", "\(zero):2: sigma must be a positive number, got 0")
+        }
+        let empty = try results.write(header, to: "empty.csv")
+        XCTAssertThrowsError(try Plots.sharpness(csvs: [empty])) { error in
+            XCTAssertEqual("\(error)", "\(empty): no data rows; run adai-bench sharpness --out \(empty) first")
+        }
+    }
+
+    func testSaddleFigure() throws {
+        let csv = try results.write("optimizer,step,msd_escape,msd_positive\nsgd,10,0.001,0.5\nadai,10,0.003,0.4\nsgd,20,0.004,0.5\nadai,20,0.01,0.4\n",
+                                    to: "saddle.csv")
+        let chart = try Plots.saddle(csv: csv)
+        XCTAssertEqual(chart.series.map(\.name), ["sgd", "adai"])
+        XCTAssertEqual(chart.series[1].ys, [0.003, 0.01])
+        XCTAssertTrue(chart.logY)
+        XCTAssertEqual(try Plots.saddle(csv: csv, column: "msd_positive").series[0].ys, [0.5, 0.5])
+        XCTAssertThrowsError(try Plots.saddle(csv: csv, column: "msd")) { error in
+            XCTAssert("\(error)".hasPrefix("\(csv): no column 'msd' (a saddle file from adai-bench saddle has optimizer,step,msd_escape,msd_positive)"), "\(error)")
+        }
+    }
+
+    func testPlusMinusRoundsToTheError() {
+        XCTAssertEqual(Plots.plusMinus(1001.3, 284), "1001 ± 284")
+        XCTAssertEqual(Plots.plusMinus(12.04, 8.4), "12.0 ± 8.4")
+        XCTAssertEqual(Plots.plusMinus(0.01234, 0.0021), "0.0123 ± 0.0021")
+        XCTAssertEqual(Plots.plusMinus(5, nil), "5")
+    }
 }
