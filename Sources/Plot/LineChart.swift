@@ -292,8 +292,20 @@ public struct LineChart: Sendable {
             for (low, high) in [(s.lower, s.upper), (s.errorLow, s.errorHigh)] {
                 guard let low, let high, low.count == s.xs.count, high.count == s.xs.count else { continue }
                 let lowCurve = curve(s.xs, low), highCurve = curve(s.xs, high)
-                if s.connected { along(lowCurve); along(highCurve) }
-                for (a, b) in zip(lowCurve, highCurve) { along([a, b]) }  // the area between, column by column
+                if s.connected && lowCurve.count == highCurve.count {
+                    // The area between (a band): columns every 2 pt, interpolated between the points as the polygon is.
+                    along(lowCurve); along(highCurve)
+                    for k in lowCurve.indices.dropLast() {
+                        let n = max(1, Int(((lowCurve[k + 1].0 - lowCurve[k].0) / 2).rounded(.up)))
+                        for j in 0...n {
+                            let t = Double(j) / Double(n)
+                            func mix(_ p: (Double, Double), _ q: (Double, Double)) -> (Double, Double) { (p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t) }
+                            along([mix(lowCurve[k], lowCurve[k + 1]), mix(highCurve[k], highCurve[k + 1])])
+                        }
+                    }
+                } else {
+                    for (a, b) in zip(lowCurve, highCurve) { along([a, b]) }  // error bars
+                }
             }
             if let fx = s.fitXs, let fy = s.fitYs { along(curve(fx, fy)) }
         }

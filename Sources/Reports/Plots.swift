@@ -60,8 +60,10 @@ public enum Plots {
     public static func curves(experiment: String, column: String = "test_error", optimizers: [String] = [], title: String? = nil) throws -> LineChart {
         let runs = try RunLoader.load(experiment: experiment)
         let series = try seedSeries(runs, column: column, optimizers: optimizers)
-        return LineChart(title: title ?? defaultTitle(runs, experiment: experiment), xLabel: "epoch", yLabel: axisTitle(column) + ", mean ± std over seeds",
-                         series: series)
+        // "mean ± std" only where some setting has more than one seed (the legend gives each n).
+        let banded = series.contains { $0.lower != nil }
+        return LineChart(title: title ?? defaultTitle(runs, experiment: experiment), xLabel: "epoch",
+                         yLabel: axisTitle(column) + (banded ? ", mean ± std" : ""), series: series)
     }
 
     /// Training loss against epoch on a log scale, one line per optimizer (mean over seeds, ± std band).

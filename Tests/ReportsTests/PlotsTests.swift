@@ -33,6 +33,7 @@ final class PlotsTests: XCTestCase {
         XCTAssertEqual(chart.series.map(\.name),
                        ["adabelief", "adai lr=0.1 wd=0.0005", "adai lr=1 wd=0.0005 (n=2)", "adam (n=2)", "sgdm (n=2)"])
         XCTAssertEqual(chart.title, "cifar10 resnet18")
+        XCTAssertEqual(chart.yLabel, "test error (%), mean ± std")
         let adai = chart.series[2]
         XCTAssertEqual(adai.xs, [1, 2, 3])
         XCTAssertEqual(adai.ys[1], 4.7, accuracy: 1e-12)                      // mean of 4.6 and 4.8
