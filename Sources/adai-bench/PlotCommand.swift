@@ -37,7 +37,7 @@ struct OutputOptions: ParsableArguments {
     var title: String?
 
     func validate() throws {
-        guard dpi.isFinite, (36...1200).contains(dpi) else { throw ValidationError("--dpi must be 36...1200, got \(dpi)") }
+        guard dpi.isFinite, (36...1200).contains(dpi) else { throw ValidationError("--dpi must be 36...1200, got \(formatNumberForCLI(dpi))") }
         if let out, format == nil, !(out as NSString).pathExtension.isEmpty, ImageFormat(path: out) == nil {
             throw ValidationError("--out \(out): unknown extension; use .png, .pdf or .svg, or pass --format")
         }
