@@ -16,7 +16,7 @@ struct PlotCommand: ParsableCommand {
             a full page width about 486 pt). PDF and SVG are vector graphics; PNG is rendered at --dpi. The format \
             follows --format, else the extension of --out, else PNG. Without --out the figure is written beside the \
             input (results/<name>/curves.png, loss.png, heatmap-<optimizer>.png; escape.png, hessian.png, \
-            sharpness.png, saddle.png beside the first CSV). The same input gives the same PNG and PDF bytes.
+            sharpness.png, saddle.png beside the first CSV). On one machine the same input gives the same bytes in every format.
             """,
         subcommands: [PlotCurves.self, PlotLoss.self, PlotHeatmap.self, PlotEscape.self, PlotHessian.self, PlotSharpness.self,
                       PlotSaddle.self])
