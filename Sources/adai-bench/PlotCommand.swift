@@ -80,6 +80,18 @@ struct ChartOptions: ParsableArguments {
     }
 }
 
+/// Draws an analysis's figure as `<csv without extension>.png` beside its CSV. The CSV is the result: when the
+/// figure cannot be drawn, a warning says why and the command still succeeds.
+func drawBeside(csv: String, _ chart: () throws -> LineChart) {
+    let path = (csv as NSString).deletingPathExtension + ".png"
+    do {
+        try chart().figure().write(to: path)
+        print("wrote \(path)")
+    } catch {
+        FileHandle.standardError.write(Data("warning: \(csv) is written but its figure is not: \(error); draw it with adai-bench plot\n".utf8))
+    }
+}
+
 /// The directory of a CSV (`.` when it has none) joined with `name`.
 func besideFile(_ path: String, _ name: String) -> String {
     let directory = (path as NSString).deletingLastPathComponent
