@@ -32,11 +32,14 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+            providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"])]),
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: engineSettings),
         .target(name: "Optim", dependencies: ["Engine"], swiftSettings: optimSettings),
         .target(name: "Datasets", dependencies: ["Engine"]),
         .target(name: "NN", dependencies: ["Engine"]),
-        .target(name: "Plot", dependencies: ["CPNG"]),
+        .target(name: "Plot", dependencies: ["CCairo", "CPNG"]),
         .target(name: "RunFormat", dependencies: ["Engine"]),
         .target(name: "Reports", dependencies: ["Plot", "RunFormat"]),
         .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"]),

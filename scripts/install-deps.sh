@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs the system libraries adai-bench links against (OpenBLAS, libpng, pkg-config)
-# with apt-get when they are missing. Safe to run again: it does nothing when all are present.
+# Installs the system libraries adai-bench links against (OpenBLAS, libpng, cairo, the DejaVu fonts
+# that figures are set in, pkg-config; poppler-utils for the tests) with apt-get when they are missing. Safe to run again: it does
+# nothing when all are present.
 set -euo pipefail
 
 missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev)
 pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists cairo 2>/dev/null || missing+=(libcairo2-dev)
+# pdftoppm: the tests render the PDF figures with it.
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+{ command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q 'DejaVu Sans'; } || missing+=(fonts-dejavu-core fontconfig)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
@@ -23,4 +28,4 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${run[@]}" apt-get update -qq
-"${run[@]}" apt-get install -y -qq pkg-config libopenblas-dev libpng-dev >/dev/null
+"${run[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One line of a chart: points, an optional shaded band (e.g. ± std over seeds), and a name for the legend.
-public struct Series {
+public struct Series: Sendable {
     public var name: String
     public var xs: [Double], ys: [Double]
     public var lower: [Double]?, upper: [Double]?
@@ -26,156 +26,289 @@ public struct Series {
     }
 }
 
+/// The sizes a chart is set in, in points: for a figure one column (3.25 in = 234 pt) or two columns (6.75 in = 486 pt)
+/// wide, at the paper's own type sizes.
+public enum ChartStyle {
+    public static let titleFont = Font(size: 9.5, bold: true)
+    public static let axisTitleFont = Font(size: 8.5)
+    public static let tickFont = Font(size: 7.5)
+    public static let legendFont = Font(size: 7.5)
+    /// Space between the figure's edge and anything drawn.
+    public static let margin = 4.0
+    public static let tickLength = 3.0
+    public static let lineWidth = 1.5
+    /// Series with at most this many points get a marker at each point.
+    public static let markerPointLimit = 15
+}
+
 /// A line chart with axes, ticks, tick labels, axis titles, a title and a legend.
-public struct LineChart {
+public struct LineChart: Sendable {
     public var title: String, xLabel: String, yLabel: String
     public var series: [Series]
-    public var logY = false
-    public var width = 820, height = 520
-    /// Draw a square marker at every point of every series, as well as the lines.
+    public var logY = false, logX = false
+    /// Size in points (default: 5 × 3.33 inches; 234 pt wide for one column of a two-column paper).
+    public var width = 360.0, height = 240.0
+    /// Draw a marker at every point of every series (series of few points always get them).
     public var markers = false
 
-    public init(title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false) {
-        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.logY = logY
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false, logX: Bool = false) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.logY = logY; self.logX = logX
     }
 
-    public func render() -> Canvas {
-        var canvas = Canvas(width: width, height: height)
-        let allX = series.flatMap { $0.xs + ($0.fitXs ?? []) }.filter { $0.isFinite }
+    /// Where the legend went: a corner inside the axes that covers no data, or outside to the right.
+    public enum LegendPlacement: Equatable, Sendable { case topRight, topLeft, bottomRight, bottomLeft, outside }
+
+    /// The laid-out chart: the figure and where its parts are (for tests).
+    public struct Layout {
+        public var figure: Figure
+        public var plotArea: Box
+        public var legend: Box?
+        public var legendPlacement: LegendPlacement?
+    }
+
+    public func figure() -> Figure { layout().figure }
+
+    func ranges() -> (Double, Double, Double, Double) {
+        func usable(_ v: Double, _ log: Bool) -> Bool { v.isFinite && (!log || v > 0) }
+        let allX = series.flatMap { $0.xs + ($0.fitXs ?? []) }.filter { usable($0, logX) }
         var allY: [Double] = []
         for s in series {
             allY += s.ys
             for extra in [s.lower, s.upper, s.errorLow, s.errorHigh] { allY += extra ?? [] }
         }
-        allY = allY.filter { $0.isFinite }
-        if logY { allY = allY.filter { $0 > 0 } }
-        var xMin = allX.min() ?? 0, xMax = allX.max() ?? 1
-        var yMin = allY.min() ?? 0, yMax = allY.max() ?? 1
-        if xMax <= xMin { xMin -= 0.5; xMax += 0.5 }
-        if markers || series.contains(where: { !$0.connected }) {  // keep markers at the ends clear of the frame
-            let pad = (xMax - xMin) * 0.04
-            xMin -= pad; xMax += pad
+        allY = allY.filter { usable($0, logY) }
+        var xMin = allX.min() ?? (logX ? 1 : 0), xMax = allX.max() ?? (logX ? 10 : 1)
+        var yMin = allY.min() ?? (logY ? 1 : 0), yMax = allY.max() ?? (logY ? 10 : 1)
+        if xMax <= xMin { if logX { xMin /= 2; xMax *= 2 } else { xMin -= 0.5; xMax += 0.5 } }
+        if yMax <= yMin { if logY { yMin /= 2; yMax *= 2 } else { yMin -= 0.5; yMax += 0.5 } }
+        func pad(_ low: inout Double, _ high: inout Double, _ log: Bool, _ fraction: Double) {
+            if log {
+                let p = (log10(high) - log10(low)) * fraction
+                low = pow(10, log10(low) - p); high = pow(10, log10(high) + p)
+            } else {
+                let p = (high - low) * fraction
+                low -= p; high += p
+            }
         }
-        if yMax <= yMin { yMin = logY ? yMin / 2 : yMin - 0.5; yMax = logY ? yMax * 2 : yMax + 0.5 }
-        if logY {
-            yMin = pow(10, floor(log10(yMin) * 10) / 10); yMax = pow(10, ceil(log10(yMax) * 10) / 10)
-        } else {
-            let pad = (yMax - yMin) * 0.05
-            yMin -= pad; yMax += pad
-        }
-        let yTicks = logY ? Ticks.logarithmic(yMin, yMax) : Ticks.linear(yMin, yMax)
-        var xTicks = Ticks.linear(xMin, xMax)
+        if drawsMarkers { pad(&xMin, &xMax, logX, 0.04) }  // keep markers at the ends clear of the frame
+        pad(&yMin, &yMax, logY, 0.05)
+        return (xMin, xMax, yMin, yMax)
+    }
+
+    var drawsMarkers: Bool { markers || series.contains { !$0.connected || $0.xs.count <= ChartStyle.markerPointLimit } }
+
+    func marked(_ s: Series) -> Bool { markers || !s.connected || s.xs.count <= ChartStyle.markerPointLimit }
+
+    /// The chart laid out on its `width` × `height` points.
+    public func layout() -> Layout {
+        let m = ChartStyle.margin, tickLength = ChartStyle.tickLength
+        let tickFont = ChartStyle.tickFont, axisFont = ChartStyle.axisTitleFont
+        let tickHeight = TextMetrics.lineHeight(tickFont), axisHeight = TextMetrics.lineHeight(axisFont)
+        let (xMin, xMax, yMin, yMax) = ranges()
+
+        // Title: as large as fits the width, shortened only when even the smallest size does not fit.
+        var titleFont = ChartStyle.titleFont
+        while titleFont.size > tickFont.size && TextMetrics.width(title, titleFont) > width - 2 * m { titleFont.size -= 0.5 }
+        let titleText = TextMetrics.fit(title, titleFont, width: width - 2 * m)
+        let titleBottom = title.isEmpty ? m : m + TextMetrics.lineHeight(titleFont)
+
+        let yTicks = logY ? Ticks.logarithmic(yMin, yMax) : Ticks.linear(yMin, yMax, target: 5)
+        var xTicks = logX ? Ticks.logarithmic(xMin, xMax) : Ticks.linear(xMin, xMax, target: 6)
+        let allX = series.flatMap(\.xs).filter(\.isFinite)
         // Whole-number data (epochs) gets whole-number ticks where enough of them remain.
         let wholeTicks = xTicks.filter { $0 == $0.rounded() }
-        if !allX.isEmpty, allX.allSatisfy({ $0 == $0.rounded() }), wholeTicks.count >= 2 { xTicks = wholeTicks }
-        let labelWidth = yTicks.map { Canvas.textWidth(Ticks.label($0)) }.max() ?? 0
-        let left = 28 + labelWidth + 8, top = 40, right = 20, bottom = 56
-        let frame = Frame(left: left, top: top, width: width - left - right, height: height - top - bottom,
-                          xMin: xMin, xMax: xMax, yMin: yMin, yMax: yMax, logY: logY)
+        if !logX, !allX.isEmpty, allX.allSatisfy({ $0 == $0.rounded() }), wholeTicks.count >= 2 { xTicks = wholeTicks }
+        func label(_ v: Double, _ log: Bool) -> String { log ? Ticks.powerOfTenLabel(v) : Ticks.label(v) }
+        let yLabelWidth = yTicks.map { TextMetrics.width(label($0, logY), tickFont) }.max() ?? 0
+        let lastXLabel = xTicks.last.map { TextMetrics.width(label($0, logX), tickFont) } ?? 0
 
-        // Grid, ticks and tick labels.
-        for t in yTicks {
-            let y = Int(frame.py(t).rounded())
-            canvas.fill(x: frame.left, y: y, width: frame.width, height: 1, color: .lightGray)
-            canvas.fill(x: frame.left - 5, y: y, width: 5, height: 1, color: .black)
-            let s = Ticks.label(t)
-            canvas.text(s, x: frame.left - 8 - Canvas.textWidth(s), y: y - Canvas.textHeight() / 2)
-        }
-        for t in xTicks {
-            let x = Int(frame.px(t).rounded())
-            canvas.fill(x: x, y: frame.top, width: 1, height: frame.height, color: .lightGray)
-            canvas.fill(x: x, y: frame.top + frame.height, width: 1, height: 5, color: .black)
-            let s = Ticks.label(t)
-            canvas.text(s, x: x - Canvas.textWidth(s) / 2, y: frame.top + frame.height + 8)
+        // The legend's size (rows of a line sample and a name).
+        let legendFont = ChartStyle.legendFont, rowHeight = TextMetrics.lineHeight(legendFont) + 2
+        let sample = 16.0
+        let maxLegendText = max(40, width * 0.4 - sample - 12)
+        let names = series.map { TextMetrics.fit($0.name, legendFont, width: maxLegendText) }
+        let legendSize = (width: sample + 12 + (names.map { TextMetrics.width($0, legendFont) }.max() ?? 0),
+                          height: rowHeight * Double(series.count) + 4)
+
+        func frame(legendOutside: Bool) -> Frame {
+            let left = m + axisHeight + 4 + yLabelWidth + 2 + tickLength
+            let right = width - max(m + 2, lastXLabel / 2 + m) - (legendOutside ? legendSize.width + 8 : 0)
+            let top = titleBottom + max(6, tickHeight / 2 + 2)
+            let bottom = height - m - axisHeight - 3 - tickHeight - 2 - tickLength
+            return Frame(box: Box(x: left, y: top, width: max(right - left, 10), height: max(bottom - top, 10)),
+                         xMin: xMin, xMax: xMax, yMin: yMin, yMax: yMax, logX: logX, logY: logY)
         }
 
-        // Bands first, then lines on top.
+        // The legend goes in the corner (top right first) whose box covers no data, else outside to the right.
+        var placement: LegendPlacement? = nil
+        var chosen = frame(legendOutside: false)
+        var legendBox: Box? = nil
+        if !series.isEmpty {
+            let f = chosen, samples = dataSamples(f)
+            let corners: [(LegendPlacement, Box)] = [
+                (.topRight, Box(x: f.box.right - legendSize.width - 4, y: f.box.y + 4, width: legendSize.width, height: legendSize.height)),
+                (.topLeft, Box(x: f.box.x + 4, y: f.box.y + 4, width: legendSize.width, height: legendSize.height)),
+                (.bottomRight, Box(x: f.box.right - legendSize.width - 4, y: f.box.bottom - legendSize.height - 4,
+                                   width: legendSize.width, height: legendSize.height)),
+                (.bottomLeft, Box(x: f.box.x + 4, y: f.box.bottom - legendSize.height - 4, width: legendSize.width, height: legendSize.height)),
+            ]
+            let fitsInside = legendSize.width + 8 <= f.box.width && legendSize.height + 8 <= f.box.height
+            if fitsInside, let free = corners.first(where: { corner in
+                let b = Box(x: corner.1.x - 2, y: corner.1.y - 2, width: corner.1.width + 4, height: corner.1.height + 4)
+                return !samples.contains { p in p.0 >= b.x && p.0 <= b.right && p.1 >= b.y && p.1 <= b.bottom }
+            }) {
+                placement = free.0; legendBox = free.1
+            } else {
+                placement = .outside
+                chosen = frame(legendOutside: true)
+                legendBox = Box(x: chosen.box.right + 8, y: chosen.box.y, width: legendSize.width, height: legendSize.height)
+            }
+        }
+        let f = chosen
+        var figure = Figure(width: width, height: height)
+
+        // Ticks thinned until their labels do not touch.
+        func thinned(_ ticks: [Double], extent: (Double) -> (Double, Double)) -> [Double] {
+            var stride = 1
+            while stride < ticks.count {
+                let kept = Swift.stride(from: 0, to: ticks.count, by: stride).map { ticks[$0] }
+                let spans = kept.map(extent)
+                if zip(spans, spans.dropFirst()).allSatisfy({ $0.1 + 3 <= $1.0 }) { return kept }
+                stride += 1
+            }
+            return Array(ticks.prefix(1))
+        }
+        let shownX = thinned(xTicks) { t in
+            let w = TextMetrics.width(label(t, logX), tickFont)
+            return (f.px(t) - w / 2, f.px(t) + w / 2)
+        }
+        let shownY = thinned(yTicks.reversed()) { t in (f.py(t) - tickHeight / 2, f.py(t) + tickHeight / 2) }
+
+        // Grid lines at the labelled ticks.
+        for t in shownY { figure.add(.polyline([(f.box.x, f.py(t)), (f.box.right, f.py(t))], .lightGray, width: 0.5, dash: nil)) }
+        for t in shownX { figure.add(.polyline([(f.px(t), f.box.y), (f.px(t), f.box.bottom)], .lightGray, width: 0.5, dash: nil)) }
+
+        // Data, clipped to the axes: bands, then fitted lines and error bars, then lines and markers.
+        figure.add(.clip(f.box))
         for (i, s) in series.enumerated() {
             guard let lower = s.lower, let upper = s.upper, lower.count == s.xs.count, upper.count == s.xs.count else { continue }
             let color = colorBlindSafePalette[i % colorBlindSafePalette.count]
-            canvas.band(xs: s.xs.map(frame.px), lower: lower.map(frame.py), upper: upper.map(frame.py), color: color, alpha: 0.25)
+            let k = s.xs.indices.filter { visible(s.xs[$0], lower[$0]) && visible(s.xs[$0], upper[$0]) }
+            guard k.count >= 2 else { continue }
+            let polygon = k.map { (f.px(s.xs[$0]), f.py(upper[$0])) } + k.reversed().map { (f.px(s.xs[$0]), f.py(lower[$0])) }
+            figure.add(.polygon(polygon, color, alpha: 0.25))
         }
-        func visible(_ x: Double, _ y: Double) -> Bool { x.isFinite && y.isFinite && (!logY || y > 0) }
         for (i, s) in series.enumerated() {
             let color = colorBlindSafePalette[i % colorBlindSafePalette.count]
             if let fx = s.fitXs, let fy = s.fitYs {
-                // Clip the fitted curve to the y range so that it never runs over the titles.
-                let fit: [(Double, Double)] = zip(fx, fy).filter { visible($0.0, $0.1) }.map { p in (p.0, min(max(p.1, yMin), yMax)) }
-                for (a, b) in zip(fit, fit.dropFirst()) {
-                    canvas.dashedLine(frame.px(a.0), frame.py(a.1), frame.px(b.0), frame.py(b.1), color: color, thickness: 2)
-                }
+                let fit = zip(fx, fy).filter { visible($0.0, $0.1) }.map { (f.px($0.0), f.py($0.1)) }
+                figure.add(.polyline(fit, color, width: 1, dash: (4, 2.5)))
             }
             if let low = s.errorLow, let high = s.errorHigh, low.count == s.xs.count, high.count == s.xs.count {
                 for k in s.xs.indices where visible(s.xs[k], low[k]) && visible(s.xs[k], high[k]) {
-                    let x = frame.px(s.xs[k]).rounded()
-                    canvas.line(x, frame.py(low[k]), x, frame.py(high[k]), color: color)
-                    canvas.line(x - 4, frame.py(low[k]), x + 4, frame.py(low[k]), color: color)
-                    canvas.line(x - 4, frame.py(high[k]), x + 4, frame.py(high[k]), color: color)
+                    let x = f.px(s.xs[k]), a = f.py(low[k]), b = f.py(high[k])
+                    figure.add(.polyline([(x, a), (x, b)], color, width: 0.8, dash: nil))
+                    figure.add(.polyline([(x - 2.5, a), (x + 2.5, a)], color, width: 0.8, dash: nil))
+                    figure.add(.polyline([(x - 2.5, b), (x + 2.5, b)], color, width: 0.8, dash: nil))
                 }
             }
-            let points = zip(s.xs, s.ys).filter { visible($0.0, $0.1) }
-            if s.connected {
-                for (a, b) in zip(points, points.dropFirst()) {
-                    canvas.line(frame.px(a.0), frame.py(a.1), frame.px(b.0), frame.py(b.1), color: color, thickness: 2)
-                }
-            }
-            if markers || !s.connected || points.count == 1 {
-                for p in points {
-                    canvas.fill(x: Int(frame.px(p.0).rounded()) - 3, y: Int(frame.py(p.1).rounded()) - 3, width: 7, height: 7, color: color)
-                }
+            let points = zip(s.xs, s.ys).filter { visible($0.0, $0.1) }.map { (f.px($0.0), f.py($0.1)) }
+            if s.connected { figure.add(.polyline(points, color, width: ChartStyle.lineWidth, dash: nil)) }
+            if marked(s) || points.count == 1 {
+                for p in points { figure.add(.circle(x: p.0, y: p.1, radius: 2.2, color)) }
             }
         }
+        figure.add(.unclip)
 
-        // Frame, titles, legend.
-        canvas.fill(x: frame.left, y: frame.top, width: frame.width, height: 1, color: .black)
-        canvas.fill(x: frame.left, y: frame.top + frame.height, width: frame.width + 1, height: 1, color: .black)
-        canvas.fill(x: frame.left, y: frame.top, width: 1, height: frame.height, color: .black)
-        canvas.fill(x: frame.left + frame.width, y: frame.top, width: 1, height: frame.height, color: .black)
-        canvas.text(title, x: (width - Canvas.textWidth(title, scale: 2)) / 2, y: 8, scale: 2)
-        canvas.text(xLabel, x: frame.left + (frame.width - Canvas.textWidth(xLabel)) / 2, y: height - 22)
-        canvas.text(yLabel, x: 6, y: frame.top + (frame.height + Canvas.textWidth(yLabel)) / 2, vertical: true)
-        drawLegend(&canvas, frame)
-        return canvas
+        // Frame, ticks and their labels.
+        figure.add(.strokeRect(f.box, .black, width: 0.8))
+        if logY {
+            for t in Ticks.logarithmicMinor(yMin, yMax) where !shownY.contains(t) {
+                figure.add(.polyline([(f.box.x - tickLength / 2, f.py(t)), (f.box.x, f.py(t))], .black, width: 0.5, dash: nil))
+            }
+        }
+        if logX {
+            for t in Ticks.logarithmicMinor(xMin, xMax) where !shownX.contains(t) {
+                figure.add(.polyline([(f.px(t), f.box.bottom), (f.px(t), f.box.bottom + tickLength / 2)], .black, width: 0.5, dash: nil))
+            }
+        }
+        for t in shownY {
+            figure.add(.polyline([(f.box.x - tickLength, f.py(t)), (f.box.x, f.py(t))], .black, width: 0.8, dash: nil))
+            figure.text(label(t, logY), x: f.box.x - tickLength - 2, y: f.py(t), font: tickFont, horizontal: .right, vertical: .middle,
+                        role: "y tick label")
+        }
+        for t in shownX {
+            figure.add(.polyline([(f.px(t), f.box.bottom), (f.px(t), f.box.bottom + tickLength)], .black, width: 0.8, dash: nil))
+            figure.text(label(t, logX), x: f.px(t), y: f.box.bottom + tickLength + 2, font: tickFont, horizontal: .center,
+                        role: "x tick label")
+        }
+
+        // Titles: the axis titles centred on the axes, kept inside the figure.
+        let xTitle = TextMetrics.fit(xLabel, axisFont, width: width - 2 * m)
+        let xTitleWidth = TextMetrics.width(xTitle, axisFont)
+        let xCentre = min(max(f.box.x + f.box.width / 2, m + xTitleWidth / 2), width - m - xTitleWidth / 2)
+        figure.text(xTitle, x: xCentre, y: height - m, font: axisFont, horizontal: .center, vertical: .bottom, role: "x axis title")
+        let yTitle = TextMetrics.fit(yLabel, axisFont, width: height - titleBottom - m - 2)
+        let yTitleLength = TextMetrics.width(yTitle, axisFont)
+        let yCentre = min(max(f.box.y + f.box.height / 2, titleBottom + 2 + yTitleLength / 2), height - m - yTitleLength / 2)
+        figure.text(yTitle, x: m, y: yCentre, font: axisFont, horizontal: .left, vertical: .middle, rotated: true, role: "y axis title")
+        if !title.isEmpty {
+            figure.text(titleText, x: width / 2, y: m, font: titleFont, horizontal: .center, role: "title")
+        }
+
+        // Legend.
+        if let box = legendBox {
+            figure.add(.fillRect(box, .white))
+            figure.add(.strokeRect(box, .gray, width: 0.5))
+            for (i, s) in series.enumerated() {
+                let color = colorBlindSafePalette[i % colorBlindSafePalette.count]
+                let y = box.y + 2 + rowHeight * (Double(i) + 0.5)
+                if s.connected { figure.add(.polyline([(box.x + 4, y), (box.x + 4 + sample, y)], color, width: ChartStyle.lineWidth, dash: nil)) }
+                if marked(s) { figure.add(.circle(x: box.x + 4 + sample / 2, y: y, radius: 2.2, color)) }
+                figure.text(names[i], x: box.x + 8 + sample, y: y, font: legendFont, vertical: .middle, role: "legend entry")
+            }
+        }
+        return Layout(figure: figure, plotArea: f.box, legend: legendBox, legendPlacement: placement)
     }
 
-    private func drawLegend(_ canvas: inout Canvas, _ frame: Frame) {
-        guard !series.isEmpty else { return }
-        let rowHeight = Canvas.textHeight() + 4
-        let boxWidth = 34 + (series.map { Canvas.textWidth($0.name) }.max() ?? 0)
-        let boxHeight = rowHeight * series.count + 8
-        // The corner whose box covers the fewest data points (top right first on ties).
-        let corners = [(frame.left + frame.width - boxWidth - 8, frame.top + 8), (frame.left + 8, frame.top + 8),
-                       (frame.left + frame.width - boxWidth - 8, frame.top + frame.height - boxHeight - 8),
-                       (frame.left + 8, frame.top + frame.height - boxHeight - 8)]
-        func covered(_ corner: (Int, Int)) -> Int {
-            var count = 0
-            for s in series {
-                var xs = s.xs, ys = s.ys
-                for (k, x) in s.xs.enumerated() {  // the band's and error bars' edges count too
-                    for extra in [s.lower, s.upper, s.errorLow, s.errorHigh] { if let e = extra, k < e.count { xs.append(x); ys.append(e[k]) } }
-                }
-                if let fx = s.fitXs, let fy = s.fitYs { xs += fx; ys += fy }
-                for (x, y) in zip(xs, ys) where x.isFinite && y.isFinite && (!logY || y > 0) {
-                    let px = frame.px(x), py = frame.py(y)
-                    if px >= Double(corner.0 - 4), px <= Double(corner.0 + boxWidth + 4), py >= Double(corner.1 - 4),
-                       py <= Double(corner.1 + boxHeight + 4) { count += 1 }
+    func visible(_ x: Double, _ y: Double) -> Bool { x.isFinite && y.isFinite && (!logY || y > 0) && (!logX || x > 0) }
+
+    /// Points along everything the data draws (lines sampled every 2 pt, markers, band and error-bar edges), in points.
+    func dataSamples(_ f: Frame) -> [(Double, Double)] {
+        var out: [(Double, Double)] = []
+        func along(_ points: [(Double, Double)]) {
+            out += points
+            for (a, b) in zip(points, points.dropFirst()) {
+                let n = Int((hypot(b.0 - a.0, b.1 - a.1) / 2).rounded(.up))
+                for j in 0..<max(n, 1) { let t = Double(j) / Double(max(n, 1)); out.append((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)) }
+            }
+        }
+        func curve(_ xs: [Double], _ ys: [Double]) -> [(Double, Double)] {
+            zip(xs, ys).filter { visible($0.0, $0.1) }.map { (f.px($0.0), f.py($0.1)) }
+        }
+        for s in series {
+            let main = curve(s.xs, s.ys)
+            if s.connected { along(main) } else { out += main }
+            for (low, high) in [(s.lower, s.upper), (s.errorLow, s.errorHigh)] {
+                guard let low, let high, low.count == s.xs.count, high.count == s.xs.count else { continue }
+                let lowCurve = curve(s.xs, low), highCurve = curve(s.xs, high)
+                if s.connected && lowCurve.count == highCurve.count {
+                    // The area between (a band): columns every 2 pt, interpolated between the points as the polygon is.
+                    along(lowCurve); along(highCurve)
+                    for k in lowCurve.indices.dropLast() {
+                        let n = max(1, Int(((lowCurve[k + 1].0 - lowCurve[k].0) / 2).rounded(.up)))
+                        for j in 0...n {
+                            let t = Double(j) / Double(n)
+                            func mix(_ p: (Double, Double), _ q: (Double, Double)) -> (Double, Double) { (p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t) }
+                            along([mix(lowCurve[k], lowCurve[k + 1]), mix(highCurve[k], highCurve[k + 1])])
+                        }
+                    }
+                } else {
+                    for (a, b) in zip(lowCurve, highCurve) { along([a, b]) }  // error bars
                 }
             }
-            return count
+            if let fx = s.fitXs, let fy = s.fitYs { along(curve(fx, fy)) }
         }
-        let counts = corners.map(covered)
-        let (x0, y0) = corners[counts.firstIndex(of: counts.min()!)!]
-        canvas.fill(x: x0, y: y0, width: boxWidth, height: boxHeight, color: .white)
-        canvas.fill(x: x0, y: y0, width: boxWidth, height: 1, color: .gray)
-        canvas.fill(x: x0, y: y0 + boxHeight, width: boxWidth + 1, height: 1, color: .gray)
-        canvas.fill(x: x0, y: y0, width: 1, height: boxHeight, color: .gray)
-        canvas.fill(x: x0 + boxWidth, y: y0, width: 1, height: boxHeight, color: .gray)
-        for (i, s) in series.enumerated() {
-            let color = colorBlindSafePalette[i % colorBlindSafePalette.count]
-            let y = y0 + 6 + i * rowHeight
-            if s.connected { canvas.fill(x: x0 + 6, y: y + rowHeight / 2 - 2, width: 20, height: 3, color: color) }
-            if markers || !s.connected { canvas.fill(x: x0 + 13, y: y + rowHeight / 2 - 4, width: 7, height: 7, color: color) }
-            canvas.text(s.name, x: x0 + 30, y: y)
-        }
+        return out
     }
 }

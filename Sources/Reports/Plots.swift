@@ -60,8 +60,10 @@ public enum Plots {
     public static func curves(experiment: String, column: String = "test_error", optimizers: [String] = [], title: String? = nil) throws -> LineChart {
         let runs = try RunLoader.load(experiment: experiment)
         let series = try seedSeries(runs, column: column, optimizers: optimizers)
-        return LineChart(title: title ?? defaultTitle(runs, experiment: experiment), xLabel: "epoch", yLabel: axisTitle(column) + ", mean ± std over seeds",
-                         series: series)
+        // "mean ± std" only where some setting has more than one seed (the legend gives each n).
+        let banded = series.contains { $0.lower != nil }
+        return LineChart(title: title ?? defaultTitle(runs, experiment: experiment), xLabel: "epoch",
+                         yLabel: axisTitle(column) + (banded ? ", mean ± std" : ""), series: series)
     }
 
     /// Training loss against epoch on a log scale, one line per optimizer (mean over seeds, ± std band).
@@ -97,9 +99,11 @@ public enum Plots {
             lrs.map { lr in mine.first { $0.setting.lr == lr && $0.setting.weightDecay == wd }?.value(which).mean ?? .nan }
         }
         let metric = mine[0].metric
-        return Heatmap(title: title ?? "\(optimizer): \(which.rawValue) \(axisTitle(metric))", xLabel: "learning rate",
-                       yLabel: "weight decay", columnLabels: lrs.map { Ticks.label($0) }, rowLabels: wds.map { Ticks.label($0) },
-                       values: values)
+        var map = Heatmap(title: title ?? "\(optimizer): \(which.rawValue) \(axisTitle(metric))", xLabel: "learning rate",
+                          yLabel: "weight decay", columnLabels: lrs.map { Ticks.label($0) }, rowLabels: wds.map { Ticks.label($0) },
+                          values: values)
+        map.valueLabel = axisTitle(metric)
+        return map
     }
 
     /// One optimizer's measured escape rates with their confidence intervals, as read from an escape CSV.
@@ -163,5 +167,124 @@ public enum Plots {
         }
         return LineChart(title: title ?? "escape rate against inverse sharpness", xLabel: "1/k (inverse sharpness)",
                          yLabel: "escape rate per iteration (log scale)", series: series, logY: true)
+    }
+
+    // MARK: Figures of the analyses (adai-bench hessian, sharpness, saddle)
+
+    /// A label for an input file: its name without directory and extension.
+    static func fileLabel(_ path: String) -> String { ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
+
+    static func labels(_ paths: [String], _ given: [String]) throws -> [String] {
+        guard given.isEmpty || given.count == paths.count else {
+            throw ReportError("\(given.count) labels for \(paths.count) files; pass one --label per file, in the same order, or none")
+        }
+        return given.isEmpty ? paths.map(fileLabel) : given
+    }
+
+    /// "1001 ± 280", "12.0 ± 8.4": the value to the decimal place of the error's second significant digit.
+    public static func plusMinus(_ value: Double, _ error: Double?) -> String {
+        guard let error, error.isFinite, error > 0 else { return formatNumber(value, significant: 4) }
+        let decimals = min(6, max(0, 1 - Int(floor(log10(error)))))
+        return String(format: "%.\(decimals)f ± %.\(decimals)f", value, error)
+    }
+
+    /// The output of `adai-bench hessian`: eigenvalues (largest first) with their Lanczos residuals, and the trace if estimated.
+    public struct HessianEstimate: Equatable {
+        public var eigenvalues: [Double], residuals: [Double]
+        public var trace: Double?, traceStandardError: Double?
+    }
+
+    /// Reads a CSV written by `adai-bench hessian` (quantity,index,value,uncertainty).
+    public static func readHessian(_ path: String) throws -> HessianEstimate {
+        let table = try CSVTable.read(path)
+        let purpose = "a Hessian file from adai-bench hessian has quantity,index,value,uncertainty"
+        let q = try table.requireColumn("quantity", purpose: purpose), v = try table.requireColumn("value", purpose: purpose)
+        let u = try table.requireColumn("uncertainty", purpose: purpose)
+        var estimate = HessianEstimate(eigenvalues: [], residuals: [], trace: nil, traceStandardError: nil)
+        for i in table.rows.indices {
+            let value = try table.number(row: i, column: v), uncertainty = try table.number(row: i, column: u)
+            switch table.rows[i][q] {
+            case "eigenvalue": estimate.eigenvalues.append(value); estimate.residuals.append(uncertainty)
+            case "trace": estimate.trace = value; estimate.traceStandardError = uncertainty
+            case let other:
+                throw ReportError("\(path):\(table.lineNumbers[i]): unknown quantity '\(other)' (expected eigenvalue or trace); "
+                                  + "pass a file written by adai-bench hessian")
+            }
+        }
+        guard !estimate.eigenvalues.isEmpty else { throw ReportError("\(path): no eigenvalue rows; run adai-bench hessian --out \(path) first") }
+        return estimate
+    }
+
+    /// The top of the Hessian spectrum of one or more checkpoints (one line each; bars: Lanczos residual bounds),
+    /// the trace in the legend (Figure 7). Log scale when every eigenvalue is positive.
+    public static func hessian(csvs paths: [String], labels given: [String] = [], title: String? = nil) throws -> LineChart {
+        let names = try labels(paths, given)
+        var series: [Series] = []
+        for (path, name) in zip(paths, names) {
+            let e = try readHessian(path)
+            let trace = e.trace.map { "trace " + plusMinus($0, e.traceStandardError) }
+            var s = Series(name: trace.map { "\(name) (\($0))" } ?? name, xs: e.eigenvalues.indices.map { Double($0 + 1) }, ys: e.eigenvalues)
+            s.errorLow = zip(e.eigenvalues, e.residuals).map { $0 - ($1.isFinite ? $1 : 0) }
+            s.errorHigh = zip(e.eigenvalues, e.residuals).map { $0 + ($1.isFinite ? $1 : 0) }
+            series.append(s)
+        }
+        let positive = series.allSatisfy { $0.ys.allSatisfy { $0 > 0 } }
+        return LineChart(title: title ?? "top Hessian eigenvalues", xLabel: "eigenvalue rank",
+                         yLabel: "eigenvalue" + (positive ? " (log scale)" : ""), series: series, logY: positive)
+    }
+
+    /// Expected sharpness against the noise level σ (log scale), one line per CSV of `adai-bench sharpness`,
+    /// bars ± one standard error (Figure 14).
+    public static func sharpness(csvs paths: [String], labels given: [String] = [], title: String? = nil) throws -> LineChart {
+        let names = try labels(paths, given)
+        var series: [Series] = []
+        for (path, name) in zip(paths, names) {
+            let table = try CSVTable.read(path)
+            let purpose = "a sharpness file from adai-bench sharpness has sigma,samples,base_loss,expected_sharpness,std_error"
+            let sc = try table.requireColumn("sigma", purpose: purpose), ec = try table.requireColumn("expected_sharpness", purpose: purpose)
+            let se = try table.requireColumn("std_error", purpose: purpose)
+            var rows: [(Double, Double, Double)] = []
+            for i in table.rows.indices {
+                let sigma = try table.number(row: i, column: sc)
+                guard sigma.isFinite, sigma > 0 else {
+                    throw ReportError("\(path):\(table.lineNumbers[i]): sigma must be a positive number, got \(table.rows[i][sc])")
+                }
+                rows.append((sigma, try table.number(row: i, column: ec), try table.number(row: i, column: se)))
+            }
+            guard !rows.isEmpty else { throw ReportError("\(path): no data rows; run adai-bench sharpness --out \(path) first") }
+            rows.sort { $0.0 < $1.0 }
+            var s = Series(name: name, xs: rows.map(\.0), ys: rows.map(\.1))
+            s.errorLow = rows.map { $0.1 - ($0.2.isFinite ? $0.2 : 0) }
+            s.errorHigh = rows.map { $0.1 + ($0.2.isFinite ? $0.2 : 0) }
+            series.append(s)
+        }
+        return LineChart(title: title ?? "expected sharpness", xLabel: "noise level σ (log scale)",
+                         yLabel: "E[L(θ+ζ)] − L(θ)", series: series, logX: true)
+    }
+
+    /// Mean squared displacement against iterations from a strict saddle, one line per optimizer, from a CSV of
+    /// `adai-bench saddle` (`column`: msd_escape along the escape direction, or msd_positive), on a log scale.
+    public static func saddle(csv path: String, column: String = "msd_escape", title: String? = nil) throws -> LineChart {
+        let table = try CSVTable.read(path)
+        let purpose = "a saddle file from adai-bench saddle has optimizer,step,msd_escape,msd_positive"
+        let o = try table.requireColumn("optimizer", purpose: purpose), st = try table.requireColumn("step", purpose: purpose)
+        let v = try table.requireColumn(column, purpose: purpose)
+        var order: [String] = [], points: [String: [(Double, Double)]] = [:]
+        for i in table.rows.indices {
+            let name = table.rows[i][o]
+            if points[name] == nil { order.append(name) }
+            points[name, default: []].append((try table.number(row: i, column: st), try table.number(row: i, column: v)))
+        }
+        guard !order.isEmpty else { throw ReportError("\(path): no data rows; run adai-bench saddle --out \(path) first") }
+        let series = order.map { name -> Series in
+            let p = points[name]!.sorted { $0.0 < $1.0 }
+            return Series(name: name, xs: p.map(\.0), ys: p.map(\.1))
+        }
+        guard series.contains(where: { $0.ys.contains { $0 > 0 } }) else {
+            throw ReportError("\(path): no positive \(column) values, which a log scale needs")
+        }
+        let what = column == "msd_escape" ? "along the escape direction" : column == "msd_positive" ? "along the positive directions" : column
+        return LineChart(title: title ?? "strict saddle: displacement \(what)", xLabel: "iteration",
+                         yLabel: "mean squared displacement (log scale)", series: series, logY: true)
     }
 }

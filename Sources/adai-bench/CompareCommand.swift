@@ -16,7 +16,12 @@ struct CompareCommand: ParsableCommand {
             the setting with the lowest mean is compared, as the paper picks its best lr. Then Kendall's tau between \
             our ordering of the optimizers and the paper's, and the winner in each. Runs shorter than the paper's \
             protocol (200 epochs on CIFAR) are marked "(short)". The paper's tables are in results/paper/ \
-            (table2.csv: ICML Table 2; arxiv-v1.csv: the 2020 table without std).
+            (table2.csv: ICML Table 2; arxiv-v1.csv: the 2020 table without std). \
+            With --layout table (the default of --format latex) the output is instead the layout of the paper's \
+            Table 2: one row per (data set, model), one column per optimizer, mean with the std over seeds as a \
+            subscript, the lowest of each row in bold, † for runs shorter than the paper's protocol; --with-paper \
+            adds the paper's numbers in a row below ours. The LaTeX is a tabular (plain LaTeX, no packages) ready \
+            for \\input inside a table environment.
             """)
 
     @Argument(help: "The experiment's results directory (results/<name>), holding <setting>/seed-<n>/run.json and metrics.csv.")
@@ -25,8 +30,14 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "The paper table to compare with (CSV with dataset,model,optimizer,mean,std).")
     var paper: String = "results/paper/table2.csv"
 
-    @Option(help: "Output format: md (Markdown) or csv.")
+    @Option(help: "Output format: md (Markdown), csv or latex.")
     var format: OutputFormat = .md
+
+    @Option(help: "detail (a table per data set and model with the differences and verdicts) or table (the paper's Table 2 layout; the default with --format latex).")
+    var layout: Layout?
+
+    @Flag(name: .customLong("with-paper"), help: "In the table layout, add the paper's numbers in a row below ours.")
+    var withPaper = false
 
     @Option(help: "Which per-run number is compared: best (lowest over epochs, as in the paper) or final.")
     var value: RunValue = .best
@@ -38,17 +49,28 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The K of the verdict 'within K std' when --fail-outside is not given.", valueName: "K"))
     var within: Double = 2
 
-    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case md, csv }
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case md, csv, latex }
+    enum Layout: String, ExpressibleByArgument, CaseIterable { case detail, table }
 
     func validate() throws {
         if let k = failOutside, !(k.isFinite && k > 0) { throw ValidationError("--fail-outside needs a positive number of std, got \(k)") }
         if !(within.isFinite && within > 0) { throw ValidationError("--within needs a positive number of std, got \(within)") }
+        if format == .latex && layout == .detail { throw ValidationError("--format latex has only the table layout; drop --layout detail or use --format md") }
+        if withPaper && (layout ?? (format == .latex ? .table : .detail)) == .detail {
+            throw ValidationError("--with-paper belongs to the table layout; add --layout table (the detail layout always shows the paper)")
+        }
     }
 
     func run() throws {
         let table = try PaperTable.read(paper)
         let comparisons = try Compare.compare(experiment: experiment, paper: table, compared: value, k: failOutside ?? within)
-        print(format == .md ? Compare.markdown(comparisons) : Compare.csv(comparisons), terminator: "")
+        if (layout ?? (format == .latex ? .table : .detail)) == .table {
+            let order = table.rows.map(\.optimizer)
+            let t = ComparisonTable(comparisons, paperOrder: order, withPaper: withPaper)
+            print(format == .latex ? t.latex() : format == .md ? t.markdown() : t.csv(), terminator: "")
+        } else {
+            print(format == .md ? Compare.markdown(comparisons) : Compare.csv(comparisons), terminator: "")
+        }
         let status = Compare.exitStatus(comparisons, failOutside: failOutside)
         if status != 0, let k = failOutside {
             let outside = comparisons.flatMap { c in c.rowsOutside(k).map { "\(c.dataset)/\(c.model) \($0.ours.optimizer)" } }

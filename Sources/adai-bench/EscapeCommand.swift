@@ -94,7 +94,7 @@ struct EscapeCommand: ParsableCommand {
         }
         if result.summaries.filter({ $0.estimate.escapes > 0 }).count > 0 {
             let chart = try Plots.escape(csv: "\(out)/escape.csv")
-            try chart.render().writePNG(to: "\(out)/escape.png")
+            try chart.figure().write(to: "\(out)/escape.png")
         }
         print("wrote \(out)/times.csv, summary.csv, escape.csv, fits.csv, escape.png")
     }

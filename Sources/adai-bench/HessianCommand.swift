@@ -2,6 +2,7 @@ import Analyses
 import ArgumentParser
 import Engine
 import Foundation
+import Reports
 
 /// `adai-bench hessian`: top eigenvalues and trace of the training-loss Hessian (Figure 7).
 struct HessianCommand: ParsableCommand {
@@ -38,7 +39,7 @@ struct HessianCommand: ParsableCommand {
     @Option(help: "Seed of the Lanczos start vector and the Hutchinson vectors.")
     var seed: UInt64 = 0
 
-    @Option(help: "Output CSV (default: standard output).")
+    @Option(help: "Output CSV (default: standard output); its figure is drawn beside it as <name>.png.")
     var out: String?
 
     func run() throws {
@@ -58,6 +59,11 @@ struct HessianCommand: ParsableCommand {
             csv += "trace,,\(String(format: "%.9g", t)),\(String(format: "%.3g", se))\n"
         }
         FileHandle.standardError.write(Data(String(format: "hessian: %.1f s\n", Date().timeIntervalSince(start)).utf8))
-        if let out { try AtomicFile.write(csv, to: out) } else { print(csv, terminator: "") }
+        if let out {
+            try AtomicFile.write(csv, to: out)
+            drawBeside(csv: out) { try Plots.hessian(csvs: [out]) }
+        } else {
+            print(csv, terminator: "")
+        }
     }
 }

@@ -3,50 +3,99 @@ import Foundation
 import Plot
 import Reports
 
-/// `adai-bench plot curves|loss|heatmap|escape`: PNG charts drawn through libpng.
+extension ImageFormat: ExpressibleByArgument {}
+
+/// `adai-bench plot curves|loss|heatmap|escape|hessian|sharpness|saddle`: figures drawn through cairo.
 struct PlotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
-        abstract: "Draw PNG charts of experiments: test-error curves, training loss, lr × wd heatmaps, escape rates.",
+        abstract: "Draw figures of experiments and analyses as PNG, PDF or SVG: test-error curves, training loss, lr × wd heatmaps, escape rates, Hessian spectra, sharpness, saddle escape.",
         discussion: """
-            Charts are drawn with a built-in bitmap font and the colour-blind-safe Okabe-Ito palette; the same \
-            input always gives the same bytes. Without --out the PNG is written beside the input \
-            (results/<name>/curves.png, loss.png, heatmap-<optimizer>.png; escape.png beside the CSV).
+            Figures are drawn with cairo in DejaVu Sans and the colour-blind-safe Okabe-Ito palette, sized in points \
+            for a paper (the default 360×240 pt is 5×3.3 in; one column of a two-column paper is about 234 pt wide, \
+            a full page width about 486 pt). PDF and SVG are vector graphics; PNG is rendered at --dpi. The format \
+            follows --format, else the extension of --out, else PNG. Without --out the figure is written beside the \
+            input (results/<name>/curves.png, loss.png, heatmap-<optimizer>.png; escape.png, hessian.png, \
+            sharpness.png, saddle.png beside the first CSV). On one machine the same input gives the same bytes in every format.
             """,
-        subcommands: [PlotCurves.self, PlotLoss.self, PlotHeatmap.self, PlotEscape.self])
+        subcommands: [PlotCurves.self, PlotLoss.self, PlotHeatmap.self, PlotEscape.self, PlotHessian.self, PlotSharpness.self,
+                      PlotSaddle.self])
 }
 
-/// Options shared by the chart subcommands.
-struct ChartOptions: ParsableArguments {
-    @Option(help: "The PNG file to write (default: beside the input).")
+/// Where and how a figure is written: shared by every plot subcommand.
+struct OutputOptions: ParsableArguments {
+    @Option(help: "The file to write (default: beside the input); its extension (.png, .pdf, .svg) sets the format.")
     var out: String?
 
-    @Option(help: "Chart title (default: dataset and model).")
+    @Option(help: "png, pdf or svg (default: from the extension of --out, else png).")
+    var format: ImageFormat?
+
+    @Option(help: "Resolution of a PNG in dots per inch (pixels = points × dpi / 72).")
+    var dpi: Double = 150
+
+    @Option(help: "Figure title (default: from the input).")
     var title: String?
 
-    @Option(help: "Width of the image in pixels.")
-    var width: Int = 820
-
-    @Option(help: "Height of the image in pixels.")
-    var height: Int = 520
-
     func validate() throws {
-        guard (320...4000).contains(width), (240...4000).contains(height) else {
-            throw ValidationError("--width must be 320...4000 and --height 240...4000 pixels, got \(width)×\(height)")
+        guard dpi.isFinite, (36...1200).contains(dpi) else { throw ValidationError("--dpi must be 36...1200, got \(formatNumberForCLI(dpi))") }
+        if let out, format == nil, !(out as NSString).pathExtension.isEmpty, ImageFormat(path: out) == nil {
+            throw ValidationError("--out \(out): unknown extension; use .png, .pdf or .svg, or pass --format")
         }
     }
 
-    func write(_ chart: LineChart, defaultPath: String) throws {
-        var chart = chart
-        chart.width = width; chart.height = height
-        try save(chart.render(), defaultPath: defaultPath)
+    /// The path written: --out, else `base` (a path without extension) with the format's extension.
+    func path(base: String) -> String { out ?? base + "." + resolvedFormat.rawValue }
+
+    var resolvedFormat: ImageFormat { format ?? out.flatMap { ImageFormat(path: $0) } ?? .png }
+
+    func write(_ figure: Figure, base: String) throws {
+        let path = path(base: base)
+        let (w, h) = try figure.write(to: path, format: resolvedFormat, dpi: dpi)
+        print("wrote \(path) (" + (resolvedFormat == .png ? "\(w)×\(h) px at \(formatNumberForCLI(dpi)) dpi" : "\(w)×\(h) pt") + ")")
+    }
+}
+
+/// Options of the line charts: the output and the size in points.
+struct ChartOptions: ParsableArguments {
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Width of the figure in points (1/72 in).")
+    var width: Double = 360
+
+    @Option(help: "Height of the figure in points.")
+    var height: Double = 240
+
+    func validate() throws {
+        guard width.isFinite, height.isFinite, (150...2000).contains(width), (100...2000).contains(height) else {
+            throw ValidationError("--width must be 150...2000 and --height 100...2000 points, got \(formatNumberForCLI(width))×\(formatNumberForCLI(height))")
+        }
     }
 
-    func save(_ canvas: Canvas, defaultPath: String) throws {
-        let path = out ?? defaultPath
-        try canvas.writePNG(to: path)
-        print("wrote \(path) (\(canvas.width)×\(canvas.height))")
+    var title: String? { output.title }
+
+    func write(_ chart: LineChart, base: String) throws {
+        var chart = chart
+        chart.width = width; chart.height = height
+        try output.write(chart.figure(), base: base)
     }
+}
+
+/// Draws an analysis's figure as `<csv without extension>.png` beside its CSV. The CSV is the result: when the
+/// figure cannot be drawn, a warning says why and the command still succeeds.
+func drawBeside(csv: String, _ chart: () throws -> LineChart) {
+    let path = (csv as NSString).deletingPathExtension + ".png"
+    do {
+        try chart().figure().write(to: path)
+        print("wrote \(path)")
+    } catch {
+        FileHandle.standardError.write(Data("warning: \(csv) is written but its figure is not: \(error); draw it with adai-bench plot\n".utf8))
+    }
+}
+
+/// The directory of a CSV (`.` when it has none) joined with `name`.
+func besideFile(_ path: String, _ name: String) -> String {
+    let directory = (path as NSString).deletingLastPathComponent
+    return ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(name)
 }
 
 struct PlotCurves: ParsableCommand {
@@ -67,7 +116,7 @@ struct PlotCurves: ParsableCommand {
 
     func run() throws {
         let plot = try Plots.curves(experiment: experiment, column: metric, optimizers: optimizers, title: chart.title)
-        try chart.write(plot, defaultPath: (experiment as NSString).appendingPathComponent("curves.png"))
+        try chart.write(plot, base: (experiment as NSString).appendingPathComponent("curves"))
     }
 }
 
@@ -89,7 +138,7 @@ struct PlotLoss: ParsableCommand {
 
     func run() throws {
         let plot = try Plots.loss(experiment: experiment, column: metric, optimizers: optimizers, title: chart.title)
-        try chart.write(plot, defaultPath: (experiment as NSString).appendingPathComponent("loss.png"))
+        try chart.write(plot, base: (experiment as NSString).appendingPathComponent("loss"))
     }
 }
 
@@ -97,7 +146,7 @@ struct PlotHeatmap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heatmap",
         abstract: "Test error over the learning rate × weight decay grid of a sweep, one optimizer (Figure 5).",
-        discussion: "Each cell is the mean over seeds, printed in the cell; grey cells were not run. Image size follows the grid.")
+        discussion: "Each cell is the mean over seeds, printed in the cell; grey cells were not run. The figure's size follows the grid.")
 
     @Argument(help: "The sweep's results directory (results/<name>).")
     var experiment: String
@@ -108,18 +157,11 @@ struct PlotHeatmap: ParsableCommand {
     @Option(help: "final (after the last epoch) or best (lowest over epochs).")
     var value: RunValue = .final
 
-    @Option(help: "The PNG file to write (default: results/<name>/heatmap-<optimizer>.png).")
-    var out: String?
-
-    @Option(help: "Chart title.")
-    var title: String?
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let map = try Plots.heatmap(experiment: experiment, optimizer: optimizer, value: value, title: title)
-        let canvas = map.render()
-        let path = out ?? (experiment as NSString).appendingPathComponent("heatmap-\(optimizer).png")
-        try canvas.writePNG(to: path)
-        print("wrote \(path) (\(canvas.width)×\(canvas.height))")
+        let map = try Plots.heatmap(experiment: experiment, optimizer: optimizer, value: value, title: output.title)
+        try output.write(map.figure(), base: (experiment as NSString).appendingPathComponent("heatmap-\(optimizer)"))
     }
 }
 
@@ -141,7 +183,65 @@ struct PlotEscape: ParsableCommand {
 
     func run() throws {
         let plot = try Plots.escape(csv: csv, title: chart.title)
-        let directory = (csv as NSString).deletingLastPathComponent
-        try chart.write(plot, defaultPath: ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent("escape.png"))
+        try chart.write(plot, base: besideFile(csv, "escape"))
+    }
+}
+
+struct PlotHessian: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hessian",
+        abstract: "Top Hessian eigenvalues against rank, one line per CSV of `adai-bench hessian`, the trace in the legend (Figure 7).",
+        discussion: "Bars: the Lanczos residual bound of each eigenvalue. Log scale when every eigenvalue is positive.")
+
+    @Argument(help: "CSV files written by `adai-bench hessian --out` (quantity,index,value,uncertainty).")
+    var csvs: [String]
+
+    @Option(parsing: .upToNextOption, help: "Legend labels, one per file (default: the file names).")
+    var label: [String] = []
+
+    @OptionGroup var chart: ChartOptions
+
+    func run() throws {
+        let plot = try Plots.hessian(csvs: csvs, labels: label, title: chart.title)
+        try chart.write(plot, base: besideFile(csvs[0], "hessian"))
+    }
+}
+
+struct PlotSharpness: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sharpness",
+        abstract: "Expected sharpness against the noise level σ, one line per CSV of `adai-bench sharpness` (Figure 14).",
+        discussion: "Bars: ± one standard error over the perturbations.")
+
+    @Argument(help: "CSV files written by `adai-bench sharpness --out` (sigma,samples,base_loss,expected_sharpness,std_error).")
+    var csvs: [String]
+
+    @Option(parsing: .upToNextOption, help: "Legend labels, one per file (default: the file names).")
+    var label: [String] = []
+
+    @OptionGroup var chart: ChartOptions
+
+    func run() throws {
+        let plot = try Plots.sharpness(csvs: csvs, labels: label, title: chart.title)
+        try chart.write(plot, base: besideFile(csvs[0], "sharpness"))
+    }
+}
+
+struct PlotSaddle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "saddle",
+        abstract: "Mean squared displacement against iterations from a strict saddle, one line per optimizer (log scale).")
+
+    @Argument(help: "The CSV written by `adai-bench saddle --out` (optimizer,step,msd_escape,msd_positive).")
+    var csv: String
+
+    @Option(help: "msd_escape (along the escape direction) or msd_positive (along the positive directions).")
+    var column: String = "msd_escape"
+
+    @OptionGroup var chart: ChartOptions
+
+    func run() throws {
+        let plot = try Plots.saddle(csv: csv, column: column, title: chart.title)
+        try chart.write(plot, base: besideFile(csv, "saddle"))
     }
 }

@@ -2,6 +2,7 @@ import Analyses
 import ArgumentParser
 import Engine
 import Foundation
+import Reports
 
 /// `adai-bench saddle`: mean squared displacement along the escape direction of a strict saddle.
 struct SaddleCommand: ParsableCommand {
@@ -45,7 +46,7 @@ struct SaddleCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Output CSV (default: standard output).")
+    @Option(help: "Output CSV (default: standard output); its figure is drawn beside it as <name>.png.")
     var out: String?
 
     func run() throws {
@@ -61,7 +62,12 @@ struct SaddleCommand: ParsableCommand {
         experiment.threads = threads
         let rows = try experiment.run()
         let csv = "# saddle: " + CommandLine.arguments.dropFirst().joined(separator: " ") + "\n" + SaddleExperiment.csv(rows)
-        if let out { try AtomicFile.write(csv, to: out) } else { print(csv, terminator: "") }
+        if let out {
+            try AtomicFile.write(csv, to: out)
+            drawBeside(csv: out) { try Plots.saddle(csv: out) }
+        } else {
+            print(csv, terminator: "")
+        }
         for o in experiment.optimizers {
             if let last = rows.last(where: { $0.optimizer == o.label }) {
                 FileHandle.standardError.write(Data("\(o.label): msd_escape \(format(last.escapeDisplacement)) at step \(last.step)\n".utf8))

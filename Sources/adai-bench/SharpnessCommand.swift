@@ -2,6 +2,7 @@ import Analyses
 import ArgumentParser
 import Engine
 import Foundation
+import Reports
 
 /// `adai-bench sharpness`: expected sharpness of a checkpoint (Figure 14).
 struct SharpnessCommand: ParsableCommand {
@@ -25,7 +26,7 @@ struct SharpnessCommand: ParsableCommand {
     @Option(help: "Seed of the perturbations.")
     var seed: UInt64 = 0
 
-    @Option(help: "Output CSV (default: standard output).")
+    @Option(help: "Output CSV (default: standard output); its figure is drawn beside it as <name>.png.")
     var out: String?
 
     func run() throws {
@@ -40,6 +41,11 @@ struct SharpnessCommand: ParsableCommand {
             csv += "\(String(format: "%.9g", e.sigma)),\(e.samples),\(String(format: "%.9g", e.baseLoss)),"
                 + "\(String(format: "%.9g", e.sharpness)),\(String(format: "%.3g", e.standardError))\n"
         }
-        if let out { try AtomicFile.write(csv, to: out) } else { print(csv, terminator: "") }
+        if let out {
+            try AtomicFile.write(csv, to: out)
+            drawBeside(csv: out) { try Plots.sharpness(csvs: [out]) }
+        } else {
+            print(csv, terminator: "")
+        }
     }
 }

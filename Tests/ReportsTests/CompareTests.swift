@@ -197,3 +197,45 @@ final class CompareTests: XCTestCase {
         }
     }
 }
+
+final class ComparisonTableTests: XCTestCase {
+    private var results: FabricatedResults!
+
+    override func setUpWithError() throws { results = try FabricatedResults() }
+    override func tearDownWithError() throws { results.remove() }
+
+    private func table(withPaper: Bool) throws -> ComparisonTable {
+        let paper = try PaperTable.read(try results.paperTable())
+        let comparisons = try Compare.compare(experiment: try results.comparisonExperiment(), paper: paper)
+        return ComparisonTable(comparisons, paperOrder: paper.rows.map(\.optimizer), withPaper: withPaper)
+    }
+
+    /// Table 2's layout: columns in the paper's order then ours, best of the row in bold, std as a subscript,
+    /// † for runs shorter than the 200-epoch protocol (3 epochs here), the paper's row below ours.
+    func testLatexHasTable2Layout() throws {
+        let latex = try table(withPaper: true).latex()
+        let lines = latex.split(separator: "\n").map(String.init)
+        XCTAssert(lines.contains("\\begin{tabular}{lllcccc}"), latex)
+        XCTAssert(lines.contains("Dataset & Model &  & adai & sgdm & adam & adabelief \\\\"), latex)
+        XCTAssert(lines.contains("cifar10 & resnet18 & ours & $\\mathbf{4.70}_{\\pm 0.14}^{\\dag}$ & $5.30_{\\pm 0.14}^{\\dag}$ & "
+                                 + "$5.00_{\\pm 0.14}^{\\dag}$ & $5.00^{\\dag}$ \\\\"), latex)
+        XCTAssert(lines.contains(" &  & paper & $\\mathbf{4.74}_{\\pm 0.14}$ & $5.01_{\\pm 0.03}$ & $6.53_{\\pm 0.03}$ & -- \\\\"), latex)
+        XCTAssertEqual(lines.last, "\\end{tabular}")
+        XCTAssertFalse(try table(withPaper: false).latex().contains("paper &"))
+    }
+
+    func testMarkdownAndCSVHaveTheSameLayout() throws {
+        let t = try table(withPaper: false)
+        let md = t.markdown().split(separator: "\n").map(String.init)
+        XCTAssertEqual(md[0], "| dataset | model | adai | sgdm | adam | adabelief |")
+        XCTAssertEqual(md[2], "| cifar10 | resnet18 | **4.70** ± 0.14 † | 5.30 ± 0.14 † | 5.00 ± 0.14 † | 5.00 † |")
+        let csv = t.csv().split(separator: "\n").map(String.init)
+        XCTAssertEqual(csv[0], "dataset,model,source,adai,adai_std,sgdm,sgdm_std,adam,adam_std,adabelief,adabelief_std,best")
+        XCTAssert(csv[1].hasPrefix("cifar10,resnet18,ours,4.7,0.141421,5.3,0.141421,5,0.141421,5,,adai"), csv[1])
+    }
+
+    func testLatexSpecialCharactersAreEscaped() {
+        XCTAssertEqual(ComparisonTable.latexEscaped("adam_w 50% #1 & {x} ~^\\"),
+                       "adam\\_w 50\\% \\#1 \\& \\{x\\} \\textasciitilde{}\\textasciicircum{}\\textbackslash{}")
+    }
+}

@@ -9,22 +9,21 @@ final class PlotsTests: XCTestCase {
     override func setUpWithError() throws { results = try FabricatedResults() }
     override func tearDownWithError() throws { results.remove() }
 
-    /// Writes, decodes with libpng and returns the image and the set of its colours; keeps a copy in
+    /// Writes as PNG (150 dpi), decodes with libpng and returns the image and the set of its colours; keeps a copy in
     /// $REPORTS_TESTS_KEEP (a directory) to look at.
-    private func roundTrip(_ canvas: Canvas, _ name: String) throws -> (Canvas, Set<RGB>) {
+    private func roundTrip(_ figure: Figure, _ name: String) throws -> (Raster, Set<RGB>) {
         let path = results.root.appendingPathComponent(name).path
-        try canvas.writePNG(to: path)
-        if let keep = ProcessInfo.processInfo.environment["REPORTS_TESTS_KEEP"] { try canvas.writePNG(to: keep + "/" + name) }
-        let image = try Canvas.readPNG(from: path)
-        var seen = Set<RGB>()
-        for y in 0..<image.height { for x in 0..<image.width { seen.insert(image.pixel(x, y)) } }
-        return (image, seen)
+        try figure.write(to: path)
+        if let keep = ProcessInfo.processInfo.environment["REPORTS_TESTS_KEEP"] { try figure.write(to: keep + "/" + name) }
+        let image = try Raster.readPNG(from: path)
+        XCTAssertEqual(figure.layoutProblems(), [], name)
+        return (image, image.colors)
     }
 
-    private func assertByteIdentical(_ render: () throws -> Canvas, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertByteIdentical(_ render: () throws -> Figure, file: StaticString = #filePath, line: UInt = #line) throws {
         let a = results.root.appendingPathComponent("first.png").path, b = results.root.appendingPathComponent("second.png").path
-        try render().writePNG(to: a)
-        try render().writePNG(to: b)
+        try render().write(to: a)
+        try render().write(to: b)
         XCTAssertEqual(FileManager.default.contents(atPath: a), FileManager.default.contents(atPath: b), file: file, line: line)
     }
 
@@ -34,19 +33,22 @@ final class PlotsTests: XCTestCase {
         XCTAssertEqual(chart.series.map(\.name),
                        ["adabelief", "adai lr=0.1 wd=0.0005", "adai lr=1 wd=0.0005 (n=2)", "adam (n=2)", "sgdm (n=2)"])
         XCTAssertEqual(chart.title, "cifar10 resnet18")
+        XCTAssertEqual(chart.yLabel, "test error (%), mean ± std")
         let adai = chart.series[2]
         XCTAssertEqual(adai.xs, [1, 2, 3])
         XCTAssertEqual(adai.ys[1], 4.7, accuracy: 1e-12)                      // mean of 4.6 and 4.8
         XCTAssertEqual(adai.upper![1] - adai.ys[1], 0.02.squareRoot(), accuracy: 1e-12)  // + one sample std
         XCTAssertNil(chart.series[0].lower, "one seed: no band")
 
-        let (image, seen) = try roundTrip(chart.render(), "curves.png")
-        XCTAssertEqual([image.width, image.height], [820, 520])
+        let (image, seen) = try roundTrip(chart.figure(), "curves.png")
+        XCTAssertEqual([image.width, image.height], [750, 500], "360×240 pt at 150 dpi")
         XCTAssertEqual(image.pixel(0, 0), .white, "background")
         XCTAssert(seen.contains(.black), "axes and text")
         for color in colorBlindSafePalette.prefix(5) { XCTAssert(seen.contains(color), "series colour \(color)") }
-        XCTAssert(seen.contains(colorBlindSafePalette[2].blended(over: .white, alpha: 0.25)), "adai's band")
-        try assertByteIdentical { try Plots.curves(experiment: experiment).render() }
+        let band = colorBlindSafePalette[2].blended(over: .white, alpha: 0.25)
+        XCTAssert(seen.contains { abs(Int($0.r) - Int(band.r)) <= 1 && abs(Int($0.g) - Int(band.g)) <= 1 && abs(Int($0.b) - Int(band.b)) <= 1 },
+                  "adai's band")
+        try assertByteIdentical { try Plots.curves(experiment: experiment).figure() }
 
         let only = try Plots.curves(experiment: experiment, optimizers: ["adam", "sgdm"])
         XCTAssertEqual(only.series.map(\.name), ["adam (n=2)", "sgdm (n=2)"])
@@ -64,12 +66,12 @@ final class PlotsTests: XCTestCase {
         XCTAssertTrue(chart.logY)
         XCTAssertEqual(chart.yLabel, "training loss (log scale)")
         XCTAssertEqual(chart.series[0].ys, [2.1, 1.05, 0.525].map { $0 }, "adabelief seed 1: 2 × 0.5^i × 1.05")
-        let (image, seen) = try roundTrip(chart.render(), "loss.png")
-        XCTAssertEqual([image.width, image.height], [820, 520])
+        let (image, seen) = try roundTrip(chart.figure(), "loss.png")
+        XCTAssertEqual([image.width, image.height], [750, 500], "360×240 pt at 150 dpi")
         XCTAssertEqual(image.pixel(0, 0), .white)
         XCTAssert(seen.contains(.black))
         for color in colorBlindSafePalette.prefix(5) { XCTAssert(seen.contains(color), "series colour \(color)") }
-        try assertByteIdentical { try Plots.loss(experiment: experiment).render() }
+        try assertByteIdentical { try Plots.loss(experiment: experiment).figure() }
     }
 
     func testHeatmapOverTheSweepGrid() throws {
@@ -90,12 +92,12 @@ final class PlotsTests: XCTestCase {
         let best = try Plots.heatmap(experiment: experiment, optimizer: "adai", value: .best)
         XCTAssertEqual(best.values[1][1], 3.7, accuracy: 1e-12)
 
-        let (_, seen) = try roundTrip(map.render(), "heatmap.png")
+        let (_, seen) = try roundTrip(map.figure(), "heatmap.png")
         XCTAssert(seen.contains(.white) && seen.contains(.black))
-        XCTAssert(seen.contains(Heatmap.colorForTesting(0)), "lowest cell")
-        XCTAssert(seen.contains(Heatmap.colorForTesting(1)), "highest cell")
-        XCTAssert(seen.contains(RGB(200, 200, 200)), "the cell not run")
-        try assertByteIdentical { try Plots.heatmap(experiment: experiment, optimizer: "adai").render() }
+        XCTAssert(seen.contains(Heatmap.color(0)), "lowest cell")
+        XCTAssert(seen.contains(Heatmap.color(1)), "highest cell")
+        XCTAssert(seen.contains(RGB.missing), "the cell not run")
+        try assertByteIdentical { try Plots.heatmap(experiment: experiment, optimizer: "adai").figure() }
 
         XCTAssertThrowsError(try Plots.heatmap(experiment: experiment, optimizer: "adam")) { error in
             XCTAssertEqual("\(error)", "\(experiment): no finished runs of optimizer 'adam' (it has adai, sgdm); pass --optimizer with one of those")
@@ -123,13 +125,13 @@ final class PlotsTests: XCTestCase {
         let chart = try Plots.escape(csv: path)
         XCTAssertEqual(chart.series.map(\.name), ["adai (slope -2)", "adam (slope -1)"])
         XCTAssertTrue(chart.logY)
-        let (image, seen) = try roundTrip(chart.render(), "escape.png")
-        XCTAssertEqual([image.width, image.height], [820, 520])
+        let (image, seen) = try roundTrip(chart.figure(), "escape.png")
+        XCTAssertEqual([image.width, image.height], [750, 500], "360×240 pt at 150 dpi")
         XCTAssertEqual(image.pixel(0, 0), .white)
         XCTAssert(seen.contains(.black))
         for color in colorBlindSafePalette.prefix(2) { XCTAssert(seen.contains(color), "series colour \(color)") }
         XCTAssertFalse(seen.contains(colorBlindSafePalette[2]))
-        try assertByteIdentical { try Plots.escape(csv: path).render() }
+        try assertByteIdentical { try Plots.escape(csv: path).figure() }
     }
 
     func testBadEscapeInputs() throws {
@@ -150,5 +152,77 @@ final class PlotsTests: XCTestCase {
         XCTAssertThrowsError(try Plots.readEscape(headerOnly)) { error in
             XCTAssertEqual("\(error)", "\(headerOnly): no data rows below the header; run the escape experiment first")
         }
+    }
+
+    // MARK: Figures of the analyses
+
+    func testHessianFigure() throws {
+        let header = "# hessian: test\nquantity,index,value,uncertainty\n"
+        let a = try results.write(header + "eigenvalue,1,40,0.5\neigenvalue,2,12,0.2\neigenvalue,3,3,0.1\ntrace,,120,8.4\n", to: "adai.csv")
+        let b = try results.write(header + "eigenvalue,1,90,1\neigenvalue,2,30,1\n", to: "sgdm.csv")
+        let chart = try Plots.hessian(csvs: [a, b])
+        XCTAssertEqual(chart.series.map(\.name), ["adai (trace 120.0 ± 8.4)", "sgdm"])
+        XCTAssertEqual(chart.series[0].xs, [1, 2, 3]); XCTAssertEqual(chart.series[0].ys, [40, 12, 3])
+        for (k, (low, high)) in [(39.5, 40.5), (11.8, 12.2), (2.9, 3.1)].enumerated() {
+            XCTAssertEqual(chart.series[0].errorLow![k], low, accuracy: 1e-12); XCTAssertEqual(chart.series[0].errorHigh![k], high, accuracy: 1e-12)
+        }
+        XCTAssertTrue(chart.logY, "all eigenvalues positive")
+        XCTAssertEqual(try Plots.hessian(csvs: [a, b], labels: ["Adai", "SGDM"]).series.map(\.name), ["Adai (trace 120.0 ± 8.4)", "SGDM"])
+        let negative = try results.write(header + "eigenvalue,1,4,0.1\neigenvalue,2,-1,0.1\n", to: "neg.csv")
+        XCTAssertFalse(try Plots.hessian(csvs: [negative]).logY, "a negative eigenvalue: linear scale")
+        let (image, seen) = try roundTrip(chart.figure(), "hessian.png")
+        XCTAssertEqual([image.width, image.height], [750, 500])
+        for color in colorBlindSafePalette.prefix(2) { XCTAssert(seen.contains(color), "series colour \(color)") }
+
+        XCTAssertThrowsError(try Plots.hessian(csvs: [a, b], labels: ["one"])) { error in
+            XCTAssertEqual("\(error)", "1 labels for 2 files; pass one --label per file, in the same order, or none")
+        }
+        let unknown = try results.write(header + "eigenvector,1,3,0\n", to: "bad.csv")
+        XCTAssertThrowsError(try Plots.hessian(csvs: [unknown])) { error in
+            XCTAssertEqual("\(error)", "\(unknown):3: unknown quantity 'eigenvector' (expected eigenvalue or trace); pass a file written by adai-bench hessian")
+        }
+        let traceOnly = try results.write(header + "trace,,3,1\n", to: "trace.csv")
+        XCTAssertThrowsError(try Plots.hessian(csvs: [traceOnly])) { error in
+            XCTAssertEqual("\(error)", "\(traceOnly): no eigenvalue rows; run adai-bench hessian --out \(traceOnly) first")
+        }
+    }
+
+    func testSharpnessFigure() throws {
+        let header = "sigma,samples,base_loss,expected_sharpness,std_error\n"
+        let a = try results.write(header + "0.05,8,1.2,0.9,0.05\n0.01,8,1.2,0.02,0.01\n", to: "adai.csv")
+        let chart = try Plots.sharpness(csvs: [a])
+        XCTAssertEqual(chart.series[0].xs, [0.01, 0.05], "sorted by sigma")
+        XCTAssertEqual(chart.series[0].ys, [0.02, 0.9])
+        XCTAssertEqual(chart.series[0].errorHigh![0], 0.03, accuracy: 1e-15); XCTAssertEqual(chart.series[0].errorHigh![1], 0.95, accuracy: 1e-15)
+        XCTAssertTrue(chart.logX)
+        XCTAssertEqual(chart.figure().layoutProblems(), [])
+        let zero = try results.write(header + "0,8,1.2,0.9,0.05\n", to: "zero.csv")
+        XCTAssertThrowsError(try Plots.sharpness(csvs: [zero])) { error in
+            XCTAssertEqual("\(error)", "\(zero):2: sigma must be a positive number, got 0")
+        }
+        let empty = try results.write(header, to: "empty.csv")
+        XCTAssertThrowsError(try Plots.sharpness(csvs: [empty])) { error in
+            XCTAssertEqual("\(error)", "\(empty): no data rows; run adai-bench sharpness --out \(empty) first")
+        }
+    }
+
+    func testSaddleFigure() throws {
+        let csv = try results.write("optimizer,step,msd_escape,msd_positive\nsgd,10,0.001,0.5\nadai,10,0.003,0.4\nsgd,20,0.004,0.5\nadai,20,0.01,0.4\n",
+                                    to: "saddle.csv")
+        let chart = try Plots.saddle(csv: csv)
+        XCTAssertEqual(chart.series.map(\.name), ["sgd", "adai"])
+        XCTAssertEqual(chart.series[1].ys, [0.003, 0.01])
+        XCTAssertTrue(chart.logY)
+        XCTAssertEqual(try Plots.saddle(csv: csv, column: "msd_positive").series[0].ys, [0.5, 0.5])
+        XCTAssertThrowsError(try Plots.saddle(csv: csv, column: "msd")) { error in
+            XCTAssert("\(error)".hasPrefix("\(csv): no column 'msd' (a saddle file from adai-bench saddle has optimizer,step,msd_escape,msd_positive)"), "\(error)")
+        }
+    }
+
+    func testPlusMinusRoundsToTheError() {
+        XCTAssertEqual(Plots.plusMinus(1001.3, 284), "1001 ± 284")
+        XCTAssertEqual(Plots.plusMinus(12.04, 8.4), "12.0 ± 8.4")
+        XCTAssertEqual(Plots.plusMinus(0.01234, 0.0021), "0.0123 ± 0.0021")
+        XCTAssertEqual(Plots.plusMinus(5, nil), "5")
     }
 }

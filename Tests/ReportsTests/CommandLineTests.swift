@@ -1,0 +1,69 @@
+import Foundation
+import XCTest
+
+/// `adai-bench plot` and `compare` as a user runs them: formats, and the messages of bad options.
+final class CommandLineTests: XCTestCase {
+    private var results: FabricatedResults!
+
+    override func setUpWithError() throws { results = try FabricatedResults() }
+    override func tearDownWithError() throws { results.remove() }
+
+    /// The adai-bench executable built beside the test bundle (`swift build` builds it).
+    private func executable() throws -> String {
+        let bundle = Bundle(for: CommandLineTests.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("adai-bench").path }
+        guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw NSError(domain: "CommandLineTests", code: 1, userInfo: [NSLocalizedDescriptionKey:
+                "adai-bench was not built next to the tests (\(candidates[0])); run `swift build` before `swift test`"])
+        }
+        return path
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable())
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    func testPlotWritesTheFormatOfTheExtensionOrOfFormat() throws {
+        let experiment = try results.comparisonExperiment()
+        let pdf = results.root.appendingPathComponent("curves.pdf").path
+        let a = try run(["plot", "curves", experiment, "--out", pdf, "--width", "234", "--height", "160"])
+        XCTAssertEqual(a.status, 0, a.errors)
+        XCTAssertEqual(a.output, "wrote \(pdf) (234×160 pt)\n")
+        XCTAssertEqual(String(decoding: FileManager.default.contents(atPath: pdf)!.prefix(5), as: UTF8.self), "%PDF-")
+        let svg = results.root.appendingPathComponent("figure").path
+        let b = try run(["plot", "loss", experiment, "--out", svg, "--format", "svg"])
+        XCTAssertEqual(b.status, 0, b.errors)
+        XCTAssert(String(decoding: FileManager.default.contents(atPath: svg)!, as: UTF8.self).contains("<svg"))
+        let c = try run(["plot", "curves", experiment, "--dpi", "72"])
+        XCTAssertEqual(c.status, 0, c.errors)
+        XCTAssertEqual(c.output, "wrote \(experiment)/curves.png (360×240 px at 72 dpi)\n")
+    }
+
+    func testBadPlotOptionsSayWhatToDo() throws {
+        let experiment = try results.comparisonExperiment()
+        let cases: [([String], String)] = [
+            (["plot", "curves", experiment, "--dpi", "20"], "Error: --dpi must be 36...1200, got 20"),
+            (["plot", "curves", experiment, "--out", "x.jpg"], "Error: --out x.jpg: unknown extension; use .png, .pdf or .svg, or pass --format"),
+            (["plot", "curves", experiment, "--format", "eps"], "Error: The value 'eps' is invalid for '--format <format>'"),
+            (["plot", "loss", experiment, "--width", "50"], "Error: --width must be 150...2000 and --height 100...2000 points, got 50×240"),
+            (["compare", experiment, "--format", "latex", "--layout", "detail"],
+             "Error: --format latex has only the table layout; drop --layout detail or use --format md"),
+            (["compare", experiment, "--with-paper"],
+             "Error: --with-paper belongs to the table layout; add --layout table (the detail layout always shows the paper)"),
+        ]
+        for (arguments, message) in cases {
+            let r = try run(arguments)
+            XCTAssertNotEqual(r.status, 0, arguments.joined(separator: " "))
+            XCTAssert(r.errors.hasPrefix(message), "\(arguments.joined(separator: " ")): \(r.errors)")
+        }
+    }
+}
