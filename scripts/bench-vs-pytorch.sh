@@ -2,8 +2,10 @@
 # Runs `adai-bench bench` and the same workloads in PyTorch, out of the box and tuned (tcmalloc preloaded,
 # channels_last), alternately in one invocation, and prints the ratios per workload. Not part of CI.
 #
-#   scripts/bench-vs-pytorch.sh [--rounds 3] [--threads 2] [--steps 5] [--models "resnet18 vgg16 lstm"]
+#   scripts/bench-vs-pytorch.sh --paper-code DIR [--rounds 3] [--threads 2] [--steps 5] [--models "resnet18 vgg16 lstm"]
 #
+# DIR is a checkout of the paper's repository (zeke-xie/adaptive-inertia-adai), whose model classes the
+# PyTorch side imports (scripts/fixtures/paper_models.py); only `--models lstm` runs without it.
 # Models: resnet18, vgg16 (10 classes, batch 128), resnet34, densenet121, googlenet (100 classes,
 # batch 128), lstm (batch 20 × BPTT 35). Inference is timed at batch 256 (image models).
 #
@@ -12,17 +14,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=3 threads=2 steps=5 models="resnet18 vgg16 lstm"
+rounds=3 threads=2 steps=5 models="resnet18 vgg16 lstm" paper_code=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds="$2"; shift 2 ;;
         --threads) threads="$2"; shift 2 ;;
         --steps) steps="$2"; shift 2 ;;
         --models) models="$2"; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        --paper-code) paper_code="$2"; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "bench-vs-pytorch: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
+
+paper_flags=(); [ -n "$paper_code" ] && paper_flags=(--paper-code "$paper_code")
 
 venv=.venv-bench
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
@@ -52,10 +57,10 @@ for model in $models; do
     declare -A results=()
     for round in $(seq "$rounds"); do
         results[ours]+="$("$ours" bench --model "$model" --batch "$batch" --classes "$classes" --steps "$steps" --threads "$threads" --json) "$'\n'
-        results[ootb]+="$("$venv/bin/python" scripts/bench_pytorch.py --model "$model" --batch "$batch" --classes "$classes" --steps "$steps" --threads "$threads")"$'\n'
+        results[ootb]+="$("$venv/bin/python" scripts/bench_pytorch.py --model "$model" --batch "$batch" --classes "$classes" --steps "$steps" --threads "$threads" "${paper_flags[@]}")"$'\n'
         tuned_flags=(); [ "$model" != lstm ] && tuned_flags=(--channels-last)
         results[tuned]+="$(LD_PRELOAD="$tcmalloc" "$venv/bin/python" scripts/bench_pytorch.py --model "$model" --batch "$batch" \
-            --classes "$classes" --steps "$steps" --threads "$threads" "${tuned_flags[@]}")"$'\n'
+            --classes "$classes" --steps "$steps" --threads "$threads" "${tuned_flags[@]}" "${paper_flags[@]}")"$'\n'
     done
     for mode in train infer; do
         key=${mode}_per_second

@@ -2,8 +2,8 @@
 
 Prints one JSON object: {"train_per_second": ..., "infer_per_second": ..., "train_peak_rss_bytes": ...
 (after the training steps), "peak_rss_bytes": ... (after inference too)}.
-The models are the reference definitions in scripts/fixtures/reference_models.py (same architectures and
-parameter counts as adai-bench's zoo). `--channels-last` is the "tuned" memory format; tcmalloc is
+The image models are the paper's own classes, imported from a checkout of its repository given by
+`--paper-code` (scripts/fixtures/paper_models.py); the LSTM is scripts/fixtures/reference_models.py's. `--channels-last` is the "tuned" memory format; tcmalloc is
 preloaded by the calling script.
 """
 import argparse
@@ -17,7 +17,8 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "fixtures"))
-from reference_models import build  # noqa: E402
+import paper_models  # noqa: E402
+import reference_models  # noqa: E402
 
 
 def main():
@@ -30,11 +31,17 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bptt", type=int, default=35)
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--paper-code", help="checkout of zeke-xie/adaptive-inertia-adai (needed for the image models)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     lm = a.model == "lstm"
-    model = build(a.model, classes=a.classes)
+    if lm:
+        model = reference_models.build(a.model)
+    elif a.paper_code is None:
+        sys.exit("bench_pytorch: --paper-code DIR (a checkout of zeke-xie/adaptive-inertia-adai) is needed for " + a.model)
+    else:
+        model = paper_models.build(paper_models.load(a.paper_code), a.model, classes=a.classes)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     if lm:
         tokens = torch.randint(0, 10000, (a.bptt, a.batch))

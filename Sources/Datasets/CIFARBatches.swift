@@ -56,10 +56,15 @@ public struct CIFARBatches {
         return (0..<count).map { _ in CropAndFlip.random(&generator) }
     }
 
+    /// The records in batch `index` of an epoch whose record order is `order`.
+    public func indices(index: Int, order: [Int]) -> [Int] {
+        let start = index * batchSize
+        return Array(order[start..<min(order.count, start + batchSize)])
+    }
+
     /// Batch `index` of an epoch whose record order is `order` (from `order(epoch:)`).
     public func batch(epoch: Int, index: Int, order: [Int]) -> ImageBatch {
-        let start = index * batchSize
-        let indices = Array(order[start..<min(order.count, start + batchSize)])
+        let indices = self.indices(index: index, order: order)
         let images = Tensor(uninitializedShape: [indices.count, CIFARImage.channels, CIFARImage.side, CIFARImage.side])
         let crops = training ? augmentations(epoch: epoch, batch: index, count: indices.count) : []
         var cropped = [UInt8](repeating: 0, count: CIFARImage.pixelCount)

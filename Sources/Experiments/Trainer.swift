@@ -19,6 +19,8 @@ public struct TrainOptions {
     public var warn: (String) -> Void = AttemptLog.printWarning
     /// Behave as if SIGINT arrived right after this step (0-based epoch, 1-based step count) — for tests.
     public var interruptAt: (epoch: Int, step: Int)?
+    /// steps.csv and batch records (StepRecords.swift).
+    public var stepRecords = StepRecordOptions()
     public init() {}
 }
 
@@ -217,6 +219,8 @@ final class RunTrainer {
         try record.write(status: .running, state: state, metrics: metrics)
         let stepsPerEpoch = min(task.stepsPerEpoch, options.maxSteps ?? Int.max)
         let progress = Progress(run: run, epochs: epochs, steps: stepsPerEpoch, live: options.liveProgress, log: options.log)
+        let stepRecorder = try StepRecorder(options: options.stepRecords, runDirectory: directory, task: task, isLanguageModel:
+            run.experiment.isLanguageModel, stepsPerEpoch: stepsPerEpoch, resumeAt: (state.nextEpoch, state.stepInEpoch))
 
         while state.nextEpoch < epochs {
             let epoch = state.nextEpoch
@@ -228,7 +232,9 @@ final class RunTrainer {
             while step < stepsPerEpoch {
                 let (loss, errors, count) = task.trainStep(epoch: epoch, step: step)
                 KillPoints.reached(.step)
+                stepRecorder?.record(epoch: epoch, step: step + 1, lr: lr, loss: loss, errors: errors, count: count)
                 if !loss.isFinite {
+                    try stepRecorder?.flush()
                     KillPoints.reached(.divergenceSeen)
                     progress.finishLine()
                     options.log("\(run.id): diverged at epoch \(epoch + 1), step \(step + 1) (loss \(loss)); going on with the next run")
@@ -244,6 +250,7 @@ final class RunTrainer {
                               isLanguageModel: run.experiment.isLanguageModel, seconds: elapsed(since: started))
                 let interruptHere = options.interruptAt.map { $0.epoch == epoch && $0.step == step } ?? false
                 if (StopSignals.requested || interruptHere) && step < stepsPerEpoch {
+                    try stepRecorder?.flush()
                     progress.finishLine()
                     state.generation += 1
                     try RunCheckpoint.save(run: directory, state: state, model: model.module, optimizer: optimizer,
@@ -253,6 +260,7 @@ final class RunTrainer {
                     return .interrupted
                 }
             }
+            try stepRecorder?.flush()
             let trainColumns = task.trainColumns(lossSum: state.lossSum, errorSum: state.errorSum, count: state.count)
             let trainSeconds = elapsed(since: started)
             // Training's idle buffers go back to the system before evaluation and evaluation's after it,

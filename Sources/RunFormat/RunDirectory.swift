@@ -29,6 +29,10 @@ public struct RunDirectory: Equatable, Sendable {
     public var runJSON: String { "\(path)/\(RunDirectory.runJSONName)" }
     public var metricsCSV: String { "\(path)/metrics.csv" }
     public var attemptsJSON: String { "\(path)/attempts.json" }
+    /// `train --log-steps N`: every N-th step's batch loss and error.
+    public var stepsCSV: String { "\(path)/steps.csv" }
+    /// `train --record-batches FILE`: every step's examples and augmentation, under the name the user gave.
+    public func batchRecords(_ name: String) -> String { "\(path)/\(name)" }
     public var lockFile: String { "\(path)/.lock" }
     public var checkpoint: String { "\(path)/\(RunDirectory.checkpointName)" }
     public var trainerJSON: String { "\(checkpoint)/trainer.json" }

@@ -53,10 +53,22 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "Write a checkpoint every N epochs (the last epoch's is always written).")
     var checkpointEvery: Int = 1
 
+    @Option(name: .customLong("log-steps"),
+            help: "Write steps.csv in each run's directory: every N-th step's epoch, step, lr and its batch's training loss and error.")
+    var logSteps: Int?
+
+    @Option(name: .customLong("record-batches"),
+            help: ArgumentHelp("Write FILE in each run's directory: per step, the batch's example indices and each example's crop offsets and flip (JSON lines), so another program can replay the same batches.",
+                               valueName: "FILE"))
+    var recordBatches: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
         if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
+        do { try StepRecordOptions(logEvery: logSteps, batchesFile: recordBatches).validate() } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     func run() throws {
@@ -74,6 +86,7 @@ struct Train: ParsableCommand {
         options.maxSteps = maxSteps
         options.resume = resume
         options.checkpointEvery = checkpointEvery
+        options.stepRecords = StepRecordOptions(logEvery: logSteps, batchesFile: recordBatches)
         do {
             let experiment = try ExperimentConfig.load(path: config).applying(overrides)
             StopSignals.install()

@@ -3,9 +3,9 @@ import Engine
 // GoogLeNet for CIFAR-100 (Szegedy et al. 2015, the variant of weiaicunzai/pytorch-cifar100 that
 // the paper trained):
 //
-//   prelayer  conv3×3 3→192 (with bias, no padding: 32 → 30) + BN + ReLU
-//   a3, b3    Inception                                   30×30
-//   maxpool   3×3, stride 2, padding 1                    → 15×15
+//   prelayer  conv3×3 3→192 (with bias, padding 1) + BN + ReLU
+//   a3, b3    Inception                                   32×32
+//   maxpool   3×3, stride 2, padding 1                    → 16×16
 //   a4 … e4   Inception
 //   maxpool                                               → 8×8
 //   a5, b5    Inception                                   → 1024 channels
@@ -87,7 +87,7 @@ public final class GoogLeNet: Layer {
     public init(classes: Int, widthDivisor: Int = 1, faithfulEpsQuirk: Bool = true, dropout p: Float = 0.4) {
         let table = GoogLeNet.inceptionTable.map { $0.divided(by: widthDivisor) }
         let stem = table[0].input
-        prelayer = Sequential([Conv2d(3, stem, kernel: 3, padding: 0, bias: true), BatchNorm2d(stem), ReLU()])
+        prelayer = Sequential([Conv2d(3, stem, kernel: 3, padding: 1, bias: true), BatchNorm2d(stem), ReLU()])
         blocks = table.map { Inception($0, faithfulEpsQuirk: faithfulEpsQuirk) }
         dropout = Dropout(p: p)
         linear = Linear(table[8].output, classes)
