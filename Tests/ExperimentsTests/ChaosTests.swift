@@ -48,23 +48,6 @@ final class ChaosTests: XCTestCase {
         }.sorted()
     }
 
-    private func start(_ binary: String, _ arguments: [String], environment: [String: String] = [:], log: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["ADAI_BENCH_KILL_AT"] = nil
-        env.merge(environment) { $1 }
-        p.environment = env
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        p.standardOutput = handle
-        p.standardError = handle
-        try p.run()
-        return p
-    }
-
     /// The run of `results` is completed once, with the reference's metrics and curves.
     private func assertFinishedLikeReference(_ results: String, reference: String, id: String, label: String,
                                              file: StaticString = #filePath, line: UInt = #line) throws {
@@ -119,7 +102,7 @@ final class ChaosTests: XCTestCase {
         let results = "\(directory!)/random"
         for _ in 0..<3 {
             let delay = random.uniform(0.05, 0.5) * referenceSeconds
-            let process = try start(binary, train + ["--results", results], log: log)
+            let process = try startAdaiBench(binary, train + ["--results", results], log: log)
             let deadline = Date().addingTimeInterval(delay)
             while process.isRunning && Date() < deadline { usleep(10_000) }
             guard process.isRunning else { break }  // it finished first

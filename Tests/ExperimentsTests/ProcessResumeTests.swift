@@ -9,23 +9,13 @@ final class ProcessResumeTests: XCTestCase {
     override func setUpWithError() throws { directory = try makeTemporaryDirectory("process") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
 
-    private func start(_ binary: String, _ arguments: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
-
     private func metricsRows(_ path: String) -> Int {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").count - 1
     }
 
     /// Waits until the run has finished its first epoch, then stops the process with `signal` part-way into the second.
     private func interruptDuringSecondEpoch(_ binary: String, _ arguments: [String], metrics: String, signal: Int32) throws -> Process {
-        let process = try start(binary, arguments)
+        let process = try startAdaiBench(binary, arguments)
         let deadline = Date().addingTimeInterval(300)
         while metricsRows(metrics) < 1 && process.isRunning && Date() < deadline { usleep(20_000) }
         XCTAssertTrue(process.isRunning, "the run ended before it could be interrupted")
@@ -42,7 +32,7 @@ final class ProcessResumeTests: XCTestCase {
         try tinyConfigJSON(epochs: 3, train: 512).write(toFile: config, atomically: true, encoding: .utf8)
         let run = "tiny/sgdm-lr0.05-wd0.0005/seed-1/metrics.csv"
 
-        let reference = try start(binary, ["train", "--config", config, "--results", "\(directory!)/reference"])
+        let reference = try startAdaiBench(binary, ["train", "--config", config, "--results", "\(directory!)/reference"])
         reference.waitUntilExit()
         XCTAssertEqual(reference.terminationStatus, 0)
 
@@ -51,7 +41,7 @@ final class ProcessResumeTests: XCTestCase {
         XCTAssertEqual(killed.terminationReason, .uncaughtSignal)
         XCTAssertLessThan(metricsRows("\(directory!)/killed/\(run)"), 3, "the kill should land before the last epoch")
 
-        let resumed = try start(binary, ["train", "--config", config, "--results", "\(directory!)/killed", "--resume"])
+        let resumed = try startAdaiBench(binary, ["train", "--config", config, "--results", "\(directory!)/killed", "--resume"])
         resumed.waitUntilExit()
         XCTAssertEqual(resumed.terminationStatus, 0)
         XCTAssertEqual(try metricsWithoutTiming("\(directory!)/killed/\(run)"),

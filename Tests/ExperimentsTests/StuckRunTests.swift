@@ -3,27 +3,6 @@ import Foundation
 import RunFormat
 import XCTest
 
-/// Runs `adai-bench` with `arguments` and extra environment (ADAI_BENCH_KILL_AT), output to `log`; returns how it ended.
-@discardableResult
-func runAdaiBench(_ binary: String, _ arguments: [String], environment: [String: String] = [:], log: String) throws -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: binary)
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["ADAI_BENCH_KILL_AT"] = nil
-    env.merge(environment) { $1 }
-    p.environment = env
-    if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-    handle.seekToEndOfFile()
-    p.standardOutput = handle
-    p.standardError = handle
-    try p.run()
-    p.waitUntilExit()
-    try? handle.close()
-    return p
-}
-
 /// The run killed after its last epoch's checkpoint but before run.json said `completed` (issue 19): every
 /// later `train --resume` and `sweep` trained nothing and left it `running`, and the sweep exited 1 forever.
 final class StuckRunTests: XCTestCase {

@@ -62,3 +62,35 @@ func adaiBenchExecutable(file: StaticString = #filePath, line: UInt = #line) -> 
     }
     return path
 }
+
+/// Starts `adai-bench` with `arguments` and extra environment (ADAI_BENCH_KILL_AT is cleared unless given);
+/// its output is appended to `log`, or dropped when `log` is nil.
+func startAdaiBench(_ binary: String, _ arguments: [String], environment: [String: String] = [:], log: String? = nil) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["ADAI_BENCH_KILL_AT"] = nil
+    env.merge(environment) { $1 }
+    p.environment = env
+    if let log {
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        p.standardOutput = handle
+        p.standardError = handle
+    } else {
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+    }
+    try p.run()
+    return p
+}
+
+/// Runs `adai-bench` to its end (see `startAdaiBench`) and returns the finished process.
+@discardableResult
+func runAdaiBench(_ binary: String, _ arguments: [String], environment: [String: String] = [:], log: String) throws -> Process {
+    let p = try startAdaiBench(binary, arguments, environment: environment, log: log)
+    p.waitUntilExit()
+    return p
+}
