@@ -73,7 +73,7 @@ public enum Kernels {
     /// shape (on AVX-512 CPUs, "small matrix" kernels below a size threshold), and a block whose width
     /// followed the thread count could switch kernels and round differently.
     ///
-    /// Blocks are a power of two in number (so 1, 2, 4, 8 and 16 threads share them evenly), at most
+    /// Blocks are a power of two in number (so 1, 2, 4 and 8 threads share them evenly), at most
     /// `maxSplitBlocks`, each at least `minSplitWidth` wide (OpenBLAS repacks the other operand for
     /// every block) and at least half of `splitMinimum` multiply-adds.
     static func splitLayout(m: Int, n: Int, k: Int) -> (alongN: Bool, width: Int, blocks: Int) {
@@ -88,8 +88,8 @@ public enum Kernels {
     }
 
     /// See `splitLayout`.
-    static let maxSplitBlocks = 16
-    static let minSplitWidth = 64
+    static let maxSplitBlocks = 8
+    static let minSplitWidth = 128
 
     /// C cut into the blocks of `splitLayout`, each a single-threaded OpenBLAS call, the blocks dealt to
     /// the engine's threads (one after the other on one thread).
