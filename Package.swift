@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "Datasets", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "Optim", "Reports", "RunFormat"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Experiments", "Engine", "Optim", "Reports", "RunFormat"]),
         .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Engine", "Optim", "NN", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]

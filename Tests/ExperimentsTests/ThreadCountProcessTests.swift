@@ -1,6 +1,7 @@
 import Experiments
 import Foundation
 import NN
+import TestSupport
 import XCTest
 
 /// Same seed, same numbers, on any number of threads, as users run it: `adai-bench train` on the
@@ -47,19 +48,9 @@ final class ThreadCountProcessTests: XCTestCase {
          "--results", results]
     }
 
-    private func start(_ binary: String, _ arguments: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
-
     /// Trains to the end and returns metrics.csv without its timing columns.
     private func train(_ binary: String, threads: Int, results: String) throws -> [String] {
-        let p = try start(binary, arguments(threads: threads, results: results))
+        let p = try startAdaiBench(binary, arguments(threads: threads, results: results))
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0, "train on \(threads) threads failed")
         return try metricsWithoutTiming("\(results)/\(Self.run)")
@@ -99,17 +90,18 @@ final class ThreadCountProcessTests: XCTestCase {
 
     /// `model grad` of every zoo model (loss, logits, every gradient, every buffer: the whole file) is
     /// byte-identical on 1, 2 and 4 threads: a training-mode pass on the first 4 CIFAR-10 test images (the
-    /// LSTM: 4 PTB windows of 6 steps) from ../shared/data, weights from `model init`.
+    /// LSTM: 4 PTB windows of 6 steps) from the real data (`RealData`: $ADAI_BENCH_DATA, data/, ../shared/data),
+    /// weights from `model init`.
     func testEveryZooModelsGradIsByteIdenticalOnOneTwoAndFourThreads() throws {
         guard let binary = executable() else { return }
-        let data = Self.root.deletingLastPathComponent().appendingPathComponent("shared/data").path
-        guard FileManager.default.fileExists(atPath: "\(data)/cifar-10-batches-bin") && FileManager.default.fileExists(atPath: "\(data)/ptb") else {
-            return XCTFail("this test needs the CIFAR-10 and PTB files in \(data) (see its README.md)")
+        guard let cifar = RealData.folder(holding: "cifar-10-batches-bin") else {
+            return XCTFail(RealData.missingMessage("cifar-10-batches-bin"))
         }
+        guard let ptb = RealData.folder(holding: "ptb") else { return XCTFail(RealData.missingMessage("ptb")) }
         let models = ["resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19", "densenet121", "googlenet", "lstm"]
         XCTAssertEqual(models, ModelZoo.names, "the list above must name every zoo model")
         func succeed(_ arguments: [String]) throws {
-            let p = try start(binary, arguments)
+            let p = try startAdaiBench(binary, arguments)
             p.waitUntilExit()
             XCTAssertEqual(p.terminationStatus, 0, arguments.joined(separator: " "))
         }
@@ -121,7 +113,7 @@ final class ThreadCountProcessTests: XCTestCase {
             for threads in [1, 2, 4] {
                 let out = "\(directory!)/\(model)-\(threads).safetensors"
                 try succeed(["model", "grad", "--model", model, "--weights", weights, "--dataset", lm ? "ptb" : "cifar10",
-                             "--data-dir", data, "--first", "4", "--bptt", "6",
+                             "--data-dir", lm ? ptb : cifar, "--first", "4", "--bptt", "6",
                              "--threads", String(threads), "--out", out])
                 outputs.append(try Data(contentsOf: URL(fileURLWithPath: out)))
             }
@@ -138,7 +130,7 @@ final class ThreadCountProcessTests: XCTestCase {
         let reference = try train(binary, threads: 2, results: "\(directory!)/reference")
 
         let results = "\(directory!)/killed", metrics = "\(results)/\(Self.run)"
-        let process = try start(binary, arguments(threads: 2, results: results))
+        let process = try startAdaiBench(binary, arguments(threads: 2, results: results))
         func rows() -> Int { ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").split(separator: "\n").count - 1 }
         let deadline = Date().addingTimeInterval(600)
         while rows() < 1 && process.isRunning && Date() < deadline { usleep(20_000) }
@@ -150,7 +142,7 @@ final class ThreadCountProcessTests: XCTestCase {
         XCTAssertEqual(process.terminationReason, .uncaughtSignal)
         XCTAssertEqual(rows(), 1, "the kill should land in the second epoch")
 
-        let resumed = try start(binary, arguments(threads: 3, results: results) + ["--resume"])
+        let resumed = try startAdaiBench(binary, arguments(threads: 3, results: results) + ["--resume"])
         resumed.waitUntilExit()
         XCTAssertEqual(resumed.terminationStatus, 0)
         XCTAssertEqual(try metricsWithoutTiming(metrics), reference)
