@@ -146,8 +146,8 @@ enum MaxPoolKernels {
     /// lanes beside the float comparison; then d[first maximum] += g for every output. Each input
     /// row is copied between NaN borders first, and each output row into a buffer padded with NaN
     /// to whole vectors (NaN equals nothing, so no border position is ever taken): every kernel
-    /// column then scans whole vectors, where the valid part of a 15- or 30-wide row (GoogLeNet's)
-    /// would leave up to seven columns per tap to a scalar tail.
+    /// column then scans whole vectors, where the valid part of a row whose width is not a multiple
+    /// of eight would leave up to seven columns per tap to a scalar tail.
     static func backwardStride1(src: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput gg: UnsafePointer<Float>,
                                 into d: UnsafeMutablePointer<Float>, h: Int, w: Int, oh: Int, ow: Int,
                                 kernel: Int, padding: Int) {
