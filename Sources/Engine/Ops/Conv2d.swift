@@ -179,6 +179,15 @@ public enum ConvKernels {
         }
     }
 
+    /// Image b's patches as a [K, plane] matrix: the image itself for a 1×1 stride-1 convolution,
+    /// else its im2col written into `col`.
+    static func imagePatches(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, image b: Int,
+                             into col: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        if g.isPointwise { return x + b * g.inChannels * g.outPlane }
+        im2col(x, g, first: b, count: 1, col, parallel: false)
+        return UnsafePointer(col)
+    }
+
     /// Splits the batch into one contiguous block of images per thread and runs `body(thread, images)`
     /// with OpenBLAS single-threaded, so that the threads' GEMMs do not oversubscribe the cores.
     static func perThread(_ batch: Int, _ body: (Int, Range<Int>) -> Void) {
@@ -197,13 +206,7 @@ public enum ConvKernels {
         perThread(g.batch) { t, images in
             let col = cols.data + t * k * plane
             for b in images {
-                let patches: UnsafePointer<Float>
-                if g.isPointwise {
-                    patches = x + b * g.inChannels * plane
-                } else {
-                    im2col(x, g, first: b, count: 1, col, parallel: false)
-                    patches = UnsafePointer(col)
-                }
+                let patches = imagePatches(x, g, image: b, into: col)
                 Kernels.gemm(transA: false, transB: false, m: g.outChannels, n: plane, k: k,
                              a: w, lda: k, b: patches, ldb: plane, c: y + b * g.outChannels * plane, ldc: plane)
             }
@@ -279,13 +282,7 @@ public enum ConvKernels {
                 for b in images {
                     let dyb = dy + b * g.outChannels * plane
                     if dw != nil {  // group's dw [O, K] (+)= dy_b [O, plane] × patchesᵀ [plane, K]
-                        let patches: UnsafePointer<Float>
-                        if g.isPointwise {
-                            patches = x + b * g.inChannels * plane
-                        } else {
-                            im2col(x, g, first: b, count: 1, col, parallel: false)
-                            patches = UnsafePointer(col)
-                        }
+                        let patches = imagePatches(x, g, image: b, into: col)
                         Kernels.gemm(transA: false, transB: true, m: g.outChannels, n: k, k: plane, a: dyb, lda: plane,
                                      b: patches, ldb: plane, beta: b == images.lowerBound ? 0 : 1, c: groupDw, ldc: k)
                     }
