@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "Datasets", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Experiments", "Engine", "Optim", "Reports", "RunFormat"]),
-        .testTarget(name: "ReproductionTests", dependencies: ["Reproduction", "Reports", "Engine"]),
+        .testTarget(name: "ReproductionTests", dependencies: ["Reproduction", "Experiments", "Reports", "Engine"]),
         .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Engine", "Optim", "NN", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]

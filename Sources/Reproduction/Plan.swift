@@ -60,10 +60,10 @@ extension ReproductionRunner {
             lines.append("claim \(claim): \(claimTitles[claim] ?? "")")
             switch claim {
             case 1, 2:
-                lines.append(String(format: "  saddle: %d optimizers × %d repeats × %d steps ≈ %.2f CPU-hours (shared by claims 1 and 2)",
+                lines.append(String(format: "  saddle: %d optimizers × %d repeats × %d steps ≈ %.3g CPU-hours (shared by claims 1 and 2)",
                                     scale.saddle.optimizers.count, scale.saddle.repeats, scale.saddle.steps, saddleHours))
             case 3, 4:
-                lines.append(String(format: "  escape: %d optimizers × %d k (%@–%@) × %d repeats, cap %d steps: at most %.2f CPU-hours (every repeat to the cap; shared by claims 3 and 4)",
+                lines.append(String(format: "  escape: %d optimizers × %d k (%@–%@) × %d repeats, cap %d steps: at most %.3g CPU-hours (every repeat to the cap; shared by claims 3 and 4)",
                                     scale.escape.optimizers.count, scale.escape.ks.count, formatNumber(scale.escape.ks.min()!), formatNumber(scale.escape.ks.max()!),
                                     scale.escape.repeats, scale.escape.maxSteps, escapeHours))
             default:
