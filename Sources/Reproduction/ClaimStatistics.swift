@@ -168,16 +168,17 @@ public struct ExponentEstimate: Codable, Equatable {
     public let fit: PowerLawFit
     public let low: Double, high: Double
     public let replicates: Int
-    /// The bootstrap exponents, kept for claim 4's difference of two optimizers.
+    /// The bootstrap exponents in replicate order (not sorted), kept for claim 4's difference of two optimizers.
     public let bootstrap: [Double]
     public let kValuesUsed: [Double]
 
-    /// Resamples each k's repeats with replacement `replicates` times (deterministic in `seed`).
-    public init?(samples: [EscapeSample], replicates: Int, seed: UInt64, confidence: Double = 0.95) {
+    /// Resamples each k's repeats with replacement `replicates` times, from a stream named by `seed` and
+    /// `stream` (give each optimizer its own, so that two optimizers are resampled independently).
+    public init?(samples: [EscapeSample], replicates: Int, seed: UInt64, stream: String, confidence: Double = 0.95) {
         let usable = samples.filter { $0.rate != nil }.sorted { $0.k < $1.k }
         guard usable.count >= 4,
               let fit = PowerLawFit(k: usable.map(\.k), negativeLogRate: usable.map { -log($0.rate!) }) else { return nil }
-        var rng = RandomGenerator(seed: seed).fork("power-law-bootstrap")
+        var rng = RandomGenerator(seed: seed).fork("power-law-bootstrap").fork(stream)
         var ps: [Double] = []
         for _ in 0..<replicates {
             var ks: [Double] = [], ys: [Double] = []
@@ -192,17 +193,20 @@ public struct ExponentEstimate: Codable, Equatable {
             if let f = PowerLawFit(k: ks, negativeLogRate: ys) { ps.append(f.p) }
         }
         guard ps.count >= replicates / 2 else { return nil }
-        ps.sort()
-        func quantile(_ q: Double) -> Double {
-            let position = q * Double(ps.count - 1)
-            let i = Int(position.rounded(.down)), f = position - Double(i)
-            return i + 1 < ps.count ? ps[i] * (1 - f) + ps[i + 1] * f : ps[i]
-        }
         let alpha = 1 - confidence
         self.fit = fit
-        low = quantile(alpha / 2); high = quantile(1 - alpha / 2)
+        low = percentile(ps, alpha / 2); high = percentile(ps, 1 - alpha / 2)
         self.replicates = ps.count
         bootstrap = ps
         kValuesUsed = usable.map(\.k)
     }
+}
+
+/// The q-quantile of `values` (linear interpolation between order statistics).
+public func percentile(_ values: [Double], _ q: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    let position = q * Double(sorted.count - 1)
+    let i = Int(position.rounded(.down)), f = position - Double(i)
+    return i + 1 < sorted.count ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i]
 }

@@ -202,7 +202,8 @@ public struct ReproductionRunner {
             }
             e.metric = run.record.metric
             let name = spec.optimizer.name, seed = spec.seed
-            e.epochs[name] = min(e.epochs[name] ?? Int.max, run.record.epochsCompleted)
+            // The rule's minimum is about the scale's design (planned epochs); a run that stopped early is a failed run.
+            e.epochs[name] = min(e.epochs[name] ?? Int.max, run.record.epochsPlanned)
             guard run.record.status == .completed, let (final, best) = try run.finalAndBest() else {
                 e.failedRuns.append("\(spec.id): \(run.record.status.rawValue)\(run.record.error.map { " (\($0))" } ?? "")"); continue
             }

@@ -64,7 +64,7 @@ public enum Verdicts {
         var estimates: [String: ExponentEstimate] = [:]
         var notes3: [String] = [], parts: [(Verdict, VerdictReason)] = []
         for name in samples.keys.sorted() {
-            guard let e = ExponentEstimate(samples: samples[name]!, replicates: replicates, seed: seed) else {
+            guard let e = ExponentEstimate(samples: samples[name]!, replicates: replicates, seed: seed, stream: name) else {
                 notes3.append("\(name): fewer than 4 k values with an escape; no fit")
                 parts.append((.inconclusive, .runsFailed))
                 continue
@@ -92,9 +92,10 @@ public enum Verdicts {
         if narrow {
             c4 = ClaimVerdict(claim: 4, verdict: .inconclusive, reason: .designCannotDiscriminate, notes: [notes3[0]])
         } else if let s = estimates["sgd"], let m = estimates["sgdm"] {
+            // Independent resamples of the two optimizers, paired by replicate index.
             let n = min(s.bootstrap.count, m.bootstrap.count)
-            let d = (0..<n).map { m.bootstrap[$0] - s.bootstrap[$0] }.sorted()
-            let lo = d[Int((0.025 * Double(n - 1)).rounded())], hi = d[Int((0.975 * Double(n - 1)).rounded())]
+            let d = (0..<n).map { m.bootstrap[$0] - s.bootstrap[$0] }
+            let lo = percentile(d, 0.025), hi = percentile(d, 0.975)
             let margin = ClaimRules.momentumExponentMargin
             let verdict: Verdict = lo >= -margin && hi <= margin ? .supported : (hi < -margin || lo > margin) ? .contradicted : .inconclusive
             c4 = ClaimVerdict(claim: 4, verdict: verdict, reason: verdict == .inconclusive ? .underpowered : .decided,
