@@ -59,8 +59,6 @@ public enum Verdicts {
 
     /// Claims 3 and 4 from the escape times of each optimizer.
     public static func escape(samples: [String: [EscapeSample]], replicates: Int, seed: UInt64) -> (claim3: ClaimVerdict, claim4: ClaimVerdict) {
-        let allK = samples.values.flatMap { $0.map(\.k) }
-        let ratio = (allK.max() ?? 0) / max(allK.min() ?? 1, .leastNonzeroMagnitude)
         var estimates: [String: ExponentEstimate] = [:]
         var notes3: [String] = [], parts: [(Verdict, VerdictReason)] = []
         for name in samples.keys.sorted() {
@@ -80,9 +78,15 @@ public enum Verdicts {
                                  e.fit.atSearchEdge ? ", p at the edge of its search interval" : "", p0, p1, part.0.rawValue))
         }
         var (verdict3, reason3) = compose(parts)
+        // The span that counts is that of the k values the fits use (those with an escape), for the narrowest optimizer.
+        let spans = estimates.map { ($0.key, $0.value.kValuesUsed.max()! / $0.value.kValuesUsed.min()!) }
+        let allK = samples.values.flatMap { $0.map(\.k) }
+        let narrowest = spans.min { $0.1 < $1.1 }
+        let ratio = narrowest?.1 ?? (allK.max() ?? 0) / max(allK.min() ?? 1, .leastNonzeroMagnitude)
         let narrow = ratio < ClaimRules.minimumKRatio
         if narrow {
-            notes3.insert(String(format: "k spans a factor %.3g, under the %.0f (two decades) the rule needs: 1/k and 1/√k cannot be told apart", ratio, ClaimRules.minimumKRatio), at: 0)
+            notes3.insert(String(format: "the k values with escapes span a factor %.3g%@, under the %.0f (two decades) the rule needs: 1/k and 1/√k cannot be told apart",
+                                 ratio, narrowest.map { " (\($0.0))" } ?? "", ClaimRules.minimumKRatio), at: 0)
             (verdict3, reason3) = (.inconclusive, .designCannotDiscriminate)
         }
         var c3 = ClaimVerdict(claim: 3, verdict: verdict3, reason: reason3, notes: notes3)

@@ -136,6 +136,11 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(narrow.claim3.verdict, .inconclusive)
         XCTAssertEqual(narrow.claim3.reason, .designCannotDiscriminate)
         XCTAssertEqual(narrow.claim4.reason, .designCannotDiscriminate)
+        // Two decades planned, but nothing escapes below k = 5: the span that counts is the one with escapes.
+        var censored = escapeSamples(exponents: ["sgd": 1, "adam": 0.5], ks: wide)
+        censored["sgd"] = censored["sgd"]!.map { $0.k < 5 ? EscapeSample(k: $0.k, times: $0.times, escaped: $0.escaped.map { _ in false }) : $0 }
+        let partly = Verdicts.escape(samples: censored, replicates: 100, seed: 1)
+        XCTAssertEqual(partly.claim3.reason, .designCannotDiscriminate, partly.claim3.notes.joined(separator: "\n"))
     }
 
     func testPaperTable2Power() throws {
