@@ -172,8 +172,19 @@ public struct ReproductionRunner {
         return (chosen, notes)
     }
 
+    /// Fails, naming --data, when a plan on real data finds no directory for its data set.
+    public func checkData(_ plan: TrainingPlan) throws {
+        guard plan.synthetic == nil else { return }
+        let dir = dataDirectory(plan.dataset)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ReproductionError("the \(scale.name) scale trains \(plan.name) on \(plan.dataset), but \(dir) does not exist; pass --data DIR with the directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (scripts/download-data.sh fetches them)")
+        }
+    }
+
     /// Runs (or resumes) a plan's stages and reads its evidence.
     public func runTraining(_ plan: TrainingPlan) throws -> TrainingEvidence {
+        try checkData(plan)
         var chosen: [String: Double] = [:], notes: [String] = []
         if plan.needsSelection {
             let (path, grid) = try writeConfig(plan, selection: true)

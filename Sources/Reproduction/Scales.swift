@@ -82,6 +82,27 @@ public struct ReproductionScale: Codable, Equatable {
     }
     public static let names = ["smoke", "small", "paper"]
 
+    /// `--scale NAME`, or an error that lists the scales.
+    public static func parse(_ name: String) throws -> ReproductionScale {
+        guard let scale = named(name) else {
+            throw ReproductionError("--scale \(name): unknown; use one of \(names.joined(separator: ", "))")
+        }
+        return scale
+    }
+
+    /// `--claims 3,6`: claim numbers from docs/claims.md (1 to 8); nil means all.
+    public static func parseClaims(_ text: String?) throws -> Set<Int> {
+        guard let text else { return Set(1...8) }
+        var set = Set<Int>()
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let n = Int(part.trimmingCharacters(in: .whitespaces)), (1...8).contains(n) else {
+                throw ReproductionError("--claims \(text): '\(part)' is not a claim number; docs/claims.md numbers them 1 to 8 (e.g. --claims 3,6)")
+            }
+            set.insert(n)
+        }
+        return set
+    }
+
     static let cifarAdamFamily = ["adam", "amsgrad", "adamw", "adabound", "padam", "yogi", "radam", "adabelief"]
 
     /// Synthetic data and tiny models: tests the machinery (no verdict is expected to be decided).

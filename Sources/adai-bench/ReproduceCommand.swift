@@ -56,27 +56,18 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Slurm: account.") var account: String?
 
     func validate() throws {
-        if ReproductionScale.named(scale) == nil {
-            throw ValidationError("--scale \(scale): unknown; use one of \(ReproductionScale.names.joined(separator: ", "))")
+        do {
+            _ = try ReproductionScale.parse(scale)
+            _ = try ReproductionScale.parseClaims(claims)
+        } catch let error as ReproductionError {
+            throw ValidationError(error.description)
         }
-        _ = try claimSet()
         if dryRun && backend != .slurm { throw ValidationError("--dry-run goes with --backend slurm") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if calibrationSteps < 1 { throw ValidationError("--calibration-steps must be at least 1, got \(calibrationSteps)") }
     }
 
-    func claimSet() throws -> Set<Int> {
-        guard let claims else { return Set(1...8) }
-        var set = Set<Int>()
-        for part in claims.split(separator: ",") {
-            guard let n = Int(part.trimmingCharacters(in: .whitespaces)), (1...8).contains(n) else {
-                throw ValidationError("--claims \(claims): '\(part)' is not a claim number; docs/claims.md numbers them 1 to 8")
-            }
-            set.insert(n)
-        }
-        if set.isEmpty { throw ValidationError("--claims is empty; give numbers from 1 to 8, e.g. --claims 3,6") }
-        return set
-    }
+    func claimSet() throws -> Set<Int> { try ReproductionScale.parseClaims(claims) }
 
     func run() throws {
         let scale = ReproductionScale.named(self.scale)!

@@ -25,6 +25,29 @@ final class ScaleTests: XCTestCase {
         }
     }
 
+    func testMissingDataIsReportedWithTheOptionThatFixesIt() throws {
+        let r = runner(.small)
+        let plan = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == "ptb" })
+        XCTAssertThrowsError(try r.checkData(plan)) { error in
+            XCTAssertEqual("\(error)", "the small scale trains repro-small-ptb on ptb, but /data/ptb does not exist; pass --data DIR with the directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (scripts/download-data.sh fetches them)")
+        }
+        XCTAssertNoThrow(try runner(.smoke).checkData(ReproductionScale.smoke.training[0]), "synthetic data needs no directory")
+    }
+
+    func testBadScaleAndClaimsAreRejectedWithTheValidValues() {
+        XCTAssertThrowsError(try ReproductionScale.parse("big")) {
+            XCTAssertEqual("\($0)", "--scale big: unknown; use one of smoke, small, paper")
+        }
+        for bad in ["9", "3,,6", "x", ""] {
+            XCTAssertThrowsError(try ReproductionScale.parseClaims(bad), bad) {
+                XCTAssertTrue("\($0)".hasPrefix("--claims \(bad): '"), "\($0)")
+                XCTAssertTrue("\($0)".contains("docs/claims.md numbers them 1 to 8"), "\($0)")
+            }
+        }
+        XCTAssertEqual(try ReproductionScale.parseClaims("3, 6"), [3, 6])
+        XCTAssertEqual(try ReproductionScale.parseClaims(nil), Set(1...8))
+    }
+
     func testClaimsSelectTheirExperiments() {
         XCTAssertEqual(runner(.smoke, claims: [8]).trainingPlans.map(\.name), ["repro-smoke-ptb"])
         XCTAssertTrue(runner(.smoke, claims: [3]).trainingPlans.isEmpty)
