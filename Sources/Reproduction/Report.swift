@@ -156,8 +156,14 @@ extension ReproductionRunner {
         if claims.contains(7) {
             if let e = training.first(where: { $0.experiment == scale.hessian.experiment }) {
                 let logTop = try runHessian(e)
-                let v = Verdicts.pairs(claim: 7, a: ["adai", "sgdm"], baselines: ["adam"], values: logTop, lowerIsBetter: true,
+                var v = Verdicts.pairs(claim: 7, a: ["adai", "sgdm"], baselines: ["adam"], values: logTop, lowerIsBetter: true,
                                        margin: ClaimRules.sharpnessMargin, unit: "log λ_max")
+                let sharpness = try runSharpness(e)
+                v.notes.append("expected sharpness at σ = \(formatNumber(scale.hessian.sigma)) (reported beside the rule, not decisive): "
+                               + sharpness.keys.sorted().map { name in
+                                   let values = Array(sharpness[name]!.values)
+                                   return "\(name) \(formatNumber(values.reduce(0, +) / Double(values.count))) (mean of \(values.count))"
+                               }.joined(separator: ", "))
                 verdicts.append(withFailures(v, [e]))
                 draw(7) {
                     let series = logTop.keys.sorted().map { name in

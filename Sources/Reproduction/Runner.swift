@@ -306,6 +306,26 @@ public struct ReproductionRunner {
         }
         return out
     }
+
+    /// Expected sharpness at the plan's σ per optimizer and seed, by `adai-bench sharpness` on each final checkpoint.
+    public func runSharpness(_ evidence: TrainingEvidence) throws -> [String: [Int: Double]] {
+        let p = scale.hessian
+        var out: [String: [Int: Double]] = [:]
+        for name in p.optimizers {
+            for (seed, directory) in (evidence.runDirectories[name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let file = "\(analysesDirectory)/sharpness-\(name)-seed\(seed).csv"
+                if !FileManager.default.fileExists(atPath: file) {
+                    let pid = try ChildProcess.spawn(executable, ["sharpness", "--run", directory, "--batches", String(p.batches),
+                                                                  "--batch-size", String(p.batchSize), "--sigma", String(p.sigma),
+                                                                  "--samples", String(p.sharpnessSamples), "--out", file])
+                    let ending = ChildProcess.wait(pid)
+                    guard ending == .exited(0) else { log("reproduce: sharpness of \(directory) ended with \(ending)"); continue }
+                }
+                if let row = try? Plots.readSharpness(file).first { out[name, default: [:]][seed] = row.sharpness }
+            }
+        }
+        return out
+    }
 }
 
 func formatNumber(_ x: Double) -> String { String(format: "%.6g", x) }

@@ -56,6 +56,9 @@ public struct HessianPlan: Codable, Equatable {
     public var experiment: String
     public var optimizers: [String]
     public var batches: Int, batchSize: Int, iterations: Int
+    /// Expected sharpness (reported beside the eigenvalue): the noise level σ and the perturbations drawn.
+    public var sigma: Double = 0.01
+    public var sharpnessSamples: Int = 20
 }
 
 /// A scale of `adai-bench reproduce`: every setting of every experiment, stated once, with the
@@ -129,7 +132,8 @@ public struct ReproductionScale: Codable, Equatable {
                            noiseScale: 1, bootstrapReplicates: 100),
         saddle: SaddlePlan(optimizers: ["sgd:lr=0.1", "sgdm:lr=0.01:momentum=0.9", "adam:lr=0.01", "adai:lr=0.1"],
                            curvatures: [1, 1, 1, 1, -0.01], steps: 400, every: 40, repeats: 40),
-        hessian: HessianPlan(experiment: "repro-smoke-cifar", optimizers: ["adai", "sgdm", "adam"], batches: 1, batchSize: 64, iterations: 6),
+        hessian: HessianPlan(experiment: "repro-smoke-cifar", optimizers: ["adai", "sgdm", "adam"], batches: 1, batchSize: 64, iterations: 6,
+                             sigma: 0.01, sharpnessSamples: 4),
         reductions: [
             "data: synthetic images (512 train / 256 test) and synthetic text instead of CIFAR and PTB",
             "models: resnet-tiny (ResNet with one block per stage, widths 4–16) and lstm-tiny",
@@ -204,7 +208,8 @@ public struct ReproductionScale: Codable, Equatable {
                            samples: 50_000, dimension: 10, noiseScale: 1, bootstrapReplicates: 1000),
         saddle: SaddlePlan(optimizers: ["sgd:lr=0.1", "sgdm:lr=0.01:momentum=0.9", "adam:lr=0.01", "adai:lr=0.1"],
                            curvatures: [1, 1, 1, 1, -0.01], steps: 2000, every: 20, repeats: 400),
-        hessian: HessianPlan(experiment: "cifar10-resnet18", optimizers: ["adai", "sgdm", "adam"], batches: 10, batchSize: 128, iterations: 40),
+        hessian: HessianPlan(experiment: "cifar10-resnet18", optimizers: ["adai", "sgdm", "adam"], batches: 10, batchSize: 128, iterations: 40,
+                             sigma: 0.01, sharpnessSamples: 50),
         reductions: [
             "the paper's lr grid for SGD-M is not published: every optimizer trains at the lr of configs/*.json (docs/paper.md §4.1), without selection",
             "the escape k values and learning rates are ours (the paper's are not legible): the window where escapes are measurable, k from 7 to 100",
