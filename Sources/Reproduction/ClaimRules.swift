@@ -21,4 +21,6 @@ public enum ClaimRules {
     public static let sharpnessMargin = log(1.2)
     /// Claim 8: nats of test loss (1% in perplexity).
     public static let perplexityMargin = 0.01
+    /// Rule changes made after results were seen (docs/claims.md, last section): when, which rule, why. Empty so far.
+    public static let changesAfterResults: [String] = []
 }

@@ -27,6 +27,9 @@ public struct ReproductionReport: Codable {
     public var kendallTau: [String: Double]
     public var paperGapPower: [PaperGapPower]
     public var figures: [String: String]
+    /// Per claim, what was run for it (scale, data, model, epochs, seeds; or the analysis settings).
+    public var runsPerClaim: [String: String] = [:]
+    public var ruleChangesAfterResults: [String] = ClaimRules.changesAfterResults
 
     public init(scale: String, summary: String, command: String, commit: String, writtenAt: String,
                 paperVsThisRun: [ScaleComparisonRow], reductions: [String], openPoints: [String], claims: [ClaimVerdict],
@@ -187,6 +190,29 @@ extension ReproductionRunner {
         return (verdicts.sorted { $0.claim < $1.claim }, training, cells, tau, figures)
     }
 
+    /// What the scale runs for a claim, in one line.
+    public func runDescription(claim: Int) -> String {
+        switch claim {
+        case 1, 2:
+            let p = scale.saddle
+            return "saddle with curvatures \(p.curvatures.map(formatNumber).joined(separator: ", ")), \(p.repeats) repeats × \(p.steps) steps, optimizers \(p.optimizers.joined(separator: ", "))"
+        case 3, 4:
+            let p = scale.escape
+            return "escape in \(p.dimension) dimensions with \(p.samples) samples, k ∈ {\(p.ks.map(formatNumber).joined(separator: ", "))}, \(p.repeats) repeats, cap \(p.maxSteps) steps, optimizers \(p.optimizers.joined(separator: ", ")), \(p.bootstrapReplicates) bootstrap replicates"
+        default:
+            var parts = scale.training.filter { $0.claims.contains(claim) }.map { plan -> String in
+                let data = plan.synthetic.map { "synthetic \(plan.dataset) (\($0[0]) train / \($0[1]) test)" } ?? "\(plan.dataset) from \(dataLabel.map { dataDirectory(plan.dataset).replacingOccurrences(of: dataRoot, with: $0) } ?? dataDirectory(plan.dataset))"
+                let selection = plan.needsSelection ? ", lr chosen on seed \(plan.selectionSeed!) from each optimizer's grid" : ""
+                return "\(plan.name): \(data), model \(plan.model ?? "of configs/\(plan.base ?? "").json"), \(plan.epochs.map { "\($0) epochs" } ?? "the config's epochs")\(plan.maxSteps.map { " of at most \($0) steps" } ?? ""), seeds \(plan.seeds.map(String.init).joined(separator: ","))\(selection)"
+            }
+            if claim == 7 {
+                let h = scale.hessian
+                parts.append("top Hessian eigenvalue (\(h.iterations) Lanczos iterations) and expected sharpness (σ \(formatNumber(h.sigma)), \(h.sharpnessSamples) draws) on \(h.batches) × \(h.batchSize) training examples of the final checkpoints of \(h.optimizers.joined(separator: ", "))")
+            }
+            return parts.joined(separator: "; ")
+        }
+    }
+
     func withFailures(_ v: ClaimVerdict, _ evidence: [TrainingEvidence]) -> ClaimVerdict {
         var v = v
         let failed = evidence.flatMap(\.failedRuns)
@@ -247,10 +273,12 @@ public enum ReportWriter {
         for row in r.paperVsThisRun { md += "| \(row.item) | \(row.paper) | \(row.thisRun) | \(row.ratio.map { f($0) } ?? "—") |\n" }
         md += "\nReductions against the paper's protocol:\n\n" + r.reductions.map { "- \($0)\n" }.joined()
         if !r.openPoints.isEmpty { md += "\nOpen points of this scale's design:\n\n" + r.openPoints.map { "- \($0)\n" }.joined() }
+        md += "\nDecision rules changed after seeing results: " + (r.ruleChangesAfterResults.isEmpty ? "none.\n" : "\n\n" + r.ruleChangesAfterResults.map { "- \($0)\n" }.joined())
         md += "\n## Verdicts\n\n| claim | verdict | reason |\n| --- | --- | --- |\n"
         for c in r.claims { md += "| \(c.claim). \(claimTitles[c.claim] ?? "") | **\(c.verdict.rawValue)** | \(c.reason.rawValue) |\n" }
         for c in r.claims {
             md += "\n## Claim \(c.claim): \(claimTitles[c.claim] ?? "")\n\n"
+            if let runs = r.runsPerClaim[String(c.claim)] { md += "- What was run: \(runs).\n" }
             md += "- Test and rule: \(claimDesigns[c.claim] ?? "") (docs/claims.md).\n"
             md += "- Verdict: **\(c.verdict.rawValue)** (\(c.reason.rawValue)), at the \(r.scale) scale.\n"
             md += "- What the paper scale would add: \(paperScaleGains[c.claim] ?? "").\n\n"

@@ -37,6 +37,8 @@ public struct ReproductionRunner {
     public var out: String
     /// Where `cifar-10-batches-bin`, `cifar-100-binary` and `ptb` are.
     public var dataRoot: String
+    /// The data directory as the user wrote it (the report shows this, not the absolute path).
+    public var dataLabel: String?
     /// Where `configs/` is (the repository root).
     public var repositoryRoot: String
     public var executable: String

@@ -77,6 +77,7 @@ struct ReproduceCommand: ParsableCommand {
         var runner = ReproductionRunner(scale: scale, out: outDirectory, dataRoot: absolute(data), repositoryRoot: absolute(repository),
                                         executable: ChildProcess.currentExecutable(), threads: total, claims: try claimSet())
         runner.log = { print($0); fflush(stdout) }
+        runner.dataLabel = data
         do {
             if plan {
                 print(try runner.planText(calibrationSteps: calibrationSteps), terminator: "")
@@ -94,7 +95,9 @@ struct ReproduceCommand: ParsableCommand {
                 paperVsThisRun: try runner.paperComparison(), reductions: scale.reductions, openPoints: scale.openPoints,
                 claims: verdicts, training: training, table2Cells: cells, kendallTau: tau,
                 paperGapPower: paperTable.map(PaperTable2.power) ?? [], figures: figures)
-            try ReportWriter.write(report, to: outDirectory)
+            var complete = report
+            for v in verdicts { complete.runsPerClaim[String(v.claim)] = runner.runDescription(claim: v.claim) }
+            try ReportWriter.write(complete, to: outDirectory)
             for v in verdicts { print("claim \(v.claim): \(v.verdict.rawValue) (\(v.reason.rawValue))") }
             print("wrote \(outDirectory)/REPORT.md and report.json")
         } catch let error as ReproductionError {
