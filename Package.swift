@@ -44,9 +44,11 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Plot", "RunFormat"]),
         .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"]),
         .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"]),
+        // `reproduce`: the paper's claims, their statistics and decision rules, the report (a layer above the rest).
+        .target(name: "Reproduction", dependencies: ["Engine", "Experiments", "Analyses", "Reports", "Plot", "RunFormat"]),
         .executableTarget(
             name: "adai-bench",
-            dependencies: ["Engine", "Optim", "Datasets", "NN", "Experiments", "Reports", "Plot", "Analyses", "RunFormat",
+            dependencies: ["Engine", "Optim", "Datasets", "NN", "Experiments", "Reports", "Plot", "Analyses", "RunFormat", "Reproduction",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS"]),
         .executableTarget(name: "optim-bench", dependencies: ["Engine", "Optim"], swiftSettings: engineSettings),
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "Datasets", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Experiments", "Engine", "Optim", "Reports", "RunFormat"]),
+        .testTarget(name: "ReproductionTests", dependencies: ["Reproduction", "Experiments", "Reports", "Engine"]),
         .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Engine", "Optim", "NN", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]

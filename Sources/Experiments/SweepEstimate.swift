@@ -76,8 +76,10 @@ extension SweepGrid {
         let trainItems: Int, evaluationItems: Int, itemsPerStep: Int, steps: Int
         switch config.dataset.kind {
         case .cifar10, .cifar100:
-            trainItems = config.dataset.synthetic?.train ?? 50_000
-            evaluationItems = config.dataset.synthetic?.test ?? 10_000
+            // A partial copy of the data (allowPartial) trains on the records its files hold.
+            let present = config.dataset.synthetic == nil && config.dataset.allowPartial ? cifarRecordsPresent() : nil
+            trainItems = config.dataset.synthetic?.train ?? present?.train ?? 50_000
+            evaluationItems = config.dataset.synthetic?.test ?? present?.test ?? 10_000
             itemsPerStep = c.batchSize
             steps = (trainItems + c.batchSize - 1) / c.batchSize
         case .ptb:
@@ -101,5 +103,21 @@ extension SweepGrid {
         return SweepEstimate(stepsPerEpoch: stepsPerEpoch, trainItems: trainItems, evaluationItems: evaluationItems,
                              secondsPerEpoch: epochSeconds, secondsLeft: left,
                              secondsTotal: Double(runs.count * c.epochs) * epochSeconds, threads: calibration.threads)
+    }
+}
+
+extension SweepGrid {
+    /// Training and test records in the CIFAR files present under the dataset directory (nil when none is there).
+    func cifarRecordsPresent() -> (train: Int, test: Int)? {
+        let dir = config.dataset.dir
+        let cifar100 = config.dataset.kind == .cifar100
+        let record = cifar100 ? 3074 : 3073
+        let trainFiles = cifar100 ? ["train.bin"] : (1...5).map { "data_batch_\($0).bin" }
+        let testFiles = [cifar100 ? "test.bin" : "test_batch.bin"]
+        func records(_ files: [String]) -> Int {
+            files.compactMap { (try? FileManager.default.attributesOfItem(atPath: "\(dir)/\($0)"))?[.size] as? Int }.reduce(0, +) / record
+        }
+        let train = records(trainFiles), test = records(testFiles)
+        return train > 0 ? (train, max(test, 1)) : nil
     }
 }

@@ -4,7 +4,9 @@ import Engine
 //
 // The paper's models: resnet18, resnet34, resnet50, vgg11, vgg13, vgg16, vgg19, densenet121,
 // googlenet, lstm. The "-tiny" variants have the same structure (and parameter names) at a few
-// channels each; they exist for gradient checks and fast tests.
+// channels each; they exist for gradient checks and fast tests. "resnet18-narrow" is ResNet18's
+// structure (four stages of two basic blocks) at a quarter of its widths, for reduced-scale
+// reproductions (`reproduce --scale small`).
 
 /// An unknown model name or an impossible configuration.
 public struct ModelError: Error, CustomStringConvertible, Equatable {
@@ -69,7 +71,7 @@ public enum Model {
 public enum ModelZoo {
     public static let names = ["resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19",
                                "densenet121", "googlenet", "lstm"]
-    public static let tinyNames = ["resnet-tiny", "vgg-tiny", "densenet-tiny", "googlenet-tiny", "lstm-tiny"]
+    public static let tinyNames = ["resnet-tiny", "vgg-tiny", "densenet-tiny", "googlenet-tiny", "lstm-tiny", "resnet18-narrow"]
 
     public static func isLanguageModel(_ name: String) -> Bool { name == "lstm" || name == "lstm-tiny" }
 
@@ -105,6 +107,8 @@ public enum ModelZoo {
             return .languageModel(LSTMLanguageModel(vocabulary: c.vocabulary, dropout: c.dropout ?? 0.5, tied: c.tiedWeights))
         case "resnet-tiny":
             return .imageClassifier(ResNet(block: .basic, blocks: [1, 1, 1, 1], classes: classes, widths: [4, 8, 16, 16]))
+        case "resnet18-narrow":
+            return .imageClassifier(ResNet(block: .basic, blocks: [2, 2, 2, 2], classes: classes, widths: [16, 32, 64, 128]))
         case "vgg-tiny":
             return .imageClassifier(VGG(configuration: VGG.parse([4, 0, 8, 0, 8, 8, 0, 16, 0, 16, 0]), classes: classes))
         case "densenet-tiny": return .imageClassifier(DenseNet(blocks: [2, 2, 2, 2], growth: 4, classes: classes))

@@ -233,26 +233,31 @@ public enum Plots {
                          yLabel: "eigenvalue" + (positive ? " (log scale)" : ""), series: series, logY: positive)
     }
 
+    /// Reads a CSV of `adai-bench sharpness`: (σ, expected sharpness, its standard error) per row, by increasing σ.
+    public static func readSharpness(_ path: String) throws -> [(sigma: Double, sharpness: Double, standardError: Double)] {
+        let table = try CSVTable.read(path)
+        let purpose = "a sharpness file from adai-bench sharpness has sigma,samples,base_loss,expected_sharpness,std_error"
+        let sc = try table.requireColumn("sigma", purpose: purpose), ec = try table.requireColumn("expected_sharpness", purpose: purpose)
+        let se = try table.requireColumn("std_error", purpose: purpose)
+        var rows: [(sigma: Double, sharpness: Double, standardError: Double)] = []
+        for i in table.rows.indices {
+            let sigma = try table.number(row: i, column: sc)
+            guard sigma.isFinite, sigma > 0 else {
+                throw ReportError("\(path):\(table.lineNumbers[i]): sigma must be a positive number, got \(table.rows[i][sc])")
+            }
+            rows.append((sigma, try table.number(row: i, column: ec), try table.number(row: i, column: se)))
+        }
+        guard !rows.isEmpty else { throw ReportError("\(path): no data rows; run adai-bench sharpness --out \(path) first") }
+        return rows.sorted { $0.sigma < $1.sigma }
+    }
+
     /// Expected sharpness against the noise level σ (log scale), one line per CSV of `adai-bench sharpness`,
     /// bars ± one standard error (Figure 14).
     public static func sharpness(csvs paths: [String], labels given: [String] = [], title: String? = nil) throws -> LineChart {
         let names = try labels(paths, given)
         var series: [Series] = []
         for (path, name) in zip(paths, names) {
-            let table = try CSVTable.read(path)
-            let purpose = "a sharpness file from adai-bench sharpness has sigma,samples,base_loss,expected_sharpness,std_error"
-            let sc = try table.requireColumn("sigma", purpose: purpose), ec = try table.requireColumn("expected_sharpness", purpose: purpose)
-            let se = try table.requireColumn("std_error", purpose: purpose)
-            var rows: [(Double, Double, Double)] = []
-            for i in table.rows.indices {
-                let sigma = try table.number(row: i, column: sc)
-                guard sigma.isFinite, sigma > 0 else {
-                    throw ReportError("\(path):\(table.lineNumbers[i]): sigma must be a positive number, got \(table.rows[i][sc])")
-                }
-                rows.append((sigma, try table.number(row: i, column: ec), try table.number(row: i, column: se)))
-            }
-            guard !rows.isEmpty else { throw ReportError("\(path): no data rows; run adai-bench sharpness --out \(path) first") }
-            rows.sort { $0.0 < $1.0 }
+            let rows = try readSharpness(path)
             var s = Series(name: name, xs: rows.map(\.0), ys: rows.map(\.1))
             s.errorLow = rows.map { $0.1 - ($0.2.isFinite ? $0.2 : 0) }
             s.errorHigh = rows.map { $0.1 + ($0.2.isFinite ? $0.2 : 0) }

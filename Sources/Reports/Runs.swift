@@ -78,7 +78,7 @@ public enum RunLoader {
         return try runFiles.map(loadRun(runJSON:))
     }
 
-    static func loadRun(runJSON path: String) throws -> Run {
+    public static func loadRun(runJSON path: String) throws -> Run {
         let directory = RunDirectory((path as NSString).deletingLastPathComponent)
         guard let data = FileManager.default.contents(atPath: directory.runJSON) else {
             throw ReportError("\(path): cannot read the file; check its permissions")

@@ -13,5 +13,6 @@ struct AdaiBench: ParsableCommand {
             """,
         subcommands: [Train.self, SweepCommand.self, CollectCommand.self, DataCommand.self, ModelCommand.self,
                       Optimize.self, CompareCommand.self, DiffCommand.self, PlotCommand.self, Bench.self,
-                      EscapeCommand.self, HessianCommand.self, SharpnessCommand.self, SaddleCommand.self])
+                      EscapeCommand.self, HessianCommand.self, SharpnessCommand.self, SaddleCommand.self,
+                      ReproduceCommand.self])
 }

@@ -1,0 +1,333 @@
+import Analyses
+import Engine
+import Experiments
+import Foundation
+import Reports
+import RunFormat
+
+/// A problem that stops `reproduce`, with what to do.
+public struct ReproductionError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The per-seed numbers of one training plan after its runs, as the verdicts read them.
+public struct TrainingEvidence: Codable, Equatable {
+    public var experiment: String
+    /// The lr each optimizer was run with, and where it came from.
+    public var chosen: [String: Double]
+    public var selectionNotes: [String]
+    /// optimizer → seed → value (final test metric, best test metric over epochs, mean log train loss, final test loss).
+    public var finalMetric: [String: [Int: Double]] = [:]
+    public var bestMetric: [String: [Int: Double]] = [:]
+    public var meanLogTrainLoss: [String: [Int: Double]] = [:]
+    public var finalTestLoss: [String: [Int: Double]] = [:]
+    public var epochs: [String: Int] = [:]
+    /// optimizer → seed → run directory (for the Hessian).
+    public var runDirectories: [String: [Int: String]] = [:]
+    public var failedRuns: [String] = []
+    public var metric: String = ""
+    public var model: String = ""
+    public var dataset: String = ""
+}
+
+/// Builds the configs of a scale, runs them through the sweep machinery and the analyses, and collects the evidence.
+public struct ReproductionRunner {
+    public var scale: ReproductionScale
+    public var out: String
+    /// Where `cifar-10-batches-bin`, `cifar-100-binary` and `ptb` are.
+    public var dataRoot: String
+    /// The data directory as the user wrote it (the report shows this, not the absolute path).
+    public var dataLabel: String?
+    /// Where `configs/` is (the repository root).
+    public var repositoryRoot: String
+    public var executable: String
+    public var threads: Int
+    public var claims: Set<Int>
+    public var log: (String) -> Void = { print($0); fflush(stdout) }
+
+    public init(scale: ReproductionScale, out: String, dataRoot: String, repositoryRoot: String, executable: String, threads: Int, claims: Set<Int>) {
+        self.scale = scale; self.out = out; self.dataRoot = dataRoot; self.repositoryRoot = repositoryRoot
+        self.executable = executable; self.threads = threads; self.claims = claims
+    }
+
+    public var runsDirectory: String { "\(out)/runs" }
+    public var configsDirectory: String { "\(out)/configs" }
+    public var analysesDirectory: String { "\(out)/analyses" }
+
+    public var trainingPlans: [TrainingPlan] { scale.training.filter { !claims.isDisjoint(with: $0.claims) } }
+    public var wantsEscape: Bool { !claims.isDisjoint(with: [3, 4]) }
+    public var wantsSaddle: Bool { !claims.isDisjoint(with: [1, 2]) }
+    public var wantsHessian: Bool { claims.contains(7) }
+
+    // MARK: configs
+
+    func dataDirectory(_ dataset: String) -> String {
+        switch dataset {
+        case "cifar100": return "\(dataRoot)/cifar-100-binary"
+        case "ptb": return "\(dataRoot)/ptb"
+        default: return "\(dataRoot)/cifar-10-batches-bin"
+        }
+    }
+
+    /// The config JSON of a plan's stage: `selection` tries each lr grid on the selection seed; `comparison`
+    /// trains each optimizer at `chosen` (else its planned lr) on the fresh seeds.
+    public func configJSON(_ plan: TrainingPlan, selection: Bool, chosen: [String: Double] = [:]) throws -> [String: Any] {
+        var json: [String: Any] = [:]
+        if let base = plan.base {
+            let path = "\(repositoryRoot)/configs/\(base).json"
+            guard let data = FileManager.default.contents(atPath: path),
+                  let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ReproductionError("\(path): cannot read the paper's config that the \(scale.name) scale starts from; run reproduce from the repository root or pass --repository")
+            }
+            json = object
+        }
+        json["name"] = plan.name
+        json["notes"] = "Written by `adai-bench reproduce --scale \(scale.name)` (\(selection ? "lr selection on seed \(plan.selectionSeed ?? 0)" : "comparison on fresh seeds")); the scale is defined in Sources/Reproduction/Scales.swift."
+        var dataset = (json["dataset"] as? [String: Any]) ?? [:]
+        dataset["name"] = plan.dataset
+        if let synthetic = plan.synthetic {
+            dataset["synthetic"] = ["train": synthetic[0], "test": synthetic[1], "seed": 0]
+            dataset.removeValue(forKey: "dir")
+        } else {
+            dataset["dir"] = dataDirectory(plan.dataset)
+        }
+        if plan.allowPartialData == true { dataset["allowPartial"] = true }
+        json["dataset"] = dataset
+        var model = (json["model"] as? [String: Any]) ?? [:]
+        if let name = plan.model { model["name"] = name }
+        if plan.dataset == "cifar100" && model["classes"] == nil && plan.base == nil { model["classes"] = 100 }
+        json["model"] = model
+        var training = (json["training"] as? [String: Any]) ?? [:]
+        if let epochs = plan.epochs { training["epochs"] = epochs }
+        if let batch = plan.batchSize { training["batchSize"] = batch }
+        if let milestones = plan.milestones {
+            training["schedule"] = ["kind": "multistep", "milestones": milestones, "gamma": plan.gamma ?? 0.1]
+        }
+        training["seeds"] = selection ? [plan.selectionSeed ?? 1] : plan.seeds
+        json["training"] = training
+        if !plan.optimizers.isEmpty {
+            let entries = selection ? plan.optimizers.filter { $0.lrGrid != nil } : plan.optimizers
+            json["optimizers"] = entries.map { o -> [String: Any] in
+                ["name": o.name, "lr": chosen[o.name] ?? o.lr, "weightDecay": o.weightDecay]
+            }
+            var sweep: [String: Any] = ["seeds": selection ? [plan.selectionSeed ?? 1] : plan.seeds]
+            if selection {
+                var grids: [String: Any] = [:]
+                for o in entries { grids[o.name] = o.lrGrid! }
+                sweep["lr"] = grids
+            }
+            json["sweep"] = sweep
+        } else {
+            json["sweep"] = ["seeds": plan.seeds]
+        }
+        return json
+    }
+
+    /// Writes a stage's config under `configs/` and returns its path and grid.
+    public func writeConfig(_ plan: TrainingPlan, selection: Bool, chosen: [String: Double] = [:]) throws -> (path: String, grid: SweepGrid) {
+        try FileManager.default.createDirectory(atPath: configsDirectory, withIntermediateDirectories: true)
+        let path = "\(configsDirectory)/\(plan.name)-\(selection ? "selection" : "comparison").json"
+        let data = try JSONSerialization.data(withJSONObject: try configJSON(plan, selection: selection, chosen: chosen),
+                                              options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n", to: path)
+        let grid = try ExperimentConfig.load(path: path).sweepGrid()
+        return (path, grid)
+    }
+
+    func workerArguments(_ plan: TrainingPlan, configPath: String) -> [String] {
+        ["sweep", "--config", configPath, "--results", runsDirectory] + (plan.maxSteps.map { ["--max-steps", String($0)] } ?? [])
+    }
+
+    // MARK: training
+
+    func sweep(_ plan: TrainingPlan, path: String, grid: SweepGrid) throws {
+        let workers = max(1, min(threads, grid.runs.count))
+        var local = LocalSweep(grid: grid, results: runsDirectory, workers: workers, threadsPerWorker: max(1, threads / workers),
+                               executable: executable, workerArguments: workerArguments(plan, configPath: path))
+        local.log = log
+        _ = try local.run()
+    }
+
+    /// The lr of each optimizer with a grid, chosen on the selection seed by the final test metric;
+    /// a choice at either end of its grid is flagged.
+    public func select(_ plan: TrainingPlan) throws -> (chosen: [String: Double], notes: [String]) {
+        let runs = try RunLoader.load(experiment: "\(runsDirectory)/\(plan.name)")
+        var chosen: [String: Double] = [:], notes: [String] = []
+        for o in plan.optimizers {
+            guard let grid = o.lrGrid else { chosen[o.name] = o.lr; continue }
+            var scored: [(lr: Double, value: Double)] = []
+            for run in runs where run.record.optimizer == o.name && run.record.seed == plan.selectionSeed
+                && run.record.weightDecay == o.weightDecay && run.record.status == .completed && grid.contains(run.record.lr) {
+                if let final = try run.finalAndBest()?.final, final.isFinite { scored.append((run.record.lr, final)) }
+            }
+            guard let best = scored.min(by: { $0.value < $1.value }) else {
+                notes.append("\(o.name): no completed selection run; trained at its planned lr \(o.lr)")
+                chosen[o.name] = o.lr
+                continue
+            }
+            chosen[o.name] = best.lr
+            let edge = best.lr == grid.min() || best.lr == grid.max()
+            notes.append("\(o.name): lr \(formatNumber(best.lr)) chosen on seed \(plan.selectionSeed ?? 0) from {\(grid.map(formatNumber).joined(separator: ", "))} by final test metric \(formatNumber(best.value))"
+                         + (edge ? " — AT THE EDGE of its grid: a better lr may lie outside it" : ""))
+        }
+        return (chosen, notes)
+    }
+
+    /// Fails, naming --data, when a plan on real data finds no directory for its data set.
+    public func checkData(_ plan: TrainingPlan) throws {
+        guard plan.synthetic == nil else { return }
+        let dir = dataDirectory(plan.dataset)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ReproductionError("the \(scale.name) scale trains \(plan.name) on \(plan.dataset), but \(dir) does not exist; pass --data DIR with the directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (scripts/download-data.sh fetches them)")
+        }
+    }
+
+    /// Runs (or resumes) a plan's stages and reads its evidence.
+    public func runTraining(_ plan: TrainingPlan) throws -> TrainingEvidence {
+        try checkData(plan)
+        var chosen: [String: Double] = [:], notes: [String] = []
+        if plan.needsSelection {
+            let (path, grid) = try writeConfig(plan, selection: true)
+            log("reproduce: \(plan.name): lr selection, \(grid.runs.count) runs on seed \(plan.selectionSeed ?? 0)")
+            try sweep(plan, path: path, grid: grid)
+            (chosen, notes) = try select(plan)
+        }
+        let (path, grid) = try writeConfig(plan, selection: false, chosen: chosen)
+        log("reproduce: \(plan.name): comparison, \(grid.runs.count) runs on seeds \(plan.seeds.map(String.init).joined(separator: ","))")
+        try sweep(plan, path: path, grid: grid)
+        var evidence = try readEvidence(plan, grid: grid)
+        evidence.selectionNotes = notes
+        for spec in grid.runs { evidence.chosen[spec.optimizer.name] = spec.optimizer.lr }
+        return evidence
+    }
+
+    /// Reads the comparison runs of a plan (only the grid's own runs: the selection seed never enters).
+    public func readEvidence(_ plan: TrainingPlan, grid: SweepGrid) throws -> TrainingEvidence {
+        var e = TrainingEvidence(experiment: plan.name, chosen: [:], selectionNotes: [])
+        e.dataset = grid.config.dataset.kind.rawValue
+        e.model = grid.config.model.name
+        for spec in grid.runs {
+            let directory = spec.directory(results: runsDirectory)
+            guard let run = try? RunLoader.loadRun(runJSON: "\(directory)/\(RunDirectory.runJSONName)") else {
+                e.failedRuns.append("\(spec.id): no run.json"); continue
+            }
+            e.metric = run.record.metric
+            let name = spec.optimizer.name, seed = spec.seed
+            // The rule's minimum is about the scale's design (planned epochs); a run that stopped early is a failed run.
+            e.epochs[name] = min(e.epochs[name] ?? Int.max, run.record.epochsPlanned)
+            guard run.record.status == .completed, let (final, best) = try run.finalAndBest() else {
+                e.failedRuns.append("\(spec.id): \(run.record.status.rawValue)\(run.record.error.map { " (\($0))" } ?? "")"); continue
+            }
+            e.finalMetric[name, default: [:]][seed] = final
+            e.bestMetric[name, default: [:]][seed] = best
+            let losses = try run.series("train_loss").map(\.value)
+            if !losses.isEmpty { e.meanLogTrainLoss[name, default: [:]][seed] = losses.map { Foundation.log(max($0, 1e-12)) }.reduce(0, +) / Double(losses.count) }
+            if let testLoss = try? run.series("test_loss").last?.value { e.finalTestLoss[name, default: [:]][seed] = testLoss }
+            e.runDirectories[name, default: [:]][seed] = directory
+        }
+        return e
+    }
+
+    // MARK: analyses
+
+    public var escapeTimesPath: String { "\(analysesDirectory)/escape-times.csv" }
+    public var saddlePath: String { "\(analysesDirectory)/saddle-repeats.csv" }
+
+    /// Runs the escape experiment (or reads its times when they exist) and returns the samples per optimizer.
+    public func runEscape() throws -> [String: [EscapeSample]] {
+        if !FileManager.default.fileExists(atPath: escapeTimesPath) {
+            var e = EscapeExperiment()
+            let p = scale.escape
+            e.dimension = p.dimension; e.samples = p.samples; e.noiseScale = p.noiseScale; e.repeats = p.repeats
+            e.maxSteps = p.maxSteps; e.ks = p.ks; e.threads = threads
+            e.optimizers = try p.optimizers.map { try OptimizerChoice(parsing: $0) }
+            log("reproduce: escape, \(p.optimizers.count) optimizers × \(p.ks.count) k × \(p.repeats) repeats (cap \(p.maxSteps) steps)")
+            let result = try e.run()
+            try FileManager.default.createDirectory(atPath: analysesDirectory, withIntermediateDirectories: true)
+            try AtomicFile.write(result.summaryCSV, to: "\(analysesDirectory)/escape-summary.csv")
+            try AtomicFile.write(result.rateCSV(confidence: 0.95), to: "\(analysesDirectory)/escape-rates.csv")
+            try AtomicFile.write(result.timesCSV, to: escapeTimesPath)
+        }
+        let table = try CSVTable.read(escapeTimesPath)
+        let o = try table.requireColumn("optimizer"), k = try table.requireColumn("k"), t = try table.requireColumn("escape_time"), x = try table.requireColumn("escaped")
+        var grouped: [String: [Double: (times: [Double], escaped: [Bool])]] = [:]
+        for i in table.rows.indices {
+            let name = table.rows[i][o], kv = try table.number(row: i, column: k)
+            grouped[name, default: [:]][kv, default: ([], [])].times.append(try table.number(row: i, column: t))
+            grouped[name, default: [:]][kv, default: ([], [])].escaped.append(try table.number(row: i, column: x) == 1)
+        }
+        return grouped.mapValues { byK in byK.keys.sorted().map { EscapeSample(k: $0, times: byK[$0]!.times, escaped: byK[$0]!.escaped) } }
+    }
+
+    /// Runs the saddle repeats (or reads them) and returns log distance along the escape direction at the last step.
+    public func runSaddle() throws -> [String: [Int: Double]] {
+        if !FileManager.default.fileExists(atPath: saddlePath) {
+            var s = SaddleExperiment()
+            let p = scale.saddle
+            s.curvatures = p.curvatures; s.steps = p.steps; s.every = p.every; s.repeats = p.repeats; s.threads = threads
+            s.optimizers = try p.optimizers.map { try OptimizerChoice(parsing: $0) }
+            try s.validate()
+            log("reproduce: saddle, \(p.optimizers.count) optimizers × \(p.repeats) repeats × \(p.steps) steps")
+            let escape = p.curvatures.firstIndex { $0 < 0 }!
+            var csv = "optimizer,repeat,log_distance\n"
+            for choice in s.optimizers {
+                for r in 0..<p.repeats {
+                    let squared = try s.runRepeat(choice, repeatIndex: r).last![escape]
+                    csv += "\(choice.label),\(r),\(String(format: "%.9g", 0.5 * Foundation.log(max(squared, 1e-300))))\n"
+                }
+            }
+            try FileManager.default.createDirectory(atPath: analysesDirectory, withIntermediateDirectories: true)
+            try AtomicFile.write(csv, to: saddlePath)
+        }
+        let table = try CSVTable.read(saddlePath)
+        let o = try table.requireColumn("optimizer"), r = try table.requireColumn("repeat"), d = try table.requireColumn("log_distance")
+        var out: [String: [Int: Double]] = [:]
+        for i in table.rows.indices { out[table.rows[i][o], default: [:]][Int(try table.number(row: i, column: r))] = try table.number(row: i, column: d) }
+        return out
+    }
+
+    /// Top Hessian eigenvalue (log) per optimizer and seed, by `adai-bench hessian` on each final checkpoint.
+    public func runHessian(_ evidence: TrainingEvidence) throws -> [String: [Int: Double]] {
+        let p = scale.hessian
+        var out: [String: [Int: Double]] = [:]
+        try FileManager.default.createDirectory(atPath: analysesDirectory, withIntermediateDirectories: true)
+        for name in p.optimizers {
+            for (seed, directory) in (evidence.runDirectories[name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let file = "\(analysesDirectory)/hessian-\(name)-seed\(seed).csv"
+                if !FileManager.default.fileExists(atPath: file) {
+                    let pid = try ChildProcess.spawn(executable, ["hessian", "--run", directory, "--batches", String(p.batches),
+                                                                  "--batch-size", String(p.batchSize), "--top", "1",
+                                                                  "--iterations", String(p.iterations), "--out", file])
+                    let ending = ChildProcess.wait(pid)
+                    guard ending == .exited(0) else { log("reproduce: hessian of \(directory) ended with \(ending)"); continue }
+                }
+                if let top = try? Plots.readHessian(file).eigenvalues.first, top > 0 { out[name, default: [:]][seed] = Foundation.log(top) }
+            }
+        }
+        return out
+    }
+
+    /// Expected sharpness at the plan's σ per optimizer and seed, by `adai-bench sharpness` on each final checkpoint.
+    public func runSharpness(_ evidence: TrainingEvidence) throws -> [String: [Int: Double]] {
+        let p = scale.hessian
+        var out: [String: [Int: Double]] = [:]
+        for name in p.optimizers {
+            for (seed, directory) in (evidence.runDirectories[name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let file = "\(analysesDirectory)/sharpness-\(name)-seed\(seed).csv"
+                if !FileManager.default.fileExists(atPath: file) {
+                    let pid = try ChildProcess.spawn(executable, ["sharpness", "--run", directory, "--batches", String(p.batches),
+                                                                  "--batch-size", String(p.batchSize), "--sigma", String(p.sigma),
+                                                                  "--samples", String(p.sharpnessSamples), "--out", file])
+                    let ending = ChildProcess.wait(pid)
+                    guard ending == .exited(0) else { log("reproduce: sharpness of \(directory) ended with \(ending)"); continue }
+                }
+                if let row = try? Plots.readSharpness(file).first { out[name, default: [:]][seed] = row.sharpness }
+            }
+        }
+        return out
+    }
+}
+
+func formatNumber(_ x: Double) -> String { String(format: "%.6g", x) }

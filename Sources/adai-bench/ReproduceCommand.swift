@@ -1,0 +1,135 @@
+import ArgumentParser
+import Engine
+import Experiments
+import Foundation
+import Reports
+import Reproduction
+
+struct ReproduceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reproduce",
+        abstract: "Test the paper's claims (docs/claims.md) at a chosen scale and write a report with a verdict per claim.",
+        discussion: """
+            Runs, or reuses, the training runs and analyses each claim needs through the sweep machinery (finished \
+            runs are skipped, interrupted ones resume), applies the decision rules of docs/claims.md to the results \
+            files, and writes <out>/REPORT.md, report.json and a figure per claim. Scales (Sources/Reproduction/Scales.swift): \
+            smoke (synthetic data, tiny models, a few minutes: checks the machinery), small (the real CIFAR-10 files and \
+            Penn Treebank at hand, reduced to about 2 hours of 2 cores), paper (the paper's protocol, for a cluster). \
+            --plan lists the runs and CPU-hours per claim; --backend slurm submits the training stages as job arrays \
+            (--dry-run prints them); run reproduce again once they finish to run the analyses and write the report.
+            """)
+
+    @Option(help: "smoke, small or paper.")
+    var scale: String
+
+    @Option(help: "Only these claims, e.g. 3,6 (default: all eight).")
+    var claims: String?
+
+    @Flag(help: "List the runs and estimated CPU-hours per claim; trains nothing.")
+    var plan = false
+
+    @Option(help: "Where the training runs go: local (worker processes here) or slurm (job arrays).")
+    var backend: SweepCommand.Backend = .local
+
+    @Flag(name: .customLong("dry-run"), help: "Slurm: print the sbatch scripts instead of submitting them.")
+    var dryRun = false
+
+    @Option(help: "Output directory (default: results/reproduce-<scale>).")
+    var out: String?
+
+    @Option(help: "Directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (small and paper scales).")
+    var data: String = "data"
+
+    @Option(help: "Repository root, where configs/ and results/paper/ are.")
+    var repository: String = "."
+
+    @Option(help: "Threads in all (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("calibration-steps"), help: "--plan: training steps timed per model for the estimate.")
+    var calibrationSteps: Int = 2
+
+    @Option(help: "Slurm: partition.") var partition: String?
+    @Option(help: "Slurm: time limit per task.") var time: String?
+    @Option(name: .customLong("cpus-per-task"), help: "Slurm: cores per task.") var cpusPerTask: Int?
+    @Option(help: "Slurm: memory per task.") var mem: String?
+    @Option(help: "Slurm: account.") var account: String?
+
+    func validate() throws {
+        do {
+            _ = try ReproductionScale.parse(scale)
+            _ = try ReproductionScale.parseClaims(claims)
+        } catch let error as ReproductionError {
+            throw ValidationError(error.description)
+        }
+        if dryRun && backend != .slurm { throw ValidationError("--dry-run goes with --backend slurm") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if calibrationSteps < 1 { throw ValidationError("--calibration-steps must be at least 1, got \(calibrationSteps)") }
+    }
+
+    func claimSet() throws -> Set<Int> { try ReproductionScale.parseClaims(claims) }
+
+    func run() throws {
+        let scale = ReproductionScale.named(self.scale)!
+        let outDirectory = absolute(out ?? "results/reproduce-\(scale.name)")
+        let total = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        Parallel.setThreadCount(total)
+        var runner = ReproductionRunner(scale: scale, out: outDirectory, dataRoot: absolute(data), repositoryRoot: absolute(repository),
+                                        executable: ChildProcess.currentExecutable(), threads: total, claims: try claimSet())
+        runner.log = { print($0); fflush(stdout) }
+        runner.dataLabel = data
+        do {
+            if plan {
+                print(try runner.planText(calibrationSteps: calibrationSteps), terminator: "")
+                return
+            }
+            if backend == .slurm { return try slurm(runner) }
+            StopSignals.install()
+            let paperTable = try? PaperTable.read("\(absolute(repository))/results/paper/table2.csv")
+            let (verdicts, training, cells, tau, figures) = try runner.runAll(paperTable: paperTable)
+            let formatter = ISO8601DateFormatter()
+            let report = ReproductionReport(
+                scale: scale.name, summary: scale.summary,
+                command: "adai-bench " + CommandLine.arguments.dropFirst().joined(separator: " "),
+                commit: Provenance.gitCommit(), writtenAt: formatter.string(from: Date()),
+                paperVsThisRun: try runner.paperComparison(), reductions: scale.reductions, openPoints: scale.openPoints,
+                claims: verdicts, training: training, table2Cells: cells, kendallTau: tau,
+                paperGapPower: paperTable.map(PaperTable2.power) ?? [], figures: figures)
+            var complete = report
+            for v in verdicts { complete.runsPerClaim[String(v.claim)] = runner.runDescription(claim: v.claim) }
+            try ReportWriter.write(complete, to: outDirectory)
+            for v in verdicts { print("claim \(v.claim): \(v.verdict.rawValue) (\(v.reason.rawValue))") }
+            print("wrote \(outDirectory)/REPORT.md and report.json")
+        } catch let error as ReproductionError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(2)
+        } catch let error as SweepError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
+        } catch let error as TrainError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
+        } catch let error as ReportError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
+        }
+    }
+
+    private func slurm(_ runner: ReproductionRunner) throws {
+        var settings: SlurmSettings?
+        if partition != nil || time != nil || cpusPerTask != nil || mem != nil || account != nil {
+            var s = SlurmSettings()
+            s.partition = partition; s.time = time; s.cpusPerTask = cpusPerTask; s.mem = mem; s.account = account
+            settings = s
+        }
+        for (name, sweep, indices, note) in try runner.slurmArrays(settings: settings) {
+            guard !indices.isEmpty else { print("# \(name): nothing to submit (\(note) is done or running)"); continue }
+            if dryRun {
+                print("# ---- \(name): \(note)")
+                print(sweep.script(indices: indices), terminator: "")
+            } else {
+                let (jobID, script) = try sweep.submit(indices: indices)
+                print("\(name): submitted job array \(jobID) (\(indices.count) tasks, \(note)); script \(script)")
+            }
+        }
+        print("# the analyses (escape, saddle, Hessian) and the report run where `adai-bench reproduce --scale \(runner.scale.name)` runs, once the arrays have finished")
+    }
+}

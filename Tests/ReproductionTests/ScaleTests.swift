@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+@testable import Reproduction
+@testable import Experiments
+
+final class ScaleTests: XCTestCase {
+    func runner(_ scale: ReproductionScale, claims: Set<Int> = Set(1...8)) -> ReproductionRunner {
+        ReproductionRunner(scale: scale, out: "/tmp/unused", dataRoot: "/data", repositoryRoot: "/repo", executable: "/bin/true",
+                           threads: 1, claims: claims)
+    }
+
+    func testSelectionNeverSharesASeedWithTheComparison() throws {
+        for scale in [ReproductionScale.smoke, .small] {
+            for plan in scale.training where plan.needsSelection {
+                XCTAssertFalse(plan.seeds.contains(plan.selectionSeed!), "\(scale.name)/\(plan.name)")
+                let r = runner(scale)
+                let selection = try r.configJSON(plan, selection: true)
+                XCTAssertEqual((selection["training"] as? [String: Any])?["seeds"] as? [Int], [plan.selectionSeed!])
+                let comparison = try r.configJSON(plan, selection: false, chosen: ["adai": 0.3])
+                XCTAssertEqual((comparison["sweep"] as? [String: Any])?["seeds"] as? [Int], plan.seeds)
+                XCTAssertNil((comparison["sweep"] as? [String: Any])?["lr"], "the comparison sweeps no lr")
+                let adai = (comparison["optimizers"] as? [[String: Any]])?.first { $0["name"] as? String == "adai" }
+                XCTAssertEqual(adai?["lr"] as? Double, 0.3, "the comparison trains at the chosen lr")
+            }
+        }
+    }
+
+    func testMissingDataIsReportedWithTheOptionThatFixesIt() throws {
+        let r = runner(.small)
+        let plan = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == "ptb" })
+        XCTAssertThrowsError(try r.checkData(plan)) { error in
+            XCTAssertEqual("\(error)", "the small scale trains repro-small-ptb on ptb, but /data/ptb does not exist; pass --data DIR with the directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (scripts/download-data.sh fetches them)")
+        }
+        XCTAssertNoThrow(try runner(.smoke).checkData(ReproductionScale.smoke.training[0]), "synthetic data needs no directory")
+    }
+
+    func testBadScaleAndClaimsAreRejectedWithTheValidValues() {
+        XCTAssertThrowsError(try ReproductionScale.parse("big")) {
+            XCTAssertEqual("\($0)", "--scale big: unknown; use one of smoke, small, paper")
+        }
+        for bad in ["9", "3,,6", "x", ""] {
+            XCTAssertThrowsError(try ReproductionScale.parseClaims(bad), bad) {
+                XCTAssertTrue("\($0)".hasPrefix("--claims \(bad): '"), "\($0)")
+                XCTAssertTrue("\($0)".contains("docs/claims.md numbers them 1 to 8"), "\($0)")
+            }
+        }
+        XCTAssertEqual(try ReproductionScale.parseClaims("3, 6"), [3, 6])
+        XCTAssertEqual(try ReproductionScale.parseClaims(nil), Set(1...8))
+    }
+
+    func testClaimsSelectTheirExperiments() {
+        XCTAssertEqual(runner(.smoke, claims: [8]).trainingPlans.map(\.name), ["repro-smoke-ptb"])
+        XCTAssertTrue(runner(.smoke, claims: [3]).trainingPlans.isEmpty)
+        XCTAssertTrue(runner(.smoke, claims: [3]).wantsEscape)
+        XCTAssertFalse(runner(.smoke, claims: [3]).wantsSaddle)
+    }
+
+    func testScalesAreDefinedAndThePaperScaleFollowsTable2() {
+        for name in ReproductionScale.names { XCTAssertNotNil(ReproductionScale.named(name)) }
+        let paper = ReproductionScale.paper
+        XCTAssertEqual(paper.training.filter { $0.dataset != "ptb" }.count, 5)
+        XCTAssertTrue(paper.training.allSatisfy { $0.seeds.count == 3 })
+    }
+}
+
+/// `sweep --plan` and `reproduce --plan` count the records a partial CIFAR copy holds, not the full set's 50,000.
+final class PartialDataEstimateTests: XCTestCase {
+    func testRecordsOfAPartialCopyAreCounted() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("partial-cifar-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(count: 3073 * 10).write(to: URL(fileURLWithPath: "\(dir)/data_batch_1.bin"))
+        try Data(count: 3073 * 4).write(to: URL(fileURLWithPath: "\(dir)/test_batch.bin"))
+        let config = """
+            {"name": "partial", "dataset": {"name": "cifar10", "dir": "\(dir)", "allowPartial": true},
+             "model": {"name": "resnet-tiny"}, "training": {"epochs": 1, "batchSize": 4, "seeds": [1]},
+             "optimizers": [{"name": "sgdm", "lr": 0.1, "weightDecay": 0}]}
+            """
+        try config.write(toFile: "\(dir)/config.json", atomically: true, encoding: .utf8)
+        let grid = try ExperimentConfig.load(path: "\(dir)/config.json").sweepGrid()
+        let records = try XCTUnwrap(grid.cifarRecordsPresent())
+        XCTAssertEqual(records.train, 10)
+        XCTAssertEqual(records.test, 4)
+    }
+}
