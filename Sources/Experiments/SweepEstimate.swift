@@ -109,15 +109,12 @@ extension SweepGrid {
 extension SweepGrid {
     /// Training and test records in the CIFAR files present under the dataset directory (nil when none is there).
     func cifarRecordsPresent() -> (train: Int, test: Int)? {
-        let dir = config.dataset.dir
-        let cifar100 = config.dataset.kind == .cifar100
-        let record = cifar100 ? 3074 : 3073
-        let trainFiles = cifar100 ? ["train.bin"] : (1...5).map { "data_batch_\($0).bin" }
-        let testFiles = [cifar100 ? "test.bin" : "test_batch.bin"]
-        func records(_ files: [String]) -> Int {
-            files.compactMap { (try? FileManager.default.attributesOfItem(atPath: "\(dir)/\($0)"))?[.size] as? Int }.reduce(0, +) / record
+        let variant: CIFARVariant = config.dataset.kind == .cifar100 ? .cifar100 : .cifar10
+        func records(_ split: CIFARSplit) -> Int {
+            variant.files(split).compactMap { try? CIFARBinaryReader.recordCount(path: "\(config.dataset.dir)/\($0)", variant: variant) }
+                .reduce(0, +)
         }
-        let train = records(trainFiles), test = records(testFiles)
+        let train = records(.train), test = records(.test)
         return train > 0 ? (train, max(test, 1)) : nil
     }
 }
