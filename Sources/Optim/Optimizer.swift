@@ -158,9 +158,10 @@ func readLearningRate(_ reader: inout OptionReader, default value: Double?) -> D
 }
 
 /// The shared machinery of every optimizer: groups with parsed settings, lazily created
-/// per-parameter state, and saving and loading that state. An algorithm subclasses it, lists its
-/// buffers in `bufferLayout` and writes its update in `update` (or, for a rule that needs every
-/// parameter at once, in `step`).
+/// per-parameter state, and saving and loading that state. An algorithm subclasses it, registers
+/// itself (`static let registration`, listed in Registry.swift), names its buffers in `bufferLayout`
+/// and writes its update in `update`, reading the buffers by name (`p.buffer("exp_avg")`), or, for
+/// a rule that needs every parameter at once, in `step` (docs/adding-an-optimizer.md).
 class OptimizerCore<Settings>: Optimizer {
     public let name: String
     public let groups: [ParameterGroup]
