@@ -36,7 +36,10 @@ let package = Package(
             name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
             providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"])]),
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: engineSettings),
-        .target(name: "Optim", dependencies: ["Engine"], swiftSettings: optimSettings),
+        // The registry of optimizers is collected from the files' `static let registration` at build time.
+        .target(name: "Optim", dependencies: ["Engine"], swiftSettings: optimSettings, plugins: ["OptimizerRegistry"]),
+        .executableTarget(name: "optimizer-registry"),
+        .plugin(name: "OptimizerRegistry", capability: .buildTool(), dependencies: ["optimizer-registry"]),
         .target(name: "Datasets", dependencies: ["Engine"]),
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "Plot", dependencies: ["CCairo", "CPNG"]),

@@ -27,7 +27,7 @@ final class AdaBeliefOptimizer: OptimizerCore<AdaBeliefOptimizer.Settings> {
 
     /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
     static let registration = OptimizerRegistration(
-        [.init("adabelief", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
+        position: 7, [.init("adabelief", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
         defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdaBeliefOptimizer(name: $0, groups: $1) })
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).

@@ -24,7 +24,7 @@ final class AdaBoundOptimizer: OptimizerCore<AdaBoundOptimizer.Settings> {
 
     /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
     static let registration = OptimizerRegistration(
-        [.init("adabound", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
+        position: 3, [.init("adabound", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
         defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdaBoundOptimizer(name: $0, groups: $1) })
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).

@@ -30,7 +30,7 @@ final class AdaMomentumOptimizer: OptimizerCore<AdaMomentumOptimizer.Settings> {
 
     /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
     static let registration = OptimizerRegistration(
-        [.init("adamomentum", benchOptions: ["weightDecay": .number(5e-4), "weightDecouple": .bool(false), "eps": .number(1e-8)], benchBytesPerElement: 28)],
+        position: 8, [.init("adamomentum", benchOptions: ["weightDecay": .number(5e-4), "weightDecouple": .bool(false), "eps": .number(1e-8)], benchBytesPerElement: 28)],
         defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdaMomentumOptimizer(name: $0, groups: $1) })
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).

@@ -39,7 +39,7 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
 
     /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
     static let registration = OptimizerRegistration(
-        [.init("adai", benchOptions: ["lr": .number(1), "weightDecay": .number(5e-4)], benchBytesPerElement: 48),
+        position: 9, [.init("adai", benchOptions: ["lr": .number(1), "weightDecay": .number(5e-4)], benchBytesPerElement: 48),
             .init("adaiw", benchOptions: ["lr": .number(0.1), "weightDecay": .number(5e-3)], benchBytesPerElement: 52),
             .init("adaiv2", benchOptions: ["lr": .number(0.1), "weightDecay": .number(5e-3)], benchBytesPerElement: 52)],
         defaultLr: { _ in nil }, settings: settings, make: { try AdaiOptimizer(name: $0, groups: $1) })

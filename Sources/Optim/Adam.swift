@@ -21,7 +21,7 @@ final class AdamOptimizer: OptimizerCore<AdamOptimizer.Settings> {
 
     /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
     static let registration = OptimizerRegistration(
-        [.init("adam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28),
+        position: 2, [.init("adam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28),
             .init("amsgrad", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 36),
             .init("adamw", benchOptions: ["weightDecay": .number(0.5)], benchBytesPerElement: 28)],
         defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdamOptimizer(name: $0, groups: $1) })

@@ -109,7 +109,8 @@ public func optimizerKeys(_ name: String) throws -> [String] {
 /// settings `optim-bench` times each with), its factory, its default lr and the reader of its
 /// settings (the accepted keys, their defaults and their rules). Everything else — `optimizerNames`,
 /// `makeOptimizer`, `--help` lists, config and sweep validation, the bench table — is derived from
-/// the list `registeredOptimizers` of these values.
+/// the list `registeredOptimizers` of these values, which the build collects from every
+/// `static let registration` in this module (Registry.swift).
 public struct OptimizerRegistration {
     /// One registry name of the algorithm (e.g. "adam", "amsgrad", "adamw" for one file).
     public struct Variant: Sendable {
@@ -125,6 +126,10 @@ public struct OptimizerRegistration {
         }
     }
 
+    /// Where the file's names come in every list (`optimizerNames`, `--help`, the bench table): the
+    /// paper's optimizers take 1–9 in the order of its tables, later additions 100 and up; equal
+    /// positions are ordered by the first name.
+    public let position: Int
     public let variants: [Variant]
     let defaultLr: (_ name: String) -> Double?
     /// Reads `lr` and every setting of one group (problems are collected in the reader).
@@ -132,10 +137,11 @@ public struct OptimizerRegistration {
     let make: (_ name: String, _ groups: [ParameterGroupSpec]) throws -> any Optimizer
 
     /// `settings` is the file's reader of everything but `lr` (see `OptionReader`).
-    init<Settings>(_ variants: [Variant], defaultLr: @escaping (_ name: String) -> Double?,
+    init<Settings>(position: Int, _ variants: [Variant], defaultLr: @escaping (_ name: String) -> Double?,
                    settings: @escaping (_ name: String, _ reader: inout OptionReader) -> Settings,
                    make: @escaping (_ name: String, _ groups: [ParameterGroupSpec]) throws -> any Optimizer)
     {
+        self.position = position
         self.variants = variants
         self.defaultLr = defaultLr
         self.read = { name, reader in
@@ -159,7 +165,7 @@ func readLearningRate(_ reader: inout OptionReader, default value: Double?) -> D
 
 /// The shared machinery of every optimizer: groups with parsed settings, lazily created
 /// per-parameter state, and saving and loading that state. An algorithm subclasses it, registers
-/// itself (`static let registration`, listed in Registry.swift), names its buffers in `bufferLayout`
+/// itself (`static let registration`, collected by the build: Registry.swift), names its buffers in `bufferLayout`
 /// and writes its update in `update`, reading the buffers by name (`p.buffer("exp_avg")`), or, for
 /// a rule that needs every parameter at once, in `step` (docs/adding-an-optimizer.md).
 class OptimizerCore<Settings>: Optimizer {

@@ -22,7 +22,7 @@ final class PadamOptimizer: OptimizerCore<PadamOptimizer.Settings> {
 
     /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
     static let registration = OptimizerRegistration(
-        [.init("padam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 36)],
+        position: 4, [.init("padam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 36)],
         defaultLr: { _ in 0.1 }, settings: settings, make: { try PadamOptimizer(name: $0, groups: $1) })
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).

@@ -23,7 +23,7 @@ final class RAdamOptimizer: OptimizerCore<RAdamOptimizer.Settings> {
 
     /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
     static let registration = OptimizerRegistration(
-        [.init("radam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
+        position: 6, [.init("radam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
         defaultLr: { _ in 1e-3 }, settings: settings, make: { try RAdamOptimizer(name: $0, groups: $1) })
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).

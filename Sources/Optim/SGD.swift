@@ -18,7 +18,7 @@ final class SGDOptimizer: OptimizerCore<SGDOptimizer.Settings> {
 
     /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
     static let registration = OptimizerRegistration(
-        [.init("sgd", benchOptions: ["lr": .number(0.1)], benchBytesPerElement: 12),
+        position: 1, [.init("sgd", benchOptions: ["lr": .number(0.1)], benchBytesPerElement: 12),
             .init("sgdm", benchOptions: ["lr": .number(0.1), "weightDecay": .number(5e-4)], benchBytesPerElement: 20)],
         defaultLr: { _ in 1e-3 }, settings: settings, make: { try SGDOptimizer(name: $0, groups: $1) })
 

@@ -20,7 +20,7 @@ final class YogiOptimizer: OptimizerCore<YogiOptimizer.Settings> {
 
     /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
     static let registration = OptimizerRegistration(
-        [.init("yogi", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
+        position: 5, [.init("yogi", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
         defaultLr: { _ in 1e-2 }, settings: settings, make: { try YogiOptimizer(name: $0, groups: $1) })
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
