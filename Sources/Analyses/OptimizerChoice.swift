@@ -18,7 +18,7 @@ public struct OptimizerChoice: Equatable {
             throw AnalysisError("optimizer label '\(self.label)' must be letters, digits, '-', '_' or '.' (it names CSV rows)")
         }
         do {
-            _ = try makeOptimizer(name, parameters: [NamedParameter("x", Variable(Tensor(zeros: [1])))], options: options)
+            try validateOptimizerOptions(name, options)
         } catch {
             throw AnalysisError("optimizer '\(name)': \(error)")
         }

@@ -233,19 +233,17 @@ public struct ExperimentConfig {
                 options[key] = option
             }
             let problemsBefore = sink.problems.count
-            if case .number(let lr)? = options["lr"], !(lr > 0) { r.problem("lr", "must be > 0, got \(formatValue(lr))") }
-            if case .number(let wd)? = options["weightDecay"], wd < 0 { r.problem("weightDecay", "must be >= 0, got \(formatValue(wd))") }
             guard !name.isEmpty, sink.problems.count == problemsBefore else { continue }
             guard optimizerNames.contains(name) else {
                 let guess = closestName(to: name, in: optimizerNames).map { "; did you mean \"\($0)\"?" } ?? ""
                 r.problem("name", "unknown optimizer \"\(name)\"\(guess) (known: \(optimizerNames.joined(separator: ", ")))")
                 continue
             }
-            // The Optim module validates every key and value of the entry, with the reference code's defaults.
+            // The Optim module validates every key and value of the entry (the same reader the optimizer
+            // uses when it is built), with the reference code's defaults.
             do {
-                let probe = NamedParameter("probe", Variable(Tensor(zeros: [1]), requiresGrad: true))
-                let optimizer = try makeOptimizer(name, parameters: [probe], options: options)
-                if options["lr"] == nil { options["lr"] = .number(optimizer.groups[0].lr) }
+                try validateOptimizerOptions(name, options)
+                if options["lr"] == nil, let lr = try defaultLearningRate(name) { options["lr"] = .number(lr) }
                 if options["weightDecay"] == nil { options["weightDecay"] = .number(0) }
                 specs.append(OptimizerSpec(name: name, options: options))
             } catch {

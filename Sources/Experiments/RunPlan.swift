@@ -82,8 +82,7 @@ extension ExperimentConfig {
         // Re-validate the optimizer entries with their new settings.
         for (i, spec) in c.optimizers.enumerated() {
             do {
-                let probe = NamedParameter("probe", Variable(Tensor(zeros: [1]), requiresGrad: true))
-                _ = try makeOptimizer(spec.name, parameters: [probe], options: spec.options)
+                try validateOptimizerOptions(spec.name, spec.options)
             } catch {
                 problems.append("optimizers[\(i)] with the command-line settings: \(error)")
             }

@@ -133,11 +133,8 @@ extension ExperimentConfig {
 
 /// Why an optimizer cannot take these settings (the Optim module's own check), or nil.
 private func sweepSettingProblem(_ spec: OptimizerSpec) -> String? {
-    if !(spec.lr > 0) { return "lr must be > 0, got \(formatValue(spec.lr))" }
-    if spec.weightDecay < 0 { return "weightDecay must be >= 0, got \(formatValue(spec.weightDecay))" }
     do {
-        let probe = NamedParameter("probe", Variable(Tensor(zeros: [1]), requiresGrad: true))
-        _ = try makeOptimizer(spec.name, parameters: [probe], options: spec.options)
+        try validateOptimizerOptions(spec.name, spec.options)
         return nil
     } catch {
         return "\(error)"

@@ -25,16 +25,26 @@ final class AdaBeliefOptimizer: OptimizerCore<AdaBeliefOptimizer.Settings> {
         var rectify: Bool
     }
 
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    static let registration = OptimizerRegistration(
+        position: 7, [.init("adabelief", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
+        defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdaBeliefOptimizer(name: $0, groups: $1) })
+
+    /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
+    static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
+        Settings(
+            betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
+            eps: r.number("eps", default: 1e-8, .nonNegative),
+            weightDecay: r.number("weightDecay", default: 0, .nonNegative),
+            amsgrad: r.bool("amsgrad", default: false),
+            weightDecouple: r.bool("weightDecouple", default: false),
+            fixedDecay: r.bool("fixedDecay", default: false),
+            rectify: r.bool("rectify", default: false))
+    }
+
     init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: 1e-3) { r, _ in
-            Settings(
-                betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
-                eps: r.number("eps", default: 1e-8, .nonNegative),
-                weightDecay: r.number("weightDecay", default: 0, .nonNegative),
-                amsgrad: r.bool("amsgrad", default: false),
-                weightDecouple: r.bool("weightDecouple", default: false),
-                fixedDecay: r.bool("fixedDecay", default: false),
-                rectify: r.bool("rectify", default: false))
+        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
+            Self.settings(name, &r)
         }
     }
 
@@ -44,7 +54,7 @@ final class AdaBeliefOptimizer: OptimizerCore<AdaBeliefOptimizer.Settings> {
 
     override func update(_ p: Active, lr: Double, settings s: Settings) {
         let theta = p.value.data, grad = p.gradient.data
-        let m = p.slot.buffers[0].data, variance = p.slot.buffers[1].data
+        let m = p.buffer("exp_avg"), variance = p.buffer("exp_avg_var")
         let t = p.slot.step
         let (beta1, beta2) = s.betas
         let bc1 = 1 - power(beta1, t)
@@ -81,7 +91,7 @@ final class AdaBeliefOptimizer: OptimizerCore<AdaBeliefOptimizer.Settings> {
             return adaptive ? adaptiveStep : mi
         }
         if s.amsgrad {
-            let maxVariance = p.slot.buffers[2].data
+            let maxVariance = p.buffer("max_exp_avg_var")
             forEachChunk(p.value.count) { r in
                 for i in r {
                     let (x, mi, si) = moments(i)

@@ -22,16 +22,25 @@ final class AdaBoundOptimizer: OptimizerCore<AdaBoundOptimizer.Settings> {
         var amsbound: Bool
     }
 
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    static let registration = OptimizerRegistration(
+        position: 3, [.init("adabound", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
+        defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdaBoundOptimizer(name: $0, groups: $1) })
+
+    /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
+    static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
+        Settings(
+            betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
+            finalLr: r.number("finalLr", default: 0.1, .nonNegative),
+            gamma: r.number("gamma", default: 1e-3, .unit(includingOne: false)),
+            eps: r.number("eps", default: 1e-8, .nonNegative),
+            weightDecay: r.number("weightDecay", default: 0, .nonNegative),
+            amsbound: r.bool("amsbound", default: false))
+    }
+
     init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: 1e-3) { r, lr in
-            r.require(lr > 0, "lr must be > 0 (the final lr is finalLr·lr/initial lr), got \(formatNumber(lr))")
-            return Settings(
-                betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
-                finalLr: r.number("finalLr", default: 0.1, .nonNegative),
-                gamma: r.number("gamma", default: 1e-3, .unit(includingOne: false)),
-                eps: r.number("eps", default: 1e-8, .nonNegative),
-                weightDecay: r.number("weightDecay", default: 0, .nonNegative),
-                amsbound: r.bool("amsbound", default: false))
+        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
+            Self.settings(name, &r)
         }
     }
 
@@ -41,7 +50,7 @@ final class AdaBoundOptimizer: OptimizerCore<AdaBoundOptimizer.Settings> {
 
     override func update(_ p: Active, lr: Double, settings s: Settings) {
         let theta = p.value.data, grad = p.gradient.data
-        let m = p.slot.buffers[0].data, v = p.slot.buffers[1].data
+        let m = p.buffer("exp_avg"), v = p.buffer("exp_avg_sq")
         let t = Double(p.slot.step)
         let (beta1, beta2) = s.betas
         let stepSize = Float(lr * (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t)))
@@ -62,7 +71,7 @@ final class AdaBoundOptimizer: OptimizerCore<AdaBoundOptimizer.Settings> {
             min(max(stepSize / (vUsed.squareRoot() + eps), lower), upper)
         }
         if s.amsbound {
-            let vmax = p.slot.buffers[2].data
+            let vmax = p.buffer("max_exp_avg_sq")
             forEachChunk(p.value.count) { r in
                 for i in r {
                     let (mi, vi) = moments(i)

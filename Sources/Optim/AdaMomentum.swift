@@ -28,17 +28,27 @@ final class AdaMomentumOptimizer: OptimizerCore<AdaMomentumOptimizer.Settings> {
         var degeneratedToSGD: Bool
     }
 
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    static let registration = OptimizerRegistration(
+        position: 8, [.init("adamomentum", benchOptions: ["weightDecay": .number(5e-4), "weightDecouple": .bool(false), "eps": .number(1e-8)], benchBytesPerElement: 28)],
+        defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdaMomentumOptimizer(name: $0, groups: $1) })
+
+    /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
+    static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
+        Settings(
+            betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
+            eps: r.number("eps", default: 1e-16, .nonNegative),
+            weightDecay: r.number("weightDecay", default: 0, .nonNegative),
+            amsgrad: r.bool("amsgrad", default: false),
+            weightDecouple: r.bool("weightDecouple", default: true),
+            fixedDecay: r.bool("fixedDecay", default: false),
+            rectify: r.bool("rectify", default: false),
+            degeneratedToSGD: r.bool("degeneratedToSGD", default: true))
+    }
+
     init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: 1e-3) { r, _ in
-            Settings(
-                betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
-                eps: r.number("eps", default: 1e-16, .nonNegative),
-                weightDecay: r.number("weightDecay", default: 0, .nonNegative),
-                amsgrad: r.bool("amsgrad", default: false),
-                weightDecouple: r.bool("weightDecouple", default: true),
-                fixedDecay: r.bool("fixedDecay", default: false),
-                rectify: r.bool("rectify", default: false),
-                degeneratedToSGD: r.bool("degeneratedToSGD", default: true))
+        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
+            Self.settings(name, &r)
         }
     }
 
@@ -48,7 +58,7 @@ final class AdaMomentumOptimizer: OptimizerCore<AdaMomentumOptimizer.Settings> {
 
     override func update(_ p: Active, lr: Double, settings s: Settings) {
         let theta = p.value.data, grad = p.gradient.data
-        let m = p.slot.buffers[0].data, v = p.slot.buffers[1].data
+        let m = p.buffer("exp_avg"), v = p.buffer("exp_avg_var")
         let t = p.slot.step
         let (beta1, beta2) = s.betas
         let invBc2Sqrt = Float(1 / (1 - power(beta2, t)).squareRoot())  // ÷√(1 − β₂ᵗ) as × its reciprocal
@@ -82,7 +92,7 @@ final class AdaMomentumOptimizer: OptimizerCore<AdaMomentumOptimizer.Settings> {
             return adaptive ? adaptiveStep : mi
         }
         if s.amsgrad {
-            let vmax = p.slot.buffers[2].data
+            let vmax = p.buffer("max_exp_avg_var")
             forEachChunk(p.value.count) { r in
                 for i in r {
                     let (x, mi, vi) = moments(i)

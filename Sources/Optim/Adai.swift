@@ -37,14 +37,26 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
         var dampening: Double
     }
 
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    static let registration = OptimizerRegistration(
+        position: 9, [.init("adai", benchOptions: ["lr": .number(1), "weightDecay": .number(5e-4)], benchBytesPerElement: 48),
+            .init("adaiw", benchOptions: ["lr": .number(0.1), "weightDecay": .number(5e-3)], benchBytesPerElement: 52),
+            .init("adaiv2", benchOptions: ["lr": .number(0.1), "weightDecay": .number(5e-3)], benchBytesPerElement: 52)],
+        defaultLr: { _ in nil }, settings: settings, make: { try AdaiOptimizer(name: $0, groups: $1) })
+
+    /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
+    static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
+        Settings(
+            betas: r.pair("betas", default: (0.1, 0.99), .nonNegative, .unit(includingOne: false)),
+            eps: r.number("eps", default: 1e-3, .nonNegative),
+            weightDecay: r.number("weightDecay", default: 0, .nonNegative),
+            decoupled: r.bool("decoupled", default: name != "adai"),
+            dampening: name == "adaiv2" ? r.number("dampening", default: 1, .unit(includingOne: true)) : 1)
+    }
+
     init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: nil) { r, _ in
-            Settings(
-                betas: r.pair("betas", default: (0.1, 0.99), .nonNegative, .unit(includingOne: false)),
-                eps: r.number("eps", default: 1e-3, .nonNegative),
-                weightDecay: r.number("weightDecay", default: 0, .nonNegative),
-                decoupled: r.bool("decoupled", default: name != "adai"),
-                dampening: name == "adaiv2" ? r.number("dampening", default: 1, .unit(includingOne: true)) : 1)
+        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
+            Self.settings(name, &r)
         }
     }
 
@@ -71,7 +83,7 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
     /// Pass 1 for one parameter: decoupled decay and the v update. Returns the sum of v (in
     /// fixed blocks, so it does not depend on the thread count).
     private func updateSecondMoment(_ p: Active, lr: Double, settings s: Settings) -> Double {
-        let theta = p.value.data, grad = p.gradient.data, v = p.slot.buffers[1].data
+        let theta = p.value.data, grad = p.gradient.data, v = p.buffer("exp_avg_sq")
         let decay = WeightDecay(s.weightDecay, decoupled: s.decoupled, lr: lr), shrink = decay.shrink, l2 = decay.l2
         let b2 = Float(s.betas.1), w2 = Float(1 - s.betas.1)
         return Parallel.sumChunks(p.value.count) { r in
@@ -88,7 +100,7 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
     /// Pass 2 for one parameter: the element-wise inertia, the momentum and the step.
     private func updateInertia(_ p: Active, lr: Double, settings s: Settings, vbar: Float) {
         let theta = p.value.data, grad = p.gradient.data
-        let m = p.slot.buffers[0].data, v = p.slot.buffers[1].data, beta1Prod = p.slot.buffers[2].data
+        let m = p.buffer("exp_avg"), v = p.buffer("exp_avg_sq"), beta1Prod = p.buffer("beta1_prod")
         let (beta0, beta2) = s.betas
         let bc2 = Float(1 - power(beta2, p.slot.step))
         let l2 = WeightDecay(s.weightDecay, decoupled: s.decoupled, lr: lr).l2

@@ -19,14 +19,26 @@ final class AdamOptimizer: OptimizerCore<AdamOptimizer.Settings> {
         var decoupled: Bool
     }
 
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    static let registration = OptimizerRegistration(
+        position: 2, [.init("adam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28),
+            .init("amsgrad", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 36),
+            .init("adamw", benchOptions: ["weightDecay": .number(0.5)], benchBytesPerElement: 28)],
+        defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdamOptimizer(name: $0, groups: $1) })
+
+    /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
+    static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
+        Settings(
+            betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
+            eps: r.number("eps", default: 1e-8, .nonNegative),
+            weightDecay: r.number("weightDecay", default: name == "adamw" ? 1e-2 : 0, .nonNegative),
+            amsgrad: r.bool("amsgrad", default: name == "amsgrad"),
+            decoupled: name == "adamw")
+    }
+
     init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: 1e-3) { r, _ in
-            Settings(
-                betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
-                eps: r.number("eps", default: 1e-8, .nonNegative),
-                weightDecay: r.number("weightDecay", default: name == "adamw" ? 1e-2 : 0, .nonNegative),
-                amsgrad: r.bool("amsgrad", default: name == "amsgrad"),
-                decoupled: name == "adamw")
+        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
+            Self.settings(name, &r)
         }
     }
 
@@ -36,7 +48,7 @@ final class AdamOptimizer: OptimizerCore<AdamOptimizer.Settings> {
 
     override func update(_ p: Active, lr: Double, settings s: Settings) {
         let theta = p.value.data, grad = p.gradient.data
-        let m = p.slot.buffers[0].data, v = p.slot.buffers[1].data
+        let m = p.buffer("exp_avg"), v = p.buffer("exp_avg_sq")
         let t = p.slot.step
         let (beta1, beta2) = s.betas
         let stepSize = Float(-(lr / (1 - power(beta1, t))))
@@ -58,7 +70,7 @@ final class AdamOptimizer: OptimizerCore<AdamOptimizer.Settings> {
         }
         // Separate loops with and without the max buffer, so that each one vectorizes.
         if s.amsgrad {
-            let vmax = p.slot.buffers[2].data
+            let vmax = p.buffer("max_exp_avg_sq")
             forEachChunk(p.value.count) { r in
                 for i in r {
                     let (x, mi, vi) = moments(i)

@@ -114,7 +114,7 @@ public struct AnalyticRun {
         self.noiseStd = noiseStd
         self.seed = seed
         // Check the optimizer and its settings now, before any work.
-        _ = try makeOptimizer(optimizer, parameters: [NamedParameter("x", Variable(Tensor(zeros: [1])))], options: options)
+        try validateOptimizerOptions(optimizer, options)
     }
 
     public func run() throws -> [Row] {

@@ -63,27 +63,19 @@ extension Optimizer {
     public var parameterCount: Int { groups.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.variable.count } } }
 }
 
-/// The optimizers by registry name, in the paper's order.
-public let optimizerNames = [
-    "sgd", "sgdm", "adam", "amsgrad", "adamw", "adabound", "padam", "yogi", "radam", "adabelief",
-    "adamomentum", "adai", "adaiw", "adaiv2",
-]
+/// The optimizers by registry name, in the order of `registeredOptimizers` (the paper's, then additions).
+public let optimizerNames: [String] = registeredOptimizers.flatMap { $0.variants.map(\.name) }
+
+/// The registration of the optimizer called `name`, or an error naming the closest known name.
+func registration(_ name: String) throws -> OptimizerRegistration {
+    if let found = registeredOptimizers.first(where: { $0.variants.contains { $0.name == name } }) { return found }
+    let guess = closestKey(to: name, in: optimizerNames).map { "; did you mean '\($0)'?" } ?? ""
+    throw OptimError("unknown optimizer '\(name)'\(guess) (known optimizers: \(optimizerNames.joined(separator: ", ")))")
+}
 
 /// Builds the optimizer called `name` over `groups`, each with its own settings.
 public func makeOptimizer(_ name: String, groups: [ParameterGroupSpec]) throws -> any Optimizer {
-    switch name {
-    case "sgd", "sgdm": return try SGDOptimizer(name: name, groups: groups)
-    case "adam", "amsgrad", "adamw": return try AdamOptimizer(name: name, groups: groups)
-    case "adabound": return try AdaBoundOptimizer(name: name, groups: groups)
-    case "padam": return try PadamOptimizer(name: name, groups: groups)
-    case "yogi": return try YogiOptimizer(name: name, groups: groups)
-    case "radam": return try RAdamOptimizer(name: name, groups: groups)
-    case "adabelief": return try AdaBeliefOptimizer(name: name, groups: groups)
-    case "adamomentum": return try AdaMomentumOptimizer(name: name, groups: groups)
-    case "adai", "adaiw", "adaiv2": return try AdaiOptimizer(name: name, groups: groups)
-    default:
-        throw OptimError("unknown optimizer '\(name)'; known optimizers: \(optimizerNames.joined(separator: ", "))")
-    }
+    try registration(name).make(name, groups)
 }
 
 /// Builds the optimizer called `name` over one group holding every parameter.
@@ -93,10 +85,89 @@ public func makeOptimizer(_ name: String, parameters: [NamedParameter], options:
     try makeOptimizer(name, groups: [ParameterGroupSpec(parameters: parameters, options: options)])
 }
 
+/// Checks the settings of one parameter group of the optimizer called `name` by the same rules the
+/// optimizer applies when it is built (one reader, `readGroupOptions`), without building it.
+/// Throws the message `makeOptimizer` would throw, e.g. `adam: lr must be > 0, got 0.0`.
+public func validateOptimizerOptions(_ name: String, _ options: OptimizerOptions) throws {
+    try registration(name).validate(name, options)
+}
+
+/// The lr the optimizer called `name` uses when none is given; nil when `lr` is required.
+public func defaultLearningRate(_ name: String) throws -> Double? {
+    try registration(name).defaultLr(name)
+}
+
+/// The keys the optimizer called `name` accepts, in the order its file reads them (`lr` first).
+public func optimizerKeys(_ name: String) throws -> [String] {
+    let r = try registration(name)
+    var reader = OptionReader(owner: name, options: [:])
+    r.read(name, &reader)
+    return reader.validKeys
+}
+
+/// What an optimizer file registers about itself: the registry names it answers to (with the
+/// settings `optim-bench` times each with), its factory, its default lr and the reader of its
+/// settings (the accepted keys, their defaults and their rules). Everything else — `optimizerNames`,
+/// `makeOptimizer`, `--help` lists, config and sweep validation, the bench table — is derived from
+/// the list `registeredOptimizers` of these values, which the build collects from every
+/// `static let registration` in this module (Registry.swift).
+public struct OptimizerRegistration {
+    /// One registry name of the algorithm (e.g. "adam", "amsgrad", "adamw" for one file).
+    public struct Variant: Sendable {
+        public let name: String
+        /// The settings `optim-bench` times this variant with (typical CIFAR settings).
+        public let benchOptions: OptimizerOptions
+        /// Float32 bytes one step reads and writes per parameter element (for the bench's GB/s).
+        public let benchBytesPerElement: Int
+        public init(_ name: String, benchOptions: OptimizerOptions = [:], benchBytesPerElement: Int) {
+            self.name = name
+            self.benchOptions = benchOptions
+            self.benchBytesPerElement = benchBytesPerElement
+        }
+    }
+
+    /// Where the file's names come in every list (`optimizerNames`, `--help`, the bench table): the
+    /// paper's optimizers take 1–9 in the order of its tables, later additions 100 and up; equal
+    /// positions are ordered by the first name.
+    public let position: Int
+    public let variants: [Variant]
+    let defaultLr: (_ name: String) -> Double?
+    /// Reads `lr` and every setting of one group (problems are collected in the reader).
+    let read: (_ name: String, _ reader: inout OptionReader) -> Void
+    let make: (_ name: String, _ groups: [ParameterGroupSpec]) throws -> any Optimizer
+
+    /// `settings` is the file's reader of everything but `lr` (see `OptionReader`).
+    init<Settings>(position: Int, _ variants: [Variant], defaultLr: @escaping (_ name: String) -> Double?,
+                   settings: @escaping (_ name: String, _ reader: inout OptionReader) -> Settings,
+                   make: @escaping (_ name: String, _ groups: [ParameterGroupSpec]) throws -> any Optimizer)
+    {
+        self.position = position
+        self.variants = variants
+        self.defaultLr = defaultLr
+        self.read = { name, reader in
+            _ = readLearningRate(&reader, default: defaultLr(name))
+            _ = settings(name, &reader)
+        }
+        self.make = make
+    }
+
+    func validate(_ name: String, _ options: OptimizerOptions) throws {
+        var reader = OptionReader(owner: name, options: options)
+        read(name, &reader)
+        try reader.finish()
+    }
+}
+
+/// The rule for `lr`, the same for every optimizer, its config entry and its sweep values: a finite number > 0.
+func readLearningRate(_ reader: inout OptionReader, default value: Double?) -> Double {
+    reader.number("lr", default: value, .positive)
+}
+
 /// The shared machinery of every optimizer: groups with parsed settings, lazily created
-/// per-parameter state, and saving and loading that state. An algorithm subclasses it, lists its
-/// buffers in `bufferLayout` and writes its update in `update` (or, for a rule that needs every
-/// parameter at once, in `step`).
+/// per-parameter state, and saving and loading that state. An algorithm subclasses it, registers
+/// itself (`static let registration`, collected by the build: Registry.swift), names its buffers in `bufferLayout`
+/// and writes its update in `update`, reading the buffers by name (`p.buffer("exp_avg")`), or, for
+/// a rule that needs every parameter at once, in `step` (docs/adding-an-optimizer.md).
 class OptimizerCore<Settings>: Optimizer {
     public let name: String
     public let groups: [ParameterGroup]
@@ -105,11 +176,15 @@ class OptimizerCore<Settings>: Optimizer {
     /// `slots[g][i]` is the state of parameter i of group g; nil until its first gradient.
     private var slots: [[Slot?]]
 
-    /// The state of one parameter: its step count and its buffers, in `bufferLayout` order.
+    /// The state of one parameter: its step count and its buffers, named as in `bufferLayout`.
     final class Slot {
         var step = 0
+        let names: [String]
         var buffers: [Tensor]
-        init(buffers: [Tensor]) { self.buffers = buffers }
+        init(names: [String], buffers: [Tensor]) {
+            self.names = names
+            self.buffers = buffers
+        }
     }
 
     /// A parameter taking part in the current step.
@@ -118,12 +193,21 @@ class OptimizerCore<Settings>: Optimizer {
         let value: Tensor
         let gradient: Tensor
         let slot: Slot
+
+        /// The elements of the buffer called `name` in `bufferLayout` (the reference code's state
+        /// key, which is also its name in checkpoints), e.g. `let m = p.buffer("exp_avg")`.
+        func buffer(_ name: String) -> UnsafeMutablePointer<Float> {
+            guard let index = slot.names.firstIndex(of: name) else {
+                preconditionFailure("no buffer '\(name)' in this optimizer's bufferLayout \(slot.names)")
+            }
+            return slot.buffers[index].data
+        }
     }
 
-    /// Parses and validates each group's settings; `parse` reads everything but `lr`, which it is
-    /// given. `defaultLr` nil means `lr` is required.
+    /// Parses and validates each group's settings: `lr` by `readLearningRate`, the rest by `parse` (the
+    /// file's `settings`, the same reader `validateOptimizerOptions` runs). `defaultLr` nil means `lr` is required.
     init(name: String, groups specs: [ParameterGroupSpec], defaultLr: Double?,
-         parse: (inout OptionReader, _ lr: Double) -> Settings) throws
+         parse: (inout OptionReader) -> Settings) throws
     {
         var seen = Set<String>()
         for spec in specs {
@@ -135,8 +219,8 @@ class OptimizerCore<Settings>: Optimizer {
         var settings: [Settings] = []
         for (g, spec) in specs.enumerated() {
             var reader = OptionReader(owner: specs.count > 1 ? "\(name) (group \(g))" : name, options: spec.options)
-            let lr = reader.number("lr", default: defaultLr, .nonNegative)
-            settings.append(parse(&reader, lr))
+            let lr = readLearningRate(&reader, default: defaultLr)
+            settings.append(parse(&reader))
             try reader.finish()
             groups.append(ParameterGroup(parameters: spec.parameters, lr: lr))
         }
@@ -175,7 +259,8 @@ class OptimizerCore<Settings>: Optimizer {
                 if let existing = slots[g][i] {
                     slot = existing
                 } else {
-                    slot = Slot(buffers: bufferLayout(settings[g]).map { Tensor(shape: value.shape, repeating: $0.initial) })
+                    let layout = bufferLayout(settings[g])
+                    slot = Slot(names: layout.map(\.name), buffers: layout.map { Tensor(shape: value.shape, repeating: $0.initial) })
                     slots[g][i] = slot
                 }
                 active.append(Active(group: g, value: value, gradient: gradient, slot: slot))
@@ -229,7 +314,7 @@ class OptimizerCore<Settings>: Optimizer {
                     }
                     buffers.append(saved.copy().reshaped(parameter.variable.shape))
                 }
-                let slot = Slot(buffers: buffers)
+                let slot = Slot(names: layout, buffers: buffers)
                 slot.step = saved.step
                 newSlots[g][i] = slot
             }

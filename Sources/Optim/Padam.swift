@@ -20,14 +20,24 @@ final class PadamOptimizer: OptimizerCore<PadamOptimizer.Settings> {
         var partial: Double
     }
 
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    static let registration = OptimizerRegistration(
+        position: 4, [.init("padam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 36)],
+        defaultLr: { _ in 0.1 }, settings: settings, make: { try PadamOptimizer(name: $0, groups: $1) })
+
+    /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
+    static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
+        Settings(
+            betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
+            eps: r.number("eps", default: 1e-8, .nonNegative),
+            weightDecay: r.number("weightDecay", default: 0, .nonNegative),
+            amsgrad: r.bool("amsgrad", default: true),
+            partial: r.number("partial", default: 0.125, .closed(0, 0.5)))
+    }
+
     init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: 0.1) { r, _ in
-            Settings(
-                betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
-                eps: r.number("eps", default: 1e-8, .nonNegative),
-                weightDecay: r.number("weightDecay", default: 0, .nonNegative),
-                amsgrad: r.bool("amsgrad", default: true),
-                partial: r.number("partial", default: 0.125, .closed(0, 0.5)))
+        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
+            Self.settings(name, &r)
         }
     }
 
@@ -37,14 +47,14 @@ final class PadamOptimizer: OptimizerCore<PadamOptimizer.Settings> {
 
     override func update(_ p: Active, lr: Double, settings s: Settings) {
         let theta = p.value.data, grad = p.gradient.data
-        let m = p.slot.buffers[0].data, v = p.slot.buffers[1].data
+        let m = p.buffer("exp_avg"), v = p.buffer("exp_avg_sq")
         let t = p.slot.step
         let (beta1, beta2) = s.betas
         let stepSize = Float(-(lr * (1 - power(beta2, t)).squareRoot() / (1 - power(beta1, t))))
         let exponent = TensorPower(Float(s.partial * 2))
         let wd = Float(s.weightDecay), b1 = Float(beta1), w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2)
         let eps = Float(s.eps)
-        let vmax = s.amsgrad ? p.slot.buffers[2].data : v
+        let vmax = s.amsgrad ? p.buffer("max_exp_avg_sq") : v
         /// One element. Called with constant switches, so that each combination compiles to its
         /// own loop and the common ones vectorize.
         @inline(__always) func element(_ i: Int, amsgrad: Bool, quarter: Bool) {

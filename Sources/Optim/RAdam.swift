@@ -21,13 +21,23 @@ final class RAdamOptimizer: OptimizerCore<RAdamOptimizer.Settings> {
         var degeneratedToSGD: Bool
     }
 
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    static let registration = OptimizerRegistration(
+        position: 6, [.init("radam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
+        defaultLr: { _ in 1e-3 }, settings: settings, make: { try RAdamOptimizer(name: $0, groups: $1) })
+
+    /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
+    static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
+        Settings(
+            betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
+            eps: r.number("eps", default: 1e-8, .nonNegative),
+            weightDecay: r.number("weightDecay", default: 0, .nonNegative),
+            degeneratedToSGD: r.bool("degeneratedToSGD", default: false))
+    }
+
     init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: 1e-3) { r, _ in
-            Settings(
-                betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
-                eps: r.number("eps", default: 1e-8, .nonNegative),
-                weightDecay: r.number("weightDecay", default: 0, .nonNegative),
-                degeneratedToSGD: r.bool("degeneratedToSGD", default: false))
+        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
+            Self.settings(name, &r)
         }
     }
 
@@ -37,7 +47,7 @@ final class RAdamOptimizer: OptimizerCore<RAdamOptimizer.Settings> {
 
     override func update(_ p: Active, lr: Double, settings s: Settings) {
         let theta = p.value.data, grad = p.gradient.data
-        let m = p.slot.buffers[0].data, v = p.slot.buffers[1].data
+        let m = p.buffer("exp_avg"), v = p.buffer("exp_avg_sq")
         let (beta1, beta2) = s.betas
         let b1 = Float(beta1), w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2)
         let rect = Rectification(step: p.slot.step, betas: s.betas, degeneratedToSGD: s.degeneratedToSGD)

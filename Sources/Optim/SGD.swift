@@ -16,16 +16,27 @@ final class SGDOptimizer: OptimizerCore<SGDOptimizer.Settings> {
         var nesterov: Bool
     }
 
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    static let registration = OptimizerRegistration(
+        position: 1, [.init("sgd", benchOptions: ["lr": .number(0.1)], benchBytesPerElement: 12),
+            .init("sgdm", benchOptions: ["lr": .number(0.1), "weightDecay": .number(5e-4)], benchBytesPerElement: 20)],
+        defaultLr: { _ in 1e-3 }, settings: settings, make: { try SGDOptimizer(name: $0, groups: $1) })
+
+    /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
+    static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
+        let s = Settings(
+            momentum: r.number("momentum", default: name == "sgdm" ? 0.9 : 0, .nonNegative),
+            dampening: r.number("dampening", default: 0, .unit(includingOne: true)),
+            weightDecay: r.number("weightDecay", default: 0, .nonNegative),
+            nesterov: r.bool("nesterov", default: false))
+        r.require(!s.nesterov || (s.momentum > 0 && s.dampening == 0),
+                  "nesterov needs momentum > 0 and dampening 0, got momentum \(formatNumber(s.momentum)) and dampening \(formatNumber(s.dampening))")
+        return s
+    }
+
     init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: 1e-3) { r, _ in
-            let s = Settings(
-                momentum: r.number("momentum", default: name == "sgdm" ? 0.9 : 0, .nonNegative),
-                dampening: r.number("dampening", default: 0, .unit(includingOne: true)),
-                weightDecay: r.number("weightDecay", default: 0, .nonNegative),
-                nesterov: r.bool("nesterov", default: false))
-            r.require(!s.nesterov || (s.momentum > 0 && s.dampening == 0),
-                      "nesterov needs momentum > 0 and dampening 0, got momentum \(formatNumber(s.momentum)) and dampening \(formatNumber(s.dampening))")
-            return s
+        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
+            Self.settings(name, &r)
         }
     }
 
@@ -42,7 +53,7 @@ final class SGDOptimizer: OptimizerCore<SGDOptimizer.Settings> {
             }
             return
         }
-        let buffer = p.slot.buffers[0].data
+        let buffer = p.buffer("momentum_buffer")
         let first = p.slot.step == 1, nesterov: Float = s.nesterov ? 1 : 0
         forEachChunk(p.value.count) { r in
             for i in r {

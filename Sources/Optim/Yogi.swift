@@ -18,14 +18,23 @@ final class YogiOptimizer: OptimizerCore<YogiOptimizer.Settings> {
         var weightDecay: Double
     }
 
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    static let registration = OptimizerRegistration(
+        position: 5, [.init("yogi", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
+        defaultLr: { _ in 1e-2 }, settings: settings, make: { try YogiOptimizer(name: $0, groups: $1) })
+
+    /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
+    static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
+        Settings(
+            betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
+            eps: r.number("eps", default: 1e-3, .nonNegative),
+            initialAccumulator: r.number("initialAccumulator", default: 1e-6, .nonNegative),
+            weightDecay: r.number("weightDecay", default: 0, .nonNegative))
+    }
+
     init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: 1e-2) { r, lr in
-            r.require(lr > 0, "lr must be > 0, got \(formatNumber(lr))")
-            return Settings(
-                betas: r.pair("betas", default: (0.9, 0.999), .unit(includingOne: false), .unit(includingOne: false)),
-                eps: r.number("eps", default: 1e-3, .nonNegative),
-                initialAccumulator: r.number("initialAccumulator", default: 1e-6, .nonNegative),
-                weightDecay: r.number("weightDecay", default: 0, .nonNegative))
+        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
+            Self.settings(name, &r)
         }
     }
 
@@ -35,7 +44,7 @@ final class YogiOptimizer: OptimizerCore<YogiOptimizer.Settings> {
 
     override func update(_ p: Active, lr: Double, settings s: Settings) {
         let theta = p.value.data, grad = p.gradient.data
-        let m = p.slot.buffers[0].data, v = p.slot.buffers[1].data
+        let m = p.buffer("exp_avg"), v = p.buffer("exp_avg_sq")
         let t = p.slot.step
         let (beta1, beta2) = s.betas
         let stepSize = Float(-(lr / (1 - power(beta1, t))))

@@ -24,7 +24,9 @@ struct Optimize: ParsableCommand {
     @Option(help: "Optimizer name.")
     var optimizer: String
 
-    @Option(help: "Learning rate (default: the optimizer's own default; required for adai, adaiw, adaiv2).")
+    @Option(help: ArgumentHelp(
+        "Learning rate (default: the optimizer's own default; required for \(optimizerNames.filter { (try? defaultLearningRate($0)) == .some(nil) }.joined(separator: ", "))).",
+        valueName: "lr"))
     var lr: Double?
 
     @Option(name: .customLong("weight-decay"), help: "Weight decay (the optimizer's weightDecay).")

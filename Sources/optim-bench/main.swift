@@ -45,29 +45,16 @@ let parameters: [NamedParameter] = shapes.enumerated().map { i, shape in
     return NamedParameter("p\(i)", v)
 }
 
-/// Bytes each optimizer reads and writes per parameter element in one step (Float32).
-let bytesPerElement: [String: Int] = [
-    "sgd": 12, "sgdm": 20, "adam": 28, "amsgrad": 36, "adamw": 28, "adabound": 28, "padam": 36, "yogi": 28,
-    "radam": 28, "adabelief": 28, "adamomentum": 28, "adai": 48, "adaiw": 52, "adaiv2": 52,
-]
-let options: [String: OptimizerOptions] = [
-    "sgd": ["lr": .number(0.1)], "sgdm": ["lr": .number(0.1), "weightDecay": .number(5e-4)],
-    "adam": ["weightDecay": .number(5e-4)], "amsgrad": ["weightDecay": .number(5e-4)], "adamw": ["weightDecay": .number(0.5)],
-    "adabound": ["weightDecay": .number(5e-4)], "padam": ["weightDecay": .number(5e-4)], "yogi": ["weightDecay": .number(5e-4)],
-    "radam": ["weightDecay": .number(5e-4)], "adabelief": ["weightDecay": .number(5e-4)],
-    "adamomentum": ["weightDecay": .number(5e-4), "weightDecouple": .bool(false), "eps": .number(1e-8)],
-    "adai": ["lr": .number(1), "weightDecay": .number(5e-4)], "adaiw": ["lr": .number(0.1), "weightDecay": .number(5e-3)],
-    "adaiv2": ["lr": .number(0.1), "weightDecay": .number(5e-3)],
-]
-
 let count = Double(total)
 print(String(format: "optim-bench: %.2fM parameters in %d tensors, %d threads, median of %d steps",
              count / 1e6, parameters.count, Parallel.threadCount, repeats))
 print("optimizer    | ms/step | ms per 1M params | GB/s")
 print("------------ | ------- | ---------------- | ----")
 var adamPerMillion = 0.0
-for name in optimizerNames {
-    let optimizer = try makeOptimizer(name, parameters: parameters, options: options[name] ?? [:])
+// The optimizers, their settings and bytes per element come from their registrations (Sources/Optim).
+for variant in registeredOptimizers.flatMap(\.variants) {
+    let name = variant.name
+    let optimizer = try makeOptimizer(name, parameters: parameters, options: variant.benchOptions)
     optimizer.step()  // creates the state
     optimizer.step()
     var times: [Double] = []
@@ -80,7 +67,7 @@ for name in optimizerNames {
     let ms = times[times.count / 2]
     let perMillion = ms / (count / 1e6)
     if name == "adam" { adamPerMillion = perMillion }
-    let gbs = Double(bytesPerElement[name]!) * count / (ms / 1e3) / 1e9
+    let gbs = Double(variant.benchBytesPerElement) * count / (ms / 1e3) / 1e9
     print(String(format: "%@ | %7.2f | %16.3f | %4.1f", name.padding(toLength: 12, withPad: " ", startingAt: 0), ms, perMillion, gbs))
 }
 print(String(format: "adam: %.3f ms per million parameters (goal ≤ 2 ms)", adamPerMillion))

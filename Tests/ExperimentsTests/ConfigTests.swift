@@ -28,7 +28,7 @@ final class ConfigTests: XCTestCase {
         let problems = configProblems(tinyConfigJSON(optimizers: #"""
             [{"name": "adai", "lr": 1}, {"name": "sgdm", "lr": 0.1}, {"name": "adam", "lr": -1}]
             """#))
-        XCTAssertEqual(problems, ["optimizers[2].lr: must be > 0, got -1"])
+        XCTAssertEqual(problems, ["optimizers[2]: adam: lr must be > 0, got -1.0"])
     }
 
     func testUnknownKeysSuggestTheClosestValidName() {

@@ -91,7 +91,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(sweepErrors(tinySweepJSON(sweep: #"{"lr": {"adai": [1]}}"#)),
                        [#"sweep.lr.adai: the config has no "adai" entry in "optimizers"; add one or remove this list"#])
         XCTAssertEqual(sweepErrors(tinySweepJSON(sweep: #"{"lr": {"sgdm": [-1]}, "optimizers": ["sgdm"]}"#)),
-                       ["sweep: sgdm with lr=-1: lr must be > 0, got -1"])
+                       ["sweep: sgdm with lr=-1: sgdm: lr must be > 0, got -1.0"])
         let bogus = sweepErrors(tinySweepJSON(sweep: #"{"momentum": {"sgdm": [-1]}, "optimizers": ["sgdm"]}"#))
         XCTAssertEqual(bogus.count, 1)
         XCTAssertTrue(bogus.first?.hasPrefix("sweep: sgdm with momentum=-1: ") ?? false, "\(bogus)")

@@ -40,12 +40,28 @@ enum Fixtures {
         let parameters: [Parameter]
         /// Per step, per parameter; nil means the parameter has no gradient in that step.
         let gradients: [[String: [Float]?]]
-        let cases: [Case]
+        var cases: [Case]
     }
 
+    /// Fixtures/optimizers.json with the cases of every `optimizers-<name>.json` beside it (an optimizer
+    /// added after the paper's brings its own file, written by its own generator from the same
+    /// parameters, gradients and lr factors: scripts/fixtures/make_optimizer_fixtures.py).
     static let optimizers: OptimizerFile = {
-        do { return try load("optimizers.json", as: OptimizerFile.self) } catch {
-            fatalError("cannot read Fixtures/optimizers.json: \(error)")
+        do {
+            var merged = try load("optimizers.json", as: OptimizerFile.self)
+            let extra = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+                .filter { $0.hasPrefix("optimizers-") && $0.hasSuffix(".json") }.sorted()
+            for name in extra {
+                let file = try load(name, as: OptimizerFile.self)
+                guard file.steps == merged.steps, file.lrFactors == merged.lrFactors,
+                      file.parameters.map(\.initial) == merged.parameters.map(\.initial),
+                      file.gradients == merged.gradients
+                else { fatalError("Fixtures/\(name) was made from other parameters or gradients than optimizers.json") }
+                merged.cases += file.cases
+            }
+            return merged
+        } catch {
+            fatalError("cannot read the optimizer fixtures: \(error)")
         }
     }()
 }

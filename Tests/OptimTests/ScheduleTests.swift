@@ -70,7 +70,7 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(message("step", [:]), "schedule step: stepSize is required (it has no default)")
         XCTAssertEqual(message("cosine", ["tMax": .number(0)]), "schedule cosine: tMax must be >= 1, got 0")
         XCTAssertEqual(message("cosine", ["tMax": .number(10), "T_max": .number(10)]),
-                       "schedule cosine: unknown key 'T_max'; valid keys: tMax, etaMin")
+                       "schedule cosine: unknown key 'T_max' (did you mean 'tMax'?); valid keys: tMax, etaMin")
         XCTAssertEqual(message("constant", ["gamma": .number(0.1)]), "schedule constant: unknown key 'gamma'; it has no settings")
         XCTAssertEqual(message("linear", [:]), "unknown schedule 'linear'; known schedules: constant, multistep, step, cosine")
     }

@@ -81,9 +81,11 @@ final class StateTests: XCTestCase {
     }
 
     func testSaveRestoreContinueEqualsAnUninterruptedRunBitForBit() throws {
-        XCTAssertEqual(Set(Self.options.keys), Set(optimizerNames))
+        XCTAssertTrue(Set(Self.options.keys).isSubset(of: optimizerNames))
         for name in optimizerNames {
-            for options in Self.options[name]! {
+            // Optimizers without a row above run with the settings their registration benches them with.
+            let bench = registeredOptimizers.flatMap(\.variants).first { $0.name == name }!.benchOptions
+            for options in Self.options[name] ?? [bench] {
                 let straight = try run(name, options, steps: 10, interruptAt: nil)
                 for cut in [1, 6] {
                     let resumed = try run(name, options, steps: 10, interruptAt: cut)
