@@ -39,6 +39,8 @@ public struct ModelBenchmark {
         public var byThreading: [GEMMThreading: (train: [Double], infer: [Double])] = [:]
         /// With `compareReductions`: the same under each reduction order.
         public var byReductionOrder: [ReductionOrder: (train: [Double], infer: [Double])] = [:]
+        /// With `compareReductions`: `categories` under each reduction order (seconds per training step).
+        public var categoriesByReductionOrder: [ReductionOrder: [OpCategory: Double]] = [:]
 
         public var trainPerSecond: Double { unitsPerStep / median(trainSeconds) }
         public var inferPerSecond: Double { inferUnitsPerStep / median(inferSeconds) }
@@ -126,11 +128,18 @@ public struct ModelBenchmark {
         Profiler.reset()
         Profiler.enabled = true
         var trainSeconds: [Double] = []
+        var categoriesByOrder: [ReductionOrder: [OpCategory: Double]] = [:]
         for i in 0..<steps {
+            let before = Profiler.seconds
             trainSeconds.append(timed(i) { trainStep(i + 1) })
+            let order = orders[i % orders.count]
             byThreading[settings[i % settings.count], default: ([], [])].train.append(trainSeconds[i])
-            byReductionOrder[orders[i % orders.count], default: ([], [])].train.append(trainSeconds[i])
+            byReductionOrder[order, default: ([], [])].train.append(trainSeconds[i])
+            for (category, total) in Profiler.seconds {
+                categoriesByOrder[order, default: [:]][category, default: 0] += total - before[category, default: 0]
+            }
         }
+        for (order, times) in byReductionOrder { categoriesByOrder[order] = categoriesByOrder[order]?.mapValues { $0 / Double(times.train.count) } }
         Profiler.enabled = false
         let categories = Profiler.seconds.mapValues { $0 / Double(steps) }
         let trainPeak = peakResidentBytes()
@@ -153,7 +162,8 @@ public struct ModelBenchmark {
                       unit: isLM ? "tokens" : "images", trainFlopsPerStep: 3 * flopsPerUnit * Double(isLM ? bptt * batch : batch),
                       categories: categories, trainPeakResidentBytes: trainPeak, peakResidentBytes: peakResidentBytes(),
                       byThreading: compareGEMMThreading ? byThreading : [:],
-                      byReductionOrder: compareReductions ? byReductionOrder : [:])
+                      byReductionOrder: compareReductions ? byReductionOrder : [:],
+                      categoriesByReductionOrder: compareReductions ? categoriesByOrder : [:])
     }
 
     private func time(_ body: () -> Void) -> Double {

@@ -138,6 +138,14 @@ struct Bench: ParsableCommand {
             }
             print(String(format: "  new / old: training %.3f×, inference %.3f×", median(new.train) / median(old.train),
                          median(new.infer) / median(old.infer)))
+            if let newCategories = r.categoriesByReductionOrder[.fixed], let oldCategories = r.categoriesByReductionOrder[.threadCountDependent] {
+                print("  mean time per training step by op category, new against old:")
+                for category in OpCategory.allCases where newCategories[category, default: 0] + oldCategories[category, default: 0] > 0 {
+                    let n = newCategories[category, default: 0], o = oldCategories[category, default: 0]
+                    print("    " + category.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)
+                          + String(format: "%9.1f ms %9.1f ms  %6.3f×", n * 1000, o * 1000, o > 0 ? n / o : .nan))
+                }
+            }
         }
         // The categories are averaged over the timed steps, so they are shown against the mean step.
         let mean = r.trainSeconds.reduce(0, +) / Double(r.trainSeconds.count)
