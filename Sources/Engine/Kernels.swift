@@ -49,6 +49,12 @@ public enum Kernels {
         _ = Parallel.blasConfigured
         if !Parallel.inPerThreadSection {
             switch Parallel.gemmThreading {
+            case .split where Parallel.legacyReductions:  // `ReductionOrder.threadCountDependent`: bench baseline only
+                if Parallel.threadCount > 1 && m * n * k >= splitMinimum {
+                    legacySplitGEMM(threads: Parallel.threadCount, transA: transA, transB: transB, m: m, n: n, k: k,
+                                    alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                    return
+                }
             case .split:
                 if m * n * k >= splitMinimum {
                     splitGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
@@ -99,17 +105,44 @@ public enum Kernels {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let (alongN, width, blocks) = splitLayout(m: m, n: n, k: k)
-        let extent = alongN ? n : m
         Parallel.forEachBlock(blocks) { part, _ in
-            let first = part * width, count = min(extent, first + width) - first
-            if alongN {  // columns first ..< first + count of op(B) and C
-                sgemm(transA: transA, transB: transB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
-                      b: transB ? b + first * ldb : b + first, ldb: ldb, beta: beta, c: c + first, ldc: ldc)
-            } else {  // rows first ..< first + count of op(A) and C
-                sgemm(transA: transA, transB: transB, m: count, n: n, k: k, alpha: alpha,
-                      a: transA ? a + first : a + first * lda, lda: lda, b: b, ldb: ldb, beta: beta,
-                      c: c + first * ldc, ldc: ldc)
-            }
+            sgemmBlock(alongN: alongN, first: part * width, width: width, transA: transA, transB: transB, m: m, n: n, k: k,
+                       alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+
+    /// The split before the thread-count-invariant engine, for `ReductionOrder.threadCountDependent`
+    /// (baseline for `bench --compare-reductions` only; not deterministic across thread counts): C cut
+    /// into one block per thread along its longer side (blocks a multiple of 16 wide), so the blocks'
+    /// shapes, hence OpenBLAS's kernels, follow the thread count.
+    static func legacySplitGEMM(
+        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let alongN = n >= m, extent = alongN ? n : m
+        let width = ((extent + threads - 1) / threads + 15) / 16 * 16
+        Parallel.run(parts: (extent + width - 1) / width) { part in
+            sgemmBlock(alongN: alongN, first: part * width, width: width, transA: transA, transB: transB, m: m, n: n, k: k,
+                       alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+
+    /// One block of a split GEMM: columns (`alongN`) or rows first ..< first + width of C (fewer at the end).
+    @inline(__always)
+    static func sgemmBlock(
+        alongN: Bool, first: Int, width: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let count = min(alongN ? n : m, first + width) - first
+        if alongN {  // columns first ..< first + count of op(B) and C
+            sgemm(transA: transA, transB: transB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
+                  b: transB ? b + first * ldb : b + first, ldb: ldb, beta: beta, c: c + first, ldc: ldc)
+        } else {  // rows first ..< first + count of op(A) and C
+            sgemm(transA: transA, transB: transB, m: count, n: n, k: k, alpha: alpha,
+                  a: transA ? a + first : a + first * lda, lda: lda, b: b, ldb: ldb, beta: beta,
+                  c: c + first * ldc, ldc: ldc)
         }
     }
 

@@ -17,6 +17,10 @@ public struct ModelBenchmark {
     /// Time steps under both `GEMMThreading` settings, alternating step by step (`Result.byThreading`);
     /// otherwise under the engine's current setting.
     public var compareGEMMThreading = false
+    /// Time steps under both `ReductionOrder`s, alternating step by step (`Result.byReductionOrder`):
+    /// the engine (`.fixed`) against its pre-fix, thread-count-dependent splits as a baseline. Not
+    /// together with `compareGEMMThreading`.
+    public var compareReductions = false
 
     public init(model: String) { self.model = model }
 
@@ -33,12 +37,17 @@ public struct ModelBenchmark {
         /// With `compareGEMMThreading`: the training and inference step times under each setting
         /// (`trainSeconds` and `inferSeconds` then hold all steps).
         public var byThreading: [GEMMThreading: (train: [Double], infer: [Double])] = [:]
+        /// With `compareReductions`: the same under each reduction order.
+        public var byReductionOrder: [ReductionOrder: (train: [Double], infer: [Double])] = [:]
+        /// With `compareReductions`: `categories` under each reduction order (seconds per training step).
+        public var categoriesByReductionOrder: [ReductionOrder: [OpCategory: Double]] = [:]
 
         public var trainPerSecond: Double { unitsPerStep / median(trainSeconds) }
         public var inferPerSecond: Double { inferUnitsPerStep / median(inferSeconds) }
     }
 
     public func run() throws -> Result {
+        precondition(!(compareGEMMThreading && compareReductions), "ModelBenchmark: compare one setting at a time")
         let isLM = ModelZoo.isLanguageModel(model)
         let configuration = ModelConfiguration(name: model, classes: classes)
         let built = try ModelZoo.make(configuration, seed: 1)
@@ -91,34 +100,60 @@ public struct ModelBenchmark {
             }
         }
 
-        trainStep(0)  // warm-up: buffers allocated, BLAS threads started
-        Profiler.reset()
-        Profiler.enabled = true
-        // With the comparison, step i runs under settings[i % 2], and each setting's times are kept.
-        let original = Parallel.gemmThreading
+        // With a comparison, step i runs under settings[i % 2] (or orders[i % 2]), and each setting's times are kept.
+        let original = Parallel.gemmThreading, originalOrder = Parallel.reductionOrder
         let settings: [GEMMThreading] = compareGEMMThreading ? [.split, .openBLAS] : [original]
+        let orders: [ReductionOrder] = compareReductions ? [.fixed, .threadCountDependent] : [originalOrder]
         var byThreading: [GEMMThreading: (train: [Double], infer: [Double])] = [:]
-        func timed(_ i: Int, _ body: () -> Void) -> Double {
-            let setting = settings[i % settings.count]
+        var byReductionOrder: [ReductionOrder: (train: [Double], infer: [Double])] = [:]
+        func select(_ i: Int) {
+            let setting = settings[i % settings.count], order = orders[i % orders.count]
             if setting != Parallel.gemmThreading { Parallel.setGEMMThreading(setting) }
+            if order != Parallel.reductionOrder { Parallel.setReductionOrder(order) }
+        }
+        defer {
+            if Parallel.gemmThreading != original { Parallel.setGEMMThreading(original) }
+            if Parallel.reductionOrder != originalOrder { Parallel.setReductionOrder(originalOrder) }
+        }
+        func timed(_ i: Int, _ body: () -> Void) -> Double {
+            select(i)
             return time(body)
         }
-        var trainSeconds: [Double] = []
-        for i in 0..<steps {
-            trainSeconds.append(timed(i) { trainStep(i + 1) })
-            byThreading[settings[i % settings.count], default: ([], [])].train.append(trainSeconds[i])
+        // Warm-up (buffers allocated, BLAS threads started): one step, or one under each reduction order
+        // (their ops ask the buffer pool for different scratch sizes).
+        for i in 0..<orders.count {
+            select(i)
+            trainStep(0)
         }
+        Profiler.reset()
+        Profiler.enabled = true
+        var trainSeconds: [Double] = []
+        var categoriesByOrder: [ReductionOrder: [OpCategory: Double]] = [:]
+        for i in 0..<steps {
+            let before = Profiler.seconds
+            trainSeconds.append(timed(i) { trainStep(i + 1) })
+            let order = orders[i % orders.count]
+            byThreading[settings[i % settings.count], default: ([], [])].train.append(trainSeconds[i])
+            byReductionOrder[order, default: ([], [])].train.append(trainSeconds[i])
+            for (category, total) in Profiler.seconds {
+                categoriesByOrder[order, default: [:]][category, default: 0] += total - before[category, default: 0]
+            }
+        }
+        for (order, times) in byReductionOrder { categoriesByOrder[order] = categoriesByOrder[order]?.mapValues { $0 / Double(times.train.count) } }
         Profiler.enabled = false
         let categories = Profiler.seconds.mapValues { $0 / Double(steps) }
         let trainPeak = peakResidentBytes()
         BufferPool.shared.trim()  // as the trainer does before evaluation
-        inferStep()
+        for i in 0..<orders.count {
+            select(i)
+            inferStep()
+        }
         var inferSeconds: [Double] = []
         for i in 0..<steps {
             inferSeconds.append(timed(i) { inferStep() })
             byThreading[settings[i % settings.count], default: ([], [])].infer.append(inferSeconds[i])
+            byReductionOrder[orders[i % orders.count], default: ([], [])].infer.append(inferSeconds[i])
         }
-        if Parallel.gemmThreading != original { Parallel.setGEMMThreading(original) }
 
         let flopsPerUnit = summary.totalFlops  // forward FLOPs of one image (or one token) in the summary
         return Result(trainSeconds: trainSeconds, inferSeconds: inferSeconds,
@@ -126,7 +161,9 @@ public struct ModelBenchmark {
                       inferUnitsPerStep: Double(isLM ? bptt * batch : inferenceBatch),
                       unit: isLM ? "tokens" : "images", trainFlopsPerStep: 3 * flopsPerUnit * Double(isLM ? bptt * batch : batch),
                       categories: categories, trainPeakResidentBytes: trainPeak, peakResidentBytes: peakResidentBytes(),
-                      byThreading: compareGEMMThreading ? byThreading : [:])
+                      byThreading: compareGEMMThreading ? byThreading : [:],
+                      byReductionOrder: compareReductions ? byReductionOrder : [:],
+                      categoriesByReductionOrder: compareReductions ? categoriesByOrder : [:])
     }
 
     private func time(_ body: () -> Void) -> Double {

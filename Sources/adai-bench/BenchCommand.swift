@@ -46,6 +46,11 @@ struct Bench: ParsableCommand {
         discussion: "split (the default: large GEMMs cut into one single-threaded OpenBLAS call per thread on the engine's pool) against openblas (one call on OpenBLAS's own threads). Use at least 6 steps."))
     var compareGEMMThreading = false
 
+    @Flag(name: .customLong("compare-reductions"), help: ArgumentHelp(
+        "Alternate the engine's fixed-order reductions with the old thread-count-dependent ones step by step and print the median step under each.",
+        discussion: "fixed (the engine: work split by the problem's shape, the same numbers on any thread count) against thread-count-dependent (the splits before, kept only as this benchmark's baseline; not deterministic across thread counts). Use at least 8 steps."))
+    var compareReductions = false
+
     @Flag(help: "Print one JSON object (keys include train_per_second and infer_per_second).")
     var json = false
 
@@ -56,6 +61,12 @@ struct Bench: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if compareGEMMThreading && steps < 2 {
             throw ValidationError("--compare-gemm-threading alternates the settings step by step: give --steps 2 or more (6 or more for stable medians)")
+        }
+        if compareReductions && steps < 2 {
+            throw ValidationError("--compare-reductions alternates the reduction orders step by step: give --steps 2 or more (8 or more for stable medians)")
+        }
+        if compareReductions && compareGEMMThreading {
+            throw ValidationError("--compare-reductions and --compare-gemm-threading each alternate one setting: give only one of them")
         }
     }
 
@@ -69,6 +80,7 @@ struct Bench: ParsableCommand {
         benchmark.classes = classes
         benchmark.optimizer = optimizer
         benchmark.compareGEMMThreading = compareGEMMThreading
+        benchmark.compareReductions = compareReductions
         let r: ModelBenchmark.Result
         do { r = try benchmark.run() } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -90,13 +102,21 @@ struct Bench: ParsableCommand {
                     (setting.rawValue, ["train_step_seconds_median": median(times.train), "infer_step_seconds_median": median(times.infer)])
                 })
             }
+            if compareReductions {
+                object["reduction_order"] = Dictionary(uniqueKeysWithValues: r.byReductionOrder.map { order, times in
+                    (order.rawValue, ["train_step_seconds_median": median(times.train), "train_step_seconds_min": times.train.min()!,
+                                      "train_step_seconds_max": times.train.max()!, "train_steps": times.train.count,
+                                      "infer_step_seconds_median": median(times.infer)])
+                })
+            }
             object["breakdown_seconds"] = Dictionary(uniqueKeysWithValues: r.categories.map { ($0.key.rawValue, $0.value) })
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
         print("\(model), batch \(batch), \(Parallel.threadCount) threads, \(steps) timed steps, Winograd \(winograd.rawValue), "
-              + (compareGEMMThreading ? "GEMM threading alternating" : "GEMM threading \(Parallel.gemmThreading.rawValue)"))
+              + (compareGEMMThreading ? "GEMM threading alternating" : "GEMM threading \(Parallel.gemmThreading.rawValue)")
+              + (compareReductions ? ", reduction order alternating" : ""))
         print(String(format: "training:  median %.3f s/step (min %.3f, max %.3f)  %.1f %@/s  %.1f GFLOP/s",
                      trainMedian, r.trainSeconds.min()!, r.trainSeconds.max()!, r.trainPerSecond, r.unit, gflops))
         print(String(format: "inference: %.1f %@/s (batch %d)", r.inferPerSecond, r.unit, model == "lstm" ? batch : inferBatch))
@@ -108,6 +128,24 @@ struct Bench: ParsableCommand {
             print(String(format: "  openblas training %.3f s/step, inference %.3f s/step", median(threaded.train), median(threaded.infer)))
             print(String(format: "  openblas / split: training %.3f×, inference %.3f×", median(threaded.train) / median(split.train),
                          median(threaded.infer) / median(split.infer)))
+        }
+        if compareReductions, let new = r.byReductionOrder[.fixed], let old = r.byReductionOrder[.threadCountDependent] {
+            print("reduction order, alternating step by step (the lines above cover both orders):")
+            for (name, times) in [("fixed (new)", new), ("thread-count-dependent (old)", old)] {
+                print("  " + name.padding(toLength: 29, withPad: " ", startingAt: 0)
+                      + String(format: "training median %.3f s/step (min %.3f, max %.3f, %d steps), inference median %.3f s/step",
+                               median(times.train), times.train.min()!, times.train.max()!, times.train.count, median(times.infer)))
+            }
+            print(String(format: "  new / old: training %.3f×, inference %.3f×", median(new.train) / median(old.train),
+                         median(new.infer) / median(old.infer)))
+            if let newCategories = r.categoriesByReductionOrder[.fixed], let oldCategories = r.categoriesByReductionOrder[.threadCountDependent] {
+                print("  mean time per training step by op category, new against old:")
+                for category in OpCategory.allCases where newCategories[category, default: 0] + oldCategories[category, default: 0] > 0 {
+                    let n = newCategories[category, default: 0], o = oldCategories[category, default: 0]
+                    print("    " + category.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)
+                          + String(format: "%9.1f ms %9.1f ms  %6.3f×", n * 1000, o * 1000, o > 0 ? n / o : .nan))
+                }
+            }
         }
         // The categories are averaged over the timed steps, so they are shown against the mean step.
         let mean = r.trainSeconds.reduce(0, +) / Double(r.trainSeconds.count)

@@ -3,8 +3,8 @@ import Engine
 import Foundation
 import XCTest
 
-/// `adai-bench bench --compare-gemm-threading`: both GEMM threadings timed, alternating, and the
-/// engine's setting restored; too few steps to alternate is refused with a message.
+/// `adai-bench bench --compare-gemm-threading` and `--compare-reductions`: both settings timed,
+/// alternating, and the engine's setting restored; too few steps to alternate is refused with a message.
 final class BenchTests: XCTestCase {
     func testComparisonTimesBothThreadingsAndRestoresTheSetting() throws {
         Parallel.setThreadCount(2)
@@ -37,5 +37,42 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(ChildProcess.wait(pid), .exited(64))
         let output = try String(contentsOfFile: log, encoding: .utf8)
         XCTAssertTrue(output.hasPrefix("Error: --compare-gemm-threading alternates the settings step by step: give --steps 2 or more (6 or more for stable medians)\n"), output)
+    }
+
+    func testReductionComparisonTimesBothOrdersAndRestoresTheFixedOrder() throws {
+        Parallel.setThreadCount(2)
+        defer { Parallel.setThreadCount(nil) }
+        var benchmark = ModelBenchmark(model: "lstm-tiny")
+        benchmark.batch = 4
+        benchmark.bptt = 5
+        benchmark.steps = 4
+        benchmark.compareReductions = true
+        let result = try benchmark.run()
+        XCTAssertEqual(Set(result.byReductionOrder.keys), [.fixed, .threadCountDependent])
+        for (order, times) in result.byReductionOrder {
+            XCTAssertEqual(times.train.count, 2, "\(order)")
+            XCTAssertEqual(times.infer.count, 2, "\(order)")
+        }
+        XCTAssertEqual(result.trainSeconds.count, 4)
+        XCTAssertTrue(result.byThreading.isEmpty)
+        XCTAssertEqual(Parallel.reductionOrder, .fixed)
+    }
+
+    func testReductionComparisonWithOneStepIsRefused() throws {
+        guard let executable = adaiBenchExecutable() else { return }
+        let directory = try makeTemporaryDirectory("bench")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (index, (arguments, message)) in [
+            (["--steps", "1", "--compare-reductions"],
+             "Error: --compare-reductions alternates the reduction orders step by step: give --steps 2 or more (8 or more for stable medians)\n"),
+            (["--steps", "4", "--compare-reductions", "--compare-gemm-threading"],
+             "Error: --compare-reductions and --compare-gemm-threading each alternate one setting: give only one of them\n"),
+        ].enumerated() {
+            let log = "\(directory)/bench-\(index).log"
+            let pid = try ChildProcess.spawn(executable, ["bench", "--model", "lstm-tiny"] + arguments, outputFile: log)
+            XCTAssertEqual(ChildProcess.wait(pid), .exited(64), "\(arguments)")
+            let output = try String(contentsOfFile: log, encoding: .utf8)
+            XCTAssertTrue(output.hasPrefix(message), output)
+        }
     }
 }

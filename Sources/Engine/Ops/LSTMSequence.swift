@@ -107,33 +107,40 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
         let dGates = Tensor(uninitializedShape: [rows, g4])  // ∂L/∂a_t of every step (natural order): also ∂L/∂projected
         // ∂L/∂h_{t−1} [B, H] = ∂L/∂a_t [B, 4H] · W_hh [4H, H], each block computing its own units' columns
         // over all 4H gates (no block sums a part of the 4H terms: the sums are the same for any split).
-        let dhPrevious = Tensor(uninitializedShape: [batch, h])
+        let dhPrevious = Tensor(uninitializedShape: [Parallel.legacyReductions ? 0 : batch, h])
         let dcNext = Tensor(zeros: [batch, h])  // ∂L/∂c_t through step t+1
         let pdg = dGates.data, pgo = gradOutput.data, pdc = dcNext.data, pdh = dhPrevious.data
-        let packedBackward = (0..<split.threads).map { PackedGEMMOperand(k: g4, n: split.count($0)) }  // W_hh's columns of each block
+        let packedBackward = (0..<(Parallel.legacyReductions ? 0 : split.threads)).map {
+            PackedGEMMOperand(k: g4, n: split.count($0))  // W_hh's columns of each block
+        }
         let c0p = c0.data
-        // Two phases per step, every block finishing one before any block starts the next: the gate
-        // loop of step t (reading ∂L/∂h_t, complete), then the GEMM for ∂L/∂h_{t−1} (reading all of ∂L/∂a_t).
-        split.forEachStep(2 * steps) { i, p, gemm, elementwise in
-            let t = steps - 1 - i / 2
-            let first = t * batch
-            let start = split.start(p), n = split.count(p)
-            if i % 2 == 0 {
-                let cPrev = t == 0 ? c0p : pc + (first - batch) * h
-                let incoming: UnsafePointer<Float>? = t == steps - 1 ? nil : UnsafePointer(pdh)
-                elementwise {
-                    for b in 0..<batch {
-                        let r = first + b, block = 4 * start
-                        LSTMKernels.cellBackward(units: n, gates: pa + r * g4 + block, cPrev: cPrev + b * h + start,
-                                                 tanhC: ptc + r * h + start, gradH: pgo + r * h + start,
-                                                 dhNext: incoming.map { $0 + b * h + start },
-                                                 dcNext: pdc + b * h + start, dGates: pdg + r * g4 + start, gateStride: h)
+        if Parallel.legacyReductions {  // `ReductionOrder.threadCountDependent`: bench baseline only
+            legacyLSTMBackwardRecurrence(split: split, steps: steps, batch: batch, h: h, gates: pa, cells: pc, tanhCells: ptc,
+                                         weights: pw, c0: c0p, gradOutput: pgo, dcNext: pdc, dGates: pdg)
+        } else {
+            // Two phases per step, every block finishing one before any block starts the next: the gate
+            // loop of step t (reading ∂L/∂h_t, complete), then the GEMM for ∂L/∂h_{t−1} (reading all of ∂L/∂a_t).
+            split.forEachStep(2 * steps) { i, p, gemm, elementwise in
+                let t = steps - 1 - i / 2
+                let first = t * batch
+                let start = split.start(p), n = split.count(p)
+                if i % 2 == 0 {
+                    let cPrev = t == 0 ? c0p : pc + (first - batch) * h
+                    let incoming: UnsafePointer<Float>? = t == steps - 1 ? nil : UnsafePointer(pdh)
+                    elementwise {
+                        for b in 0..<batch {
+                            let r = first + b, block = 4 * start
+                            LSTMKernels.cellBackward(units: n, gates: pa + r * g4 + block, cPrev: cPrev + b * h + start,
+                                                     tanhC: ptc + r * h + start, gradH: pgo + r * h + start,
+                                                     dhNext: incoming.map { $0 + b * h + start },
+                                                     dcNext: pdc + b * h + start, dGates: pdg + r * g4 + start, gateStride: h)
+                        }
                     }
-                }
-            } else if t > 0 {  // this block's units of ∂L/∂h_{t−1} = ∂L/∂a_t [B, 4H] · W_hh[:, units] [4H, n]
-                gemm {
-                    if t == steps - 1 { packedBackward[p].pack(rows: { pw + $0 * h + start }) }
-                    SmallGEMM.multiply(m: batch, a: pdg + first * g4, lda: g4, b: packedBackward[p], c: pdh + start, ldc: h)
+                } else if t > 0 {  // this block's units of ∂L/∂h_{t−1} = ∂L/∂a_t [B, 4H] · W_hh[:, units] [4H, n]
+                    gemm {
+                        if t == steps - 1 { packedBackward[p].pack(rows: { pw + $0 * h + start }) }
+                        SmallGEMM.multiply(m: batch, a: pdg + first * g4, lda: g4, b: packedBackward[p], c: pdh + start, ldc: h)
+                    }
                 }
             }
         }
@@ -159,6 +166,51 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
 }
 
 /// The hidden units split into `threads` contiguous blocks, one per thread.
+/// The backward recurrence of `lstmSequence` before the thread-count-invariant engine, for
+/// `ReductionOrder.threadCountDependent` (baseline for `bench --compare-reductions` only; not
+/// deterministic across thread counts): each block multiplies its own gate columns of ∂L/∂a_t by its
+/// rows of W_hh, giving one partial ∂L/∂h_{t−1} per block (so per thread), and the next step's gate
+/// loop adds the partials up. Fills `dGates` (∂L/∂a_t of every step, natural order) and updates `dcNext`.
+func legacyLSTMBackwardRecurrence(split: LSTMUnitSplit, steps: Int, batch: Int, h: Int, gates pa: UnsafePointer<Float>,
+                                  cells pc: UnsafePointer<Float>, tanhCells ptc: UnsafePointer<Float>,
+                                  weights pw: UnsafePointer<Float>, c0 c0p: UnsafePointer<Float>,
+                                  gradOutput pgo: UnsafePointer<Float>, dcNext pdc: UnsafeMutablePointer<Float>,
+                                  dGates pdg: UnsafeMutablePointer<Float>) {
+    let g4 = 4 * h
+    // Per block: its gate columns of ∂L/∂a_t (the A operand of its GEMM), and two alternating sets
+    // of partial ∂L/∂h (one [B, H] per block): step t reads those of step t+1 and writes its own.
+    let blockGrads = Tensor(uninitializedShape: [batch, g4])
+    let partials = Tensor(uninitializedShape: [2, split.threads, batch, h])
+    let pbg = blockGrads.data
+    let packedBackward = (0..<split.threads).map { PackedGEMMOperand(k: 4 * split.count($0), n: h) }  // each block's rows of W_hh
+    let partStride = batch * h
+    split.forEachStep(steps) { i, p, gemm, elementwise in
+        let t = steps - 1 - i
+        let first = t * batch
+        let cPrev = t == 0 ? c0p : pc + (first - batch) * h
+        let incoming: UnsafePointer<Float>? = t == steps - 1 ? nil : UnsafePointer(partials.data + ((t + 1) % 2) * split.threads * partStride)
+        let outgoing = partials.data + (t % 2) * split.threads * partStride
+        let start = split.start(p), n = split.count(p), block = 4 * start
+        elementwise {
+            for b in 0..<batch {
+                let r = first + b
+                LSTMKernels.legacyCellBackward(units: n, gates: pa + r * g4 + block, cPrev: cPrev + b * h + start,
+                                               tanhC: ptc + r * h + start, gradH: pgo + r * h + start,
+                                               dhParts: incoming.map { $0 + b * h + start }, parts: split.threads, partStride: partStride,
+                                               dcNext: pdc + b * h + start, dGates: pdg + r * g4 + start, gateStride: h,
+                                               blockGrads: pbg + b * g4 + block)
+            }
+        }
+        if t > 0 {  // this block's share of ∂L/∂h_{t−1} [B, H] = its ∂L/∂a_t [B, 4n] · its rows of W_hh [4n, H]
+            gemm {
+                if t == steps - 1 { packedBackward[p].pack(rows: { split.weightRow(pw, gateColumn: $0, block: p) }) }
+                SmallGEMM.multiply(m: batch, a: pbg + block, lda: g4, b: packedBackward[p], c: outgoing + p * partStride, ldc: h)
+            }
+        }
+    }
+    withExtendedLifetime((blockGrads, partials, packedBackward)) {}  // used above through raw pointers
+}
+
 struct LSTMUnitSplit {
     let hidden: Int
     let threads: Int
@@ -319,6 +371,31 @@ enum LSTMKernels {
             let di = dc * g * i * (1 - i), df = dc * v.load(cPrev + j) * f * (1 - f)
             let dg = dc * i * (1 - g * g), dO = dh * tc * o * (1 - o)
             v.store(di, d + j); v.store(df, d + s + j); v.store(dg, d + 2 * s + j); v.store(dO, d + 3 * s + j)
+            v.store(dc * f, dcNext + j)
+        }
+        sweep(n, step)
+    }
+
+    /// `cellBackward` for `legacyLSTMBackwardRecurrence` (`ReductionOrder.threadCountDependent`, bench
+    /// baseline only): ∂L/∂h_t is `gradH` plus the sum of the `parts` partials at `dhParts` (nil at the
+    /// last step), and ∂L/∂a_t is written twice: to `dGates` (gate k of unit u at k·gateStride + u) and
+    /// to `blockGrads` (at k·units + u).
+    @inline(__always)
+    static func legacyCellBackward(units n: Int, gates a: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+                                   tanhC: UnsafePointer<Float>, gradH: UnsafePointer<Float>,
+                                   dhParts: UnsafePointer<Float>?, parts: Int, partStride: Int, dcNext: Row,
+                                   dGates d: Row, gateStride s: Int, blockGrads e: Row) {
+        @inline(__always)
+        func step(_ j: Int, _ v: Lanes) {
+            let i = v.load(a + j), f = v.load(a + n + j), g = v.load(a + 2 * n + j), o = v.load(a + 3 * n + j)
+            let tc = v.load(tanhC + j)
+            var dh = v.load(gradH + j)
+            if let dhParts { for q in 0..<parts { dh += v.load(dhParts + q * partStride + j) } }
+            let dc = v.load(dcNext + j) + dh * o * (1 - tc * tc)
+            let di = dc * g * i * (1 - i), df = dc * v.load(cPrev + j) * f * (1 - f)
+            let dg = dc * i * (1 - g * g), dO = dh * tc * o * (1 - o)
+            v.store(di, d + j); v.store(df, d + s + j); v.store(dg, d + 2 * s + j); v.store(dO, d + 3 * s + j)
+            v.store(di, e + j); v.store(df, e + n + j); v.store(dg, e + 2 * n + j); v.store(dO, e + 3 * n + j)
             v.store(dc * f, dcNext + j)
         }
         sweep(n, step)
