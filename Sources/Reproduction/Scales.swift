@@ -149,7 +149,7 @@ public struct ReproductionScale: Codable, Equatable {
         summary: "the real CIFAR-10 files at hand and the full Penn Treebank, small networks trained long enough to leave the first lr phase, more seeds, fewer optimizers",
         training: [
             TrainingPlan(name: "repro-small-cifar10", base: nil, dataset: "cifar10", synthetic: nil, model: "resnet18-narrow",
-                         epochs: 28, batchSize: 128, milestones: [14, 21], gamma: 0.1,
+                         epochs: 24, batchSize: 128, milestones: [12, 18], gamma: 0.1,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4, lrGrid: [0.3, 1, 3]),
                                       PlannedOptimizer("adaiw", lr: 0.1, weightDecay: 5e-3, lrGrid: [0.03, 0.1, 0.3]),
                                       PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4, lrGrid: [0.03, 0.1, 0.3]),
@@ -171,7 +171,7 @@ public struct ReproductionScale: Codable, Equatable {
         reductions: [
             "data: the 4,000 CIFAR-10 training and 1,000 test images at hand (8% and 10% of the sets); no CIFAR-100 (only 100 images at hand)",
             "model: resnet18-narrow, ResNet18's structure at a quarter of its widths (16–128 channels), instead of ResNet18",
-            "epochs: 28 with lr ÷10 at 14 and 21, instead of 200 with ÷10 at 80 and 160",
+            "epochs: 24 with lr ÷10 at 12 and 18, instead of 200 with ÷10 at 80 and 160 (the 2-hour budget on 2 cores)",
             "optimizers: Adai, AdaiW, SGD-M, Adam (of eleven): the pairs the verdicts need",
             "seeds: lr chosen on seed 1 from a 3-point grid per optimizer, then 4 fresh seeds (the paper: 3 seeds, grid not published)",
             "PTB: the 2-layer 512-unit LSTM for 3 epochs of at most 150 steps (about a third of one pass over the training text; lr ×0.5 after epoch 2), so claim 8 is judged early in training",
