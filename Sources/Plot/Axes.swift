@@ -61,6 +61,12 @@ public enum Ticks {
         return s
     }
 
+    /// Whether a log axis's ticks read better as plain numbers ("10", "20", "50") than in powers of ten: all
+    /// of them between 0.01 and 10,000, where `label` writes them in full.
+    public static func plainLogLabels(_ ticks: [Double]) -> Bool {
+        !ticks.isEmpty && ticks.allSatisfy { $0 >= 0.01 && $0 <= 10_000 }
+    }
+
     /// The label of a log-axis tick in powers of ten: "10⁻³", or "2×10⁻³" between the powers.
     public static func powerOfTenLabel(_ v: Double) -> String {
         guard v > 0, v.isFinite else { return label(v) }

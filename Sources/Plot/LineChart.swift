@@ -118,9 +118,13 @@ public struct LineChart: Sendable {
         // Whole-number data (epochs) gets whole-number ticks where enough of them remain.
         let wholeTicks = xTicks.filter { $0 == $0.rounded() }
         if !logX, !allX.isEmpty, allX.allSatisfy({ $0 == $0.rounded() }), wholeTicks.count >= 2 { xTicks = wholeTicks }
-        func label(_ v: Double, _ log: Bool) -> String { log ? Ticks.powerOfTenLabel(v) : Ticks.label(v) }
-        let yLabelWidth = yTicks.map { TextMetrics.width(label($0, logY), tickFont) }.max() ?? 0
-        let lastXLabel = xTicks.last.map { TextMetrics.width(label($0, logX), tickFont) } ?? 0
+        // A log axis whose ticks all read well as plain numbers (k from 8 to 64) is labelled 10, 20, 50, not 10¹, 2×10¹.
+        func labeller(_ log: Bool, _ ticks: [Double]) -> (Double) -> String {
+            log && !Ticks.plainLogLabels(ticks) ? Ticks.powerOfTenLabel : Ticks.label
+        }
+        let xTickLabel = labeller(logX, xTicks), yTickLabel = labeller(logY, yTicks)
+        let yLabelWidth = yTicks.map { TextMetrics.width(yTickLabel($0), tickFont) }.max() ?? 0
+        let lastXLabel = xTicks.last.map { TextMetrics.width(xTickLabel($0), tickFont) } ?? 0
 
         // The legend's size (rows of a line sample and a name).
         let legendFont = ChartStyle.legendFont, rowHeight = TextMetrics.lineHeight(legendFont) + 2
@@ -179,7 +183,7 @@ public struct LineChart: Sendable {
             return Array(ticks.prefix(1))
         }
         let shownX = thinned(xTicks) { t in
-            let w = TextMetrics.width(label(t, logX), tickFont)
+            let w = TextMetrics.width(xTickLabel(t), tickFont)
             return (f.px(t) - w / 2, f.px(t) + w / 2)
         }
         let shownY = thinned(yTicks.reversed()) { t in (f.py(t) - tickHeight / 2, f.py(t) + tickHeight / 2) }
@@ -234,12 +238,12 @@ public struct LineChart: Sendable {
         }
         for t in shownY {
             figure.add(.polyline([(f.box.x - tickLength, f.py(t)), (f.box.x, f.py(t))], .black, width: 0.8, dash: nil))
-            figure.text(label(t, logY), x: f.box.x - tickLength - 2, y: f.py(t), font: tickFont, horizontal: .right, vertical: .middle,
+            figure.text(yTickLabel(t), x: f.box.x - tickLength - 2, y: f.py(t), font: tickFont, horizontal: .right, vertical: .middle,
                         role: "y tick label")
         }
         for t in shownX {
             figure.add(.polyline([(f.px(t), f.box.bottom), (f.px(t), f.box.bottom + tickLength)], .black, width: 0.8, dash: nil))
-            figure.text(label(t, logX), x: f.px(t), y: f.box.bottom + tickLength + 2, font: tickFont, horizontal: .center,
+            figure.text(xTickLabel(t), x: f.px(t), y: f.box.bottom + tickLength + 2, font: tickFont, horizontal: .center,
                         role: "x tick label")
         }
 

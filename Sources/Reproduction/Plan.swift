@@ -25,6 +25,16 @@ extension ReproductionRunner {
         }
     }
 
+    /// A plan on real data that is not there yet: the run would stop before its first step, and the estimate
+    /// assumes the full data set (50,000 CIFAR training images), so the plan says both.
+    func missingDataWarning(_ plan: TrainingPlan) throws -> String? {
+        guard plan.synthetic == nil else { return nil }
+        do { try checkData(plan) } catch { return "warning: \(error); until then the estimate assumes the full data set" }
+        guard plan.dataset != "ptb", try writeConfig(plan, selection: false).grid.cifarRecordsPresent() == nil else { return nil }
+        return "warning: the \(scale.name) scale trains \(plan.name) on \(plan.dataset), but \(dataDirectory(plan.dataset)) holds none of its "
+            + "files; until then the estimate assumes the full data set (scripts/download-data.sh \(plan.dataset) fetches it)"
+    }
+
     /// Seconds per optimizer step of the escape and saddle experiments, timed on a short probe.
     func analysisStepSeconds() throws -> (escape: Double, saddle: Double) {
         var e = EscapeExperiment()
@@ -48,7 +58,9 @@ extension ReproductionRunner {
         var lines = ["reproduce --scale \(scale.name): \(scale.summary)", "results in \(out)", ""]
         var costs: [String: [StageCost]] = [:]
         var total = 0.0, totalLeft = 0.0, totalRuns = 0
+        var warnings: [String] = []
         for plan in trainingPlans {
+            if let w = try missingDataWarning(plan) { warnings.append(w) }
             let c = try trainingCost(plan, calibrationSteps: calibrationSteps)
             costs[plan.name] = c
             total += c.map(\.cpuHours).reduce(0, +); totalLeft += c.map(\.cpuHoursLeft).reduce(0, +); totalRuns += c.map(\.runs).reduce(0, +)
@@ -83,6 +95,7 @@ extension ReproductionRunner {
         if wantsSaddle { total += saddleHours; totalLeft += saddleHours }
         if wantsEscape { total += escapeHours; totalLeft += escapeHours }
         lines.append("")
+        lines += warnings
         lines.append(String(format: "total: %d training runs, %.1f CPU-hours (%.1f left, analyses counted in full), estimated from timed training steps on this machine",
                             totalRuns, total, totalLeft))
         return lines.joined(separator: "\n") + "\n"

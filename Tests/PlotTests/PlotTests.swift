@@ -263,6 +263,16 @@ final class PlotTests: XCTestCase {
         XCTAssert(labels.allSatisfy { $0.contains("10") }, "\(labels)")
     }
 
+    func testLogAxesOverOrdinaryNumbersAreLabelledPlainly() {
+        let ks: [Double] = [8, 10, 13, 16, 20, 25, 32, 40, 50, 64]
+        let chart = LineChart(title: "escape", xLabel: "k", yLabel: "−log Γ", series: [Series(name: "sgd", xs: ks, ys: ks.map { 80 / $0 })], logX: true)
+        let labels = chart.layout().figure.texts.filter { $0.role == "x tick label" }.map(\.text)
+        XCTAssert(labels.contains("10") && labels.contains("20"), "\(labels)")
+        XCTAssertFalse(labels.contains { $0.contains("×") || $0.contains("¹") }, "\(labels)")
+        XCTAssertTrue(Ticks.plainLogLabels([10, 20, 50]))
+        XCTAssertFalse(Ticks.plainLogLabels([1e-4, 1e-3, 0.01]), "below 0.01 the powers of ten read better")
+    }
+
     func testUnwritablePathGivesAnActionableError() {
         for format in ImageFormat.allCases {
             XCTAssertThrowsError(try Charts.loss().figure().write(to: "/nonexistent-dir/x.\(format.rawValue)")) { error in

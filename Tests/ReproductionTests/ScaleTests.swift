@@ -34,6 +34,21 @@ final class ScaleTests: XCTestCase {
         XCTAssertNoThrow(try runner(.smoke).checkData(ReproductionScale.smoke.training[0]), "synthetic data needs no directory")
     }
 
+    func testThePlanWarnsWhenTheDataIsMissingOrEmpty() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("plan-data-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: "\(root)/cifar-10-batches-bin", withIntermediateDirectories: true)
+        let r = ReproductionRunner(scale: .small, out: "\(root)/out", dataRoot: root, repositoryRoot: "/repo", executable: "/bin/true",
+                                   threads: 1, claims: Set(1...8))
+        let cifar = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == "cifar10" })
+        let ptb = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == "ptb" })
+        XCTAssertEqual(try r.missingDataWarning(cifar), "warning: the small scale trains repro-small-cifar10 on cifar10, but \(root)/cifar-10-batches-bin holds none of its files; until then the estimate assumes the full data set (scripts/download-data.sh cifar10 fetches it)")
+        XCTAssertEqual(try r.missingDataWarning(ptb), "warning: the small scale trains repro-small-ptb on ptb, but \(root)/ptb does not exist; pass --data DIR with the directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (scripts/download-data.sh fetches them); until then the estimate assumes the full data set")
+        try Data(count: 3073 * 10).write(to: URL(fileURLWithPath: "\(root)/cifar-10-batches-bin/data_batch_1.bin"))
+        XCTAssertNil(try r.missingDataWarning(cifar), "files present: no warning")
+        XCTAssertNil(try r.missingDataWarning(ReproductionScale.smoke.training[0]), "synthetic data needs no files")
+    }
+
     func testBadScaleAndClaimsAreRejectedWithTheValidValues() {
         XCTAssertThrowsError(try ReproductionScale.parse("big")) {
             XCTAssertEqual("\($0)", "--scale big: unknown; use one of smoke, small, paper")
