@@ -59,24 +59,35 @@ public enum Plots {
     /// Test error (or another metric column) against epoch, one line per optimizer, mean ± std over seeds.
     public static func curves(experiment: String, column: String = "test_error", optimizers: [String] = [], title: String? = nil) throws -> LineChart {
         let runs = try RunLoader.load(experiment: experiment)
+        return try curves(runs: runs, column: column, optimizers: optimizers, title: title ?? defaultTitle(runs, experiment: experiment))
+    }
+
+    /// The same chart from chosen runs (for example a comparison's seeds without the lr-selection runs beside them).
+    public static func curves(runs: [Run], column: String = "test_error", optimizers: [String] = [], title: String) throws -> LineChart {
         let series = try seedSeries(runs, column: column, optimizers: optimizers)
         // "mean ± std" only where some setting has more than one seed (the legend gives each n).
         let banded = series.contains { $0.lower != nil }
-        return LineChart(title: title ?? defaultTitle(runs, experiment: experiment), xLabel: "epoch",
-                         yLabel: axisTitle(column) + (banded ? ", mean ± std" : ""), series: series)
+        return LineChart(title: title, xLabel: "epoch", yLabel: axisTitle(column) + (banded ? ", mean ± std" : ""), series: series)
     }
 
     /// Training loss against epoch on a log scale, one line per optimizer (mean over seeds, ± std band).
     public static func loss(experiment: String, column: String = "train_loss", optimizers: [String] = [], title: String? = nil) throws -> LineChart {
         let runs = try RunLoader.load(experiment: experiment)
+        return try loss(runs: runs, column: column, optimizers: optimizers, title: title ?? defaultTitle(runs, experiment: experiment),
+                        source: experiment)
+    }
+
+    /// The same chart from chosen runs; `source` names them in an error.
+    public static func loss(runs: [Run], column: String = "train_loss", optimizers: [String] = [], title: String,
+                            source: String = "these runs") throws -> LineChart {
         var series = try seedSeries(runs, column: column, optimizers: optimizers)
         for i in series.indices {  // a band reaching zero or below cannot be drawn on a log scale; keep it positive
             if let lower = series[i].lower { series[i].lower = zip(lower, series[i].ys).map { $0 > 0 ? $0 : $1 } }
         }
         guard series.contains(where: { $0.ys.contains { $0 > 0 } }) else {
-            throw ReportError("\(experiment): no positive \(column) values, which a log scale needs; plot another column with --metric")
+            throw ReportError("\(source): no positive \(column) values, which a log scale needs; plot another column with --metric")
         }
-        return LineChart(title: title ?? defaultTitle(runs, experiment: experiment), xLabel: "epoch", yLabel: axisTitle(column) + " (log scale)",
+        return LineChart(title: title, xLabel: "epoch", yLabel: axisTitle(column) + " (log scale)",
                          series: series, logY: true)
     }
 

@@ -135,7 +135,7 @@ extension ReproductionRunner {
                                margin: ClaimRules.trainingLossMargin, unit: "mean log loss", epochs: e.epochs, label: "\(e.model): ")
             }
             verdicts.append(withFailures(Verdicts.merge(claim: 5, parts), cifar))
-            if let first = cifar.first { draw(5) { try Plots.loss(experiment: "\(runsDirectory)/\(first.experiment)", optimizers: ["adai", "sgdm"], title: "Claim 5: training loss (\(first.model))") } }
+            if let first = cifar.first { draw(5) { try Plots.loss(runs: try first.comparisonRuns(), optimizers: ["adai", "sgdm"], title: "Claim 5: training loss (\(first.model))") } }
         }
         if claims.contains(6) {
             let power = paperTable.map(PaperTable2.power) ?? []
@@ -154,7 +154,7 @@ extension ReproductionRunner {
                 for e in cifar { ours[e.model] = e.bestMetric.mapValues { v in v.values.reduce(0, +) / Double(v.count) } }
                 (cells, tau) = PaperTable2.cells(ours: ours, table: paperTable)
             }
-            if let first = cifar.first { draw(6) { try Plots.curves(experiment: "\(runsDirectory)/\(first.experiment)", title: "Claim 6: test error (\(first.model))") } }
+            if let first = cifar.first { draw(6) { try Plots.curves(runs: try first.comparisonRuns(), title: "Claim 6: test error (\(first.model))") } }
         }
         if claims.contains(7) {
             if let e = training.first(where: { $0.experiment == scale.hessian.experiment }) {
@@ -184,7 +184,7 @@ extension ReproductionRunner {
             if let e = training.first(where: { $0.dataset == "ptb" }) {
                 verdicts.append(withFailures(Verdicts.pairs(claim: 8, a: ["adai"], baselines: ["sgdm", "adam"], values: e.finalTestLoss,
                                                             lowerIsBetter: true, margin: ClaimRules.perplexityMargin, unit: "nats"), [e]))
-                draw(8) { try Plots.curves(experiment: "\(runsDirectory)/\(e.experiment)", column: "test_ppl", title: "Claim 8: test perplexity (\(e.model))") }
+                draw(8) { try Plots.curves(runs: try e.comparisonRuns(), column: "test_ppl", title: "Claim 8: test perplexity (\(e.model))") }
             }
         }
         return (verdicts.sorted { $0.claim < $1.claim }, training, cells, tau, figures)

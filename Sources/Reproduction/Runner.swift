@@ -31,6 +31,14 @@ public struct TrainingEvidence: Codable, Equatable {
     public var dataset: String = ""
 }
 
+extension TrainingEvidence {
+    /// The completed comparison runs, for the figures: the lr-selection runs that share the experiment's directory
+    /// (other learning rates, and the selection seed) stay out, as they stay out of the verdicts.
+    public func comparisonRuns() throws -> [Run] {
+        try runDirectories.values.flatMap(\.values).sorted().map { try RunLoader.loadRun(runJSON: "\($0)/\(RunDirectory.runJSONName)") }
+    }
+}
+
 /// Builds the configs of a scale, runs them through the sweep machinery and the analyses, and collects the evidence.
 public struct ReproductionRunner {
     public var scale: ReproductionScale

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Reproduction
+import Reports
 
 final class ReportTests: XCTestCase {
     func testTheReportOpensWithThePaperComparisonAndStatesEveryVerdictWithItsNumbers() throws {
@@ -26,5 +27,41 @@ final class ReportTests: XCTestCase {
         try ReportWriter.write(report, to: directory)
         let decoded = try JSONDecoder().decode(ReproductionReport.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/report.json")))
         XCTAssertEqual(decoded.claims.first?.comparisons["adai-vs-adam"]?.wins, 3)
+    }
+}
+
+/// The figures of claims 5, 6 and 8 draw the comparison runs only: the lr-selection runs share the experiment's
+/// directory (other learning rates, and the selection seed), and they stay out of the figures as of the verdicts.
+final class ComparisonFigureTests: XCTestCase {
+    func testFiguresLeaveTheSelectionRunsOut() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("comparison-figure-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func run(_ optimizer: String, lr: Double, seed: Int, errors: [Double]) throws -> String {
+            let directory = "\(root)/exp/\(optimizer)-lr\(lr)-wd0.0005/seed-\(seed)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let rows = errors.enumerated().map { "\($0.offset + 1),\(lr),1.5,50,1.6,\($0.element),1,100" }
+            try (["epoch,lr,train_loss,train_error,test_loss,test_error,epoch_seconds,examples_per_second"] + rows)
+                .joined(separator: "\n").appending("\n").write(toFile: "\(directory)/metrics.csv", atomically: true, encoding: .utf8)
+            try """
+                {"experiment": "exp", "runId": "\(optimizer)-lr\(lr)-wd0.0005/seed-\(seed)", "dataset": "cifar10", "model": "resnet-tiny",
+                 "optimizer": "\(optimizer)", "lr": \(lr), "weightDecay": 0.0005, "seed": \(seed), "epochsPlanned": \(errors.count),
+                 "epochsCompleted": \(errors.count), "status": "completed", "metric": "test_error",
+                 "final": {"value": \(errors.last!), "epoch": \(errors.count)}, "best": {"value": \(errors.min()!), "epoch": 1},
+                 "startedAt": "2026-12-05T00:00:00Z", "endedAt": "2026-12-05T00:01:00Z",
+                 "provenance": {"gitCommit": "abc", "cpu": "test", "threads": 1, "versions": {"adai-bench": "0"}}, "config": {"epochs": \(errors.count)}}
+                """.write(toFile: "\(directory)/run.json", atomically: true, encoding: .utf8)
+            return directory
+        }
+        // Selection on seed 1 at two lrs; the comparison at the chosen lr on seeds 2 and 3.
+        _ = try run("adai", lr: 0.3, seed: 1, errors: [60, 50])
+        _ = try run("adai", lr: 1, seed: 1, errors: [90, 90])
+        var evidence = TrainingEvidence(experiment: "exp", chosen: ["adai": 0.3], selectionNotes: [])
+        evidence.runDirectories["adai"] = [2: try run("adai", lr: 0.3, seed: 2, errors: [62, 52]),
+                                           3: try run("adai", lr: 0.3, seed: 3, errors: [64, 54])]
+        let chart = try Plots.curves(runs: try evidence.comparisonRuns(), title: "Claim 6")
+        XCTAssertEqual(chart.series.map(\.name), ["adai (n=2)"], "one setting, the two comparison seeds")
+        XCTAssertEqual(chart.series.first?.ys, [63, 53], "the mean of seeds 2 and 3, without the selection seed")
+        let whole = try Plots.curves(experiment: "\(root)/exp")
+        XCTAssertEqual(whole.series.map(\.name), ["adai lr=0.3 wd=0.0005 (n=3)", "adai lr=1 wd=0.0005"], "what the directory as a whole holds")
     }
 }
