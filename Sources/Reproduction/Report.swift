@@ -187,7 +187,13 @@ extension ReproductionRunner {
                 draw(8) { try Plots.curves(runs: try e.comparisonRuns(), column: "test_ppl", title: "Claim 8: test perplexity (\(e.model))") }
             }
         }
-        return (verdicts.sorted { $0.claim < $1.claim }, training, cells, tau, figures)
+        // The report names run directories relative to its own directory, so it reads the same wherever it is copied.
+        let relative = training.map { e -> TrainingEvidence in
+            var e = e
+            e.runDirectories = e.runDirectories.mapValues { $0.mapValues { $0.hasPrefix(out + "/") ? String($0.dropFirst(out.count + 1)) : $0 } }
+            return e
+        }
+        return (verdicts.sorted { $0.claim < $1.claim }, relative, cells, tau, figures)
     }
 
     /// What the scale runs for a claim, in one line.

@@ -23,7 +23,7 @@ public struct TrainingEvidence: Codable, Equatable {
     public var meanLogTrainLoss: [String: [Int: Double]] = [:]
     public var finalTestLoss: [String: [Int: Double]] = [:]
     public var epochs: [String: Int] = [:]
-    /// optimizer → seed → run directory (for the Hessian).
+    /// optimizer → seed → run directory (for the Hessian and the figures; relative to the report's directory in report.json).
     public var runDirectories: [String: [Int: String]] = [:]
     public var failedRuns: [String] = []
     public var metric: String = ""
