@@ -6,14 +6,6 @@ import XCTest
 /// The fused LSTM layer op: finite-difference gradients, and equality with the same recurrence
 /// written as primitive ops (the way the LSTM layer was built before the fused op).
 final class LSTMSequenceTests: XCTestCase {
-    /// A [rows, cols] tensor of normal values.
-    private func randomTensor(_ shape: [Int], seed: UInt64, std: Float = 1) -> Tensor {
-        var rng = RandomGenerator(seed: seed)
-        let t = Tensor(uninitializedShape: shape)
-        rng.fillNormal(t, std: std)
-        return t
-    }
-
     /// The recurrence from primitive ops: per step a linear for h·W_hhᵀ + b_hh, gate slices,
     /// sigmoid/tanh, products and sums, then the steps concatenated.
     private func composed(projected: Variable, weightHH: Variable, biasHH: Variable, h0: Tensor, c0: Tensor,

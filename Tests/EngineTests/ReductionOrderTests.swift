@@ -14,13 +14,6 @@ final class ReductionOrderTests: XCTestCase {
         Parallel.setThreadCount(nil)
     }
 
-    private func randomTensor(_ shape: [Int], seed: UInt64, std: Float = 1) -> Tensor {
-        var rng = RandomGenerator(seed: seed)
-        let t = Tensor(uninitializedShape: shape)
-        rng.fillNormal(t, std: std)
-        return t
-    }
-
     /// `compute()` under the fixed order and under the legacy order, both on `threads` threads; every
     /// output agrees within `tolerance` relative to its largest value (see `Margin` for the error model).
     private func assertOrdersAgree(_ what: String, threads: Int = 3, tolerance: Float = 1e-5,
@@ -67,37 +60,19 @@ final class ReductionOrderTests: XCTestCase {
                        kernelW: kernel, stride: stride, padding: padding, imagesAcrossThreads: across, winograd: winograd)
     }
 
-    private func convolve(_ g: Conv2dGeometry, tiles: Winograd.Tiles?) -> () -> [Tensor] {
-        let x = randomTensor([g.batch, g.inChannels, g.height, g.width], seed: 11)
-        let w = randomTensor([g.outChannels, g.inChannels, g.kernelH, g.kernelW], seed: 12, std: 0.2)
-        let dy = randomTensor([g.batch, g.outChannels, g.outHeight, g.outWidth], seed: 13)
-        let dw0 = randomTensor([w.count], seed: 14)  // gradients are added into what the buffers hold
-        return {
-            let y = Tensor(uninitializedShape: dy.shape), dx = Tensor(zeros: x.shape), dw = dw0.copy()
-            if let tiles {
-                Winograd.forward(x.data, w.data, g, y.data, tiles: tiles)
-                Winograd.backward(x.data, w.data, dy.data, g, dx: dx.data, dw: dw.data, tiles: tiles)
-            } else {
-                ConvKernels.forward(x.data, w.data, nil, g, y.data)
-                ConvKernels.backward(x.data, w.data, dy.data, g, dx: dx.data, dw: dw.data)
-            }
-            return [y, dx, dw]
-        }
-    }
-
     /// Output, input and weight gradients: im2col with images across threads (3×3 stride 2, and 1×1;
     /// weight-gradient sums of batch × plane ≤ 810 terms), Winograd F(2×2) and F(4×4) (a batch of 20
     /// in several chunks; the weight gradient's fold from the transform domain multiplies the rounding
     /// of dU's sums by up to the transform's gain, hence 1e-4).
     func testLegacyConvolutionsMatchTheFixedOrder() {
         assertOrdersAgree("im2col across threads 3×3/2",
-                          convolve(geometry(batch: 10, c: 24, size: 18, o: 40, kernel: 3, stride: 2, padding: 1, winograd: false), tiles: nil))
+                          convolutionPass(geometry(batch: 10, c: 24, size: 18, o: 40, kernel: 3, stride: 2, padding: 1, winograd: false), tiles: nil))
         assertOrdersAgree("im2col across threads 1×1",
-                          convolve(geometry(batch: 7, c: 48, size: 8, o: 32, kernel: 1, stride: 1, padding: 0, winograd: false), tiles: nil))
+                          convolutionPass(geometry(batch: 7, c: 48, size: 8, o: 32, kernel: 1, stride: 1, padding: 0, winograd: false), tiles: nil))
         assertOrdersAgree("Winograd F(2×2)", tolerance: 1e-4,
-                          convolve(geometry(batch: 20, c: 24, size: 12, o: 32, kernel: 3, stride: 1, padding: 1, winograd: true), tiles: .f2x2))
+                          convolutionPass(geometry(batch: 20, c: 24, size: 12, o: 32, kernel: 3, stride: 1, padding: 1, winograd: true), tiles: .f2x2))
         assertOrdersAgree("Winograd F(4×4)", tolerance: 1e-4,
-                          convolve(geometry(batch: 20, c: 32, size: 8, o: 24, kernel: 3, stride: 1, padding: 1, winograd: true), tiles: .f4x4))
+                          convolutionPass(geometry(batch: 20, c: 32, size: 8, o: 24, kernel: 3, stride: 1, padding: 1, winograd: true), tiles: .f4x4))
     }
 
     /// The LSTM op forward and backward (the legacy order sums per-block partials of ∂L/∂h), 2 and 3 blocks.
@@ -126,7 +101,7 @@ final class ReductionOrderTests: XCTestCase {
     /// The legacy order is the old engine: its convolution weight gradient (one partial sum per thread)
     /// changes with the thread count, and its Winograd chunks follow the workspace, not a fixed count.
     func testLegacyOrderIsThreadCountDependent() {
-        let compute = convolve(geometry(batch: 10, c: 24, size: 18, o: 40, kernel: 3, stride: 2, padding: 1, winograd: false), tiles: nil)
+        let compute = convolutionPass(geometry(batch: 10, c: 24, size: 18, o: 40, kernel: 3, stride: 2, padding: 1, winograd: false), tiles: nil)
         Parallel.setReductionOrder(.threadCountDependent)
         Parallel.setThreadCount(1)
         let one = compute()[2].array

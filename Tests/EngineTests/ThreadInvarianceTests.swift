@@ -12,13 +12,6 @@ final class ThreadInvarianceTests: XCTestCase {
         Parallel.setGEMMThreading(.split)
     }
 
-    private func randomTensor(_ shape: [Int], seed: UInt64, std: Float = 1) -> Tensor {
-        var rng = RandomGenerator(seed: seed)
-        let t = Tensor(uninitializedShape: shape)
-        rng.fillNormal(t, std: std)
-        return t
-    }
-
     private func bits(_ t: Tensor) -> [UInt32] { t.array.map(\.bitPattern) }
 
     /// `compute()` on 1, 2, 3 and 4 threads (and 3 again): every run's tensors equal the 1-thread run's bit for bit.
@@ -76,24 +69,7 @@ final class ThreadInvarianceTests: XCTestCase {
             Case(name: "Winograd F(2×2)", g: geometry(batch: 10, c: 24, size: 12, o: 32, kernel: 3, stride: 1, padding: 1, winograd: true), tiles: .f2x2),
             Case(name: "Winograd F(4×4)", g: geometry(batch: 7, c: 32, size: 8, o: 24, kernel: 3, stride: 1, padding: 1, winograd: true), tiles: .f4x4),
         ]
-        for item in cases {
-            let g = item.g
-            let x = randomTensor([g.batch, g.inChannels, g.height, g.width], seed: 11)
-            let w = randomTensor([g.outChannels, g.inChannels, g.kernelH, g.kernelW], seed: 12, std: 0.2)
-            let dy = randomTensor([g.batch, g.outChannels, g.outHeight, g.outWidth], seed: 13)
-            let dw0 = randomTensor([w.count], seed: 14)  // gradients are added into what the buffers hold
-            assertSameOnAnyThreadCount(item.name) {
-                let y = Tensor(uninitializedShape: dy.shape), dx = Tensor(zeros: x.shape), dw = dw0.copy()
-                if let tiles = item.tiles {
-                    Winograd.forward(x.data, w.data, g, y.data, tiles: tiles)
-                    Winograd.backward(x.data, w.data, dy.data, g, dx: dx.data, dw: dw.data, tiles: tiles)
-                } else {
-                    ConvKernels.forward(x.data, w.data, nil, g, y.data)
-                    ConvKernels.backward(x.data, w.data, dy.data, g, dx: dx.data, dw: dw.data)
-                }
-                return [y, dx, dw]
-            }
-        }
+        for item in cases { assertSameOnAnyThreadCount(item.name, convolutionPass(item.g, tiles: item.tiles)) }
     }
 
     /// The fused LSTM op, forward and backward, with the hidden units split into 1, 2 or 3 blocks

@@ -6,13 +6,19 @@ import XCTest
 /// `adai-bench bench --compare-gemm-threading` and `--compare-reductions`: both settings timed,
 /// alternating, and the engine's setting restored; too few steps to alternate is refused with a message.
 final class BenchTests: XCTestCase {
-    func testComparisonTimesBothThreadingsAndRestoresTheSetting() throws {
-        Parallel.setThreadCount(2)
-        defer { Parallel.setThreadCount(nil) }
+    /// The LSTM at its smallest, 4 steps: two of each setting when they alternate.
+    private func tinyBenchmark() -> ModelBenchmark {
         var benchmark = ModelBenchmark(model: "lstm-tiny")
         benchmark.batch = 4
         benchmark.bptt = 5
         benchmark.steps = 4
+        return benchmark
+    }
+
+    func testComparisonTimesBothThreadingsAndRestoresTheSetting() throws {
+        Parallel.setThreadCount(2)
+        defer { Parallel.setThreadCount(nil) }
+        var benchmark = tinyBenchmark()
         benchmark.compareGEMMThreading = true
         let result = try benchmark.run()
         XCTAssertEqual(Set(result.byThreading.keys), [.split, .openBLAS])
@@ -42,10 +48,7 @@ final class BenchTests: XCTestCase {
     func testReductionComparisonTimesBothOrdersAndRestoresTheFixedOrder() throws {
         Parallel.setThreadCount(2)
         defer { Parallel.setThreadCount(nil) }
-        var benchmark = ModelBenchmark(model: "lstm-tiny")
-        benchmark.batch = 4
-        benchmark.bptt = 5
-        benchmark.steps = 4
+        var benchmark = tinyBenchmark()
         benchmark.compareReductions = true
         let result = try benchmark.run()
         XCTAssertEqual(Set(result.byReductionOrder.keys), [.fixed, .threadCountDependent])
