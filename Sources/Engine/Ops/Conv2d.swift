@@ -291,18 +291,27 @@ public enum ConvKernels {
                                      b: patches, ldb: plane, beta: b == images.lowerBound ? 0 : 1, c: groupDw, ldc: k)
                     }
                     guard let dx else { continue }
-                    if g.isPointwise {  // dx_b [C, plane] += wᵀ [C, O] × dy_b [O, plane]
-                        Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
-                                     b: dyb, ldb: plane, beta: 1, c: dx + b * g.inChannels * plane, ldc: plane)
-                    } else {
-                        Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
-                                     b: dyb, ldb: plane, c: col, ldc: plane)
-                        col2im(col, g, first: b, count: 1, dx, parallel: false)
-                    }
+                    imageInputGradient(w, dyb, g, image: b, col: col, dx: dx)
                 }
             }
         }
         if let dw { Kernels.addInOrder(dw, partialDw.data, parts: groups, stride: weightCount, count: weightCount) }
+    }
+
+    /// Image `b`'s input gradient from its output gradient `dyb`, on the calling thread: dx_b [C, plane] += wᵀ [C, O] ×
+    /// dy_b [O, plane] straight into dx for a 1×1 convolution, else the patches' gradients into `col` and col2im.
+    @inline(__always)
+    static func imageInputGradient(_ w: UnsafePointer<Float>, _ dyb: UnsafePointer<Float>, _ g: Conv2dGeometry, image b: Int,
+                                   col: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let k = g.patchSize, plane = g.outPlane
+        if g.isPointwise {
+            Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
+                         b: dyb, ldb: plane, beta: 1, c: dx + b * g.inChannels * plane, ldc: plane)
+        } else {
+            Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
+                         b: dyb, ldb: plane, c: col, ldc: plane)
+            col2im(col, g, first: b, count: 1, dx, parallel: false)
+        }
     }
 
     /// `backwardImagesAcrossThreads` before the thread-count-invariant engine, for
@@ -327,14 +336,7 @@ public enum ConvKernels {
                                  b: patches, ldb: plane, beta: 1, c: myDw, ldc: k)
                 }
                 guard let dx else { continue }
-                if g.isPointwise {  // dx_b [C, plane] += wᵀ [C, O] × dy_b [O, plane]
-                    Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
-                                 b: dyb, ldb: plane, beta: 1, c: dx + b * g.inChannels * plane, ldc: plane)
-                } else {
-                    Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
-                                 b: dyb, ldb: plane, c: col, ldc: plane)
-                    col2im(col, g, first: b, count: 1, dx, parallel: false)
-                }
+                imageInputGradient(w, dyb, g, image: b, col: col, dx: dx)
             }
         }
         if let dw {
