@@ -292,11 +292,12 @@ public enum ReportWriter {
             if let figure = r.figures[String(c.claim)] { md += "\n![Claim \(c.claim)](\(figure))\n" }
         }
         if !r.training.isEmpty {
-            md += "\n## Training runs\n\n| experiment | model | optimizer | lr | seeds | final \(r.training.first?.metric ?? "") (mean) | best over epochs (the paper's statistic, mean) |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+            // Each experiment's own metric (test error for CIFAR, perplexity for PTB), named in its row.
+            md += "\n## Training runs\n\n| experiment | model | optimizer | lr | seeds | metric | final (mean) | best over epochs (the paper's statistic, mean) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
             for e in r.training {
                 for name in e.finalMetric.keys.sorted() {
                     let finals = Array(e.finalMetric[name]!.values), bests = Array(e.bestMetric[name]?.values ?? [:].values)
-                    md += "| \(e.experiment) | \(e.model) | \(name) | \(e.chosen[name].map(formatNumber) ?? "—") | \(finals.count) | \(f(finals.reduce(0, +) / Double(max(1, finals.count)))) | \(f(bests.reduce(0, +) / Double(max(1, bests.count)))) |\n"
+                    md += "| \(e.experiment) | \(e.model) | \(name) | \(e.chosen[name].map(formatNumber) ?? "—") | \(finals.count) | \(e.metric) | \(f(finals.reduce(0, +) / Double(max(1, finals.count)))) | \(f(bests.reduce(0, +) / Double(max(1, bests.count)))) |\n"
                 }
             }
         }

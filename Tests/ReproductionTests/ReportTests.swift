@@ -22,6 +22,16 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(md.contains("![Claim 6](figures/claim-6.png)"))
         XCTAssertTrue(md.contains("`adai-bench reproduce --scale test` at commit `abc`"))
 
+        // Each experiment's row names its own metric: perplexity for the LSTM, not the CIFAR experiment's test error.
+        var cifar = TrainingEvidence(experiment: "c", chosen: ["adai": 1], selectionNotes: []), ptb = TrainingEvidence(experiment: "p", chosen: ["adai": 1], selectionNotes: [])
+        cifar.metric = "test_error"; cifar.model = "resnet-tiny"; cifar.finalMetric = ["adai": [1: 40]]; cifar.bestMetric = ["adai": [1: 39]]
+        ptb.metric = "test_ppl"; ptb.model = "lstm"; ptb.finalMetric = ["adai": [1: 545]]; ptb.bestMetric = ["adai": [1: 545]]
+        var withRuns = report
+        withRuns.training = [cifar, ptb]
+        let runs = ReportWriter.markdown(withRuns)
+        XCTAssertTrue(runs.contains("| c | resnet-tiny | adai | 1 | 1 | test_error |"), runs)
+        XCTAssertTrue(runs.contains("| p | lstm | adai | 1 | 1 | test_ppl |"), runs)
+
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try ReportWriter.write(report, to: directory)
