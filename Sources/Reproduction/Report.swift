@@ -151,7 +151,7 @@ extension ReproductionRunner {
             verdicts.append(withFailures(Verdicts.merge(claim: 6, parts), cifar))
             if let paperTable {
                 var ours: [String: [String: Double]] = [:]
-                for e in cifar { ours[e.model] = e.bestMetric.mapValues { v in v.values.reduce(0, +) / Double(v.count) } }
+                for e in cifar { ours[e.model] = e.bestMetric.mapValues { v in inSeedOrder(v).reduce(0, +) / Double(v.count) } }
                 (cells, tau) = PaperTable2.cells(ours: ours, table: paperTable)
             }
             if let first = cifar.first { draw(6) { try Plots.curves(runs: try first.comparisonRuns(), title: "Claim 6: test error (\(first.model))") } }
@@ -164,7 +164,7 @@ extension ReproductionRunner {
                 let sharpness = try runSharpness(e)
                 v.notes.append("expected sharpness at σ = \(formatNumber(scale.hessian.sigma)) (reported beside the rule, not decisive): "
                                + sharpness.keys.sorted().map { name in
-                                   let values = Array(sharpness[name]!.values)
+                                   let values = inSeedOrder(sharpness[name]!)
                                    return "\(name) \(formatNumber(values.reduce(0, +) / Double(values.count))) (mean of \(values.count))"
                                }.joined(separator: ", "))
                 verdicts.append(withFailures(v, [e]))
@@ -296,7 +296,7 @@ public enum ReportWriter {
             md += "\n## Training runs\n\n| experiment | model | optimizer | lr | seeds | metric | final (mean) | best over epochs (the paper's statistic, mean) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
             for e in r.training {
                 for name in e.finalMetric.keys.sorted() {
-                    let finals = Array(e.finalMetric[name]!.values), bests = Array(e.bestMetric[name]?.values ?? [:].values)
+                    let finals = inSeedOrder(e.finalMetric[name]!), bests = inSeedOrder(e.bestMetric[name] ?? [:])
                     md += "| \(e.experiment) | \(e.model) | \(name) | \(e.chosen[name].map(formatNumber) ?? "—") | \(finals.count) | \(e.metric) | \(f(finals.reduce(0, +) / Double(max(1, finals.count)))) | \(f(bests.reduce(0, +) / Double(max(1, bests.count)))) |\n"
                 }
             }
@@ -324,3 +324,7 @@ public enum ReportWriter {
         try AtomicFile.write(markdown(r), to: "\(directory)/REPORT.md")
     }
 }
+
+/// A seed → value map's values in seed order, so that their sum (and its last digit) is the same in every process:
+/// a dictionary's own order changes from run to run.
+func inSeedOrder(_ values: [Int: Double]) -> [Double] { values.keys.sorted().map { values[$0]! } }

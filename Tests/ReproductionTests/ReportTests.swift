@@ -75,3 +75,14 @@ final class ComparisonFigureTests: XCTestCase {
         XCTAssertEqual(whole.series.map(\.name), ["adai lr=0.3 wd=0.0005 (n=3)", "adai lr=1 wd=0.0005"], "what the directory as a whole holds")
     }
 }
+
+final class SeedOrderTests: XCTestCase {
+    /// Sums in seed order: values whose float sum depends on the order give one answer however the map is built.
+    func testValuesComeInSeedOrder() {
+        var a: [Int: Double] = [:], b: [Int: Double] = [:]
+        for seed in [3, 1, 2] { a[seed] = [1: 1e16, 2: 1.0, 3: -1e16][seed] }
+        for seed in [2, 3, 1] { b[seed] = [1: 1e16, 2: 1.0, 3: -1e16][seed] }
+        XCTAssertEqual(inSeedOrder(a), [1e16, 1.0, -1e16])
+        XCTAssertEqual(inSeedOrder(a).reduce(0, +), inSeedOrder(b).reduce(0, +))
+    }
+}
