@@ -81,7 +81,8 @@ public enum Verdicts {
         // The span that counts is that of the k values the fits use (those with an escape), for the narrowest optimizer.
         let spans = estimates.map { ($0.key, $0.value.kValuesUsed.max()! / $0.value.kValuesUsed.min()!) }
         let allK = samples.values.flatMap { $0.map(\.k) }
-        let narrowest = spans.min { $0.1 < $1.1 }
+        // Ties go to the first name in alphabetical order, so the note is the same in every run.
+        let narrowest = spans.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
         let ratio = narrowest?.1 ?? (allK.max() ?? 0) / max(allK.min() ?? 1, .leastNonzeroMagnitude)
         let narrow = ratio < ClaimRules.minimumKRatio
         if narrow {

@@ -136,6 +136,8 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(narrow.claim3.verdict, .inconclusive)
         XCTAssertEqual(narrow.claim3.reason, .designCannotDiscriminate)
         XCTAssertEqual(narrow.claim4.reason, .designCannotDiscriminate)
+        // Every optimizer spans the same factor 4: the note names the first alphabetically, in every run.
+        XCTAssertTrue(narrow.claim3.notes[0].hasPrefix("the k values with escapes span a factor 4 (adam)"), narrow.claim3.notes[0])
         // Two decades planned, but nothing escapes below k = 5: the span that counts is the one with escapes.
         var censored = escapeSamples(exponents: ["sgd": 1, "adam": 0.5], ks: wide)
         censored["sgd"] = censored["sgd"]!.map { $0.k < 5 ? EscapeSample(k: $0.k, times: $0.times, escaped: $0.escaped.map { _ in false }) : $0 }
