@@ -45,7 +45,9 @@ let package = Package(
         .target(name: "Plot", dependencies: ["CCairo", "CPNG"]),
         .target(name: "RunFormat", dependencies: ["Engine"]),
         .target(name: "Reports", dependencies: ["Plot", "RunFormat"]),
-        .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"]),
+        // The git commit the binary was built from is stamped into Experiments before each build (run provenance).
+        .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"], plugins: ["BuildStamp"]),
+        .plugin(name: "BuildStamp", capability: .buildTool()),
         .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"]),
         // `reproduce`: the paper's claims, their statistics and decision rules, the report (a layer above the rest).
         .target(name: "Reproduction", dependencies: ["Engine", "Experiments", "Analyses", "Reports", "Plot", "RunFormat"]),

@@ -6,15 +6,11 @@ import RunFormat
 public enum Provenance {
     public static let version = "0.1.0"
 
-    /// The git commit of the source tree this binary was built from (read at run time from the
-    /// checkout the sources live in), with "-dirty" when it has uncommitted changes; "unknown" otherwise.
-    public static func gitCommit() -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
-        guard let head = run("/usr/bin/env", ["git", "-C", root, "rev-parse", "HEAD"]), !head.isEmpty else { return "unknown" }
-        let dirty = run("/usr/bin/env", ["git", "-C", root, "status", "--porcelain", "--untracked-files=no"]) ?? ""
-        return dirty.isEmpty ? head : head + "-dirty"
-    }
+    /// The git commit of the source tree this binary was built from, stamped at build time by the
+    /// BuildStamp plugin: "<sha>-dirty" when tracked files had uncommitted changes, "unknown" when the
+    /// sources were not a git checkout. It does not look at the checkout at run time, which may have
+    /// moved on since the build.
+    public static func gitCommit() -> String { buildCommit }
 
     public static func cpuModel() -> String {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
@@ -46,20 +42,6 @@ public enum Provenance {
         #else
         return "6.0"
         #endif
-    }
-
-    private static func run(_ executable: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

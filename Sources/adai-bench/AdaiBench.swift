@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Experiments
 
 @main
 struct AdaiBench: ParsableCommand {
@@ -11,6 +12,7 @@ struct AdaiBench: ParsableCommand {
             The paper's experiments are in configs/; docs/CONFIG.md documents every key and docs/RESULTS.md \
             what the runs write.
             """,
+        version: "adai-bench \(Provenance.version), built from commit \(Provenance.gitCommit())",
         subcommands: [Train.self, SweepCommand.self, CollectCommand.self, DataCommand.self, ModelCommand.self,
                       Optimize.self, CompareCommand.self, DiffCommand.self, PlotCommand.self, Bench.self,
                       EscapeCommand.self, HessianCommand.self, SharpnessCommand.self, SaddleCommand.self,
