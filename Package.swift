@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Plot", dependencies: ["CCairo", "CPNG"]),
         .target(name: "RunFormat", dependencies: ["Engine"]),
         .target(name: "Reports", dependencies: ["Plot", "RunFormat"]),
-        // The git commit the binary was built from is stamped into Experiments before each build (run provenance).
+        // The git commit the binary was built from is stamped into Experiments at build time (run provenance).
         .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"], plugins: ["BuildStamp"]),
         .plugin(name: "BuildStamp", capability: .buildTool()),
         .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"]),

@@ -7,8 +7,8 @@ public enum Provenance {
     public static let version = "0.1.0"
 
     /// The git commit of the source tree this binary was built from, stamped at build time by the
-    /// BuildStamp plugin: "<sha>-dirty" when tracked files had uncommitted changes, "unknown" when the
-    /// sources were not a git checkout. It does not look at the checkout at run time, which may have
+    /// BuildStamp plugin: "<sha>-dirty" when tracked files under Sources/, Plugins/ or Package.swift had
+    /// uncommitted changes, "unknown" when the sources were not a git checkout. It does not look at the checkout at run time, which may have
     /// moved on since the build.
     public static func gitCommit() -> String { buildCommit }
 
