@@ -5,10 +5,10 @@
 #
 #   scripts/test-kernels.sh [--kernels "Haswell SkylakeX ..."] [--filter REGEX] [--no-release] [--list]
 #
-# OpenBLAS (built with DYNAMIC_ARCH, as Debian's is) picks its kernels at run time; OPENBLAS_CORETYPE
-# forces a family. OpenBLAS 0.3.21 does not check that the CPU can run a forced family (an AVX-512
-# kernel on an AVX2 CPU dies of an illegal instruction), so this script checks the CPU's flags itself
-# and refuses a family the CPU lacks. Each run's log is kept in .build/test-kernels/.
+# OpenBLAS picks its kernels at run time; OPENBLAS_CORETYPE forces a family. A family the CPU cannot
+# run is refused (scripts/lib/kernels.sh reads the CPU's flags). Each run's log is kept in
+# .build/test-kernels/. `.ci/run` runs the whole suite under two families (scripts/test-suite.sh); this
+# script runs the numeric targets under all of them.
 #
 # Steps:
 #   1. the debug test build (`swift test`, as CI runs it) once per kernel family;
@@ -39,48 +39,26 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-# The CPU flags each x86-64 kernel family of OpenBLAS needs.
-needs() {
-    case "$1" in
-        Prescott) echo "pni" ;;
-        Core2) echo "ssse3" ;;
-        Nehalem) echo "sse4_2" ;;
-        Sandybridge) echo "avx" ;;
-        Haswell|Zen) echo "avx2 fma" ;;
-        SkylakeX) echo "avx512f avx512cd avx512bw avx512dq avx512vl" ;;
-        Cooperlake) echo "avx512f avx512cd avx512bw avx512dq avx512vl avx512_bf16" ;;
-        *) return 1 ;;
-    esac
-}
+# shellcheck source=lib/kernels.sh
+source scripts/lib/kernels.sh
 
-FLAGS=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
-can_run() {
-    local flag required
-    required="$(needs "$1")" || return 2
-    for flag in $required; do
-        case "$FLAGS" in *" $flag "*) ;; *) return 1 ;; esac
-    done
-    return 0
-}
-
-ALL_FAMILIES="Prescott Nehalem Sandybridge Haswell Zen SkylakeX Cooperlake"
 KERNELS=()
 if [ "$(uname -m)" != "x86_64" ]; then
     echo "test-kernels: $(uname -m) is not x86-64: only OpenBLAS's own choice of kernel is tested" >&2
     KERNELS=("default")
 elif [ -n "$REQUESTED" ]; then
     for k in $REQUESTED; do
-        can_run "$k"; status=$?
+        kernel_can_run "$k"; status=$?
         if [ $status -eq 2 ]; then
-            echo "test-kernels: unknown kernel family '$k' (known: $ALL_FAMILIES Core2)" >&2; exit 2
+            echo "test-kernels: unknown kernel family '$k' (known: $KERNEL_FAMILIES Core2)" >&2; exit 2
         elif [ $status -ne 0 ]; then
-            echo "test-kernels: this CPU cannot run the $k kernels (it lacks one of: $(needs "$k")); refused" >&2; exit 2
+            echo "test-kernels: this CPU cannot run the $k kernels (it lacks one of: $(kernel_needs "$k")); refused" >&2; exit 2
         fi
         KERNELS+=("$k")
     done
 else
-    for k in $ALL_FAMILIES; do
-        if can_run "$k"; then KERNELS+=("$k"); else echo "test-kernels: skipping $k: this CPU lacks one of $(needs "$k")"; fi
+    for k in $KERNEL_FAMILIES; do
+        if kernel_can_run "$k"; then KERNELS+=("$k"); else echo "test-kernels: skipping $k: this CPU lacks one of $(kernel_needs "$k")"; fi
     done
 fi
 

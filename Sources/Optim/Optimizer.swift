@@ -51,6 +51,10 @@ public protocol Optimizer: AnyObject {
     func saveState() -> OptimizerState
     /// Replaces the state with `state` (validated first; on error nothing changes).
     func loadState(_ state: OptimizerState) throws
+    /// The live state of the parameter called `parameter`, each buffer looked up by name exactly as the
+    /// update reads it (`p.buffer(name)`); nil before its first gradient. Unlike `saveState()`, this goes
+    /// through the update's own lookup, so a test of loading can tell where each buffer landed.
+    func liveState(of parameter: String) -> ParameterState?
 }
 
 extension Optimizer {
@@ -185,6 +189,14 @@ class OptimizerCore<Settings>: Optimizer {
             self.names = names
             self.buffers = buffers
         }
+
+        /// The buffer called `name`: the one lookup that updates and `liveState` share.
+        func buffer(named name: String) -> Tensor {
+            guard let index = names.firstIndex(of: name) else {
+                preconditionFailure("no buffer '\(name)' in this optimizer's bufferLayout \(names)")
+            }
+            return buffers[index]
+        }
     }
 
     /// A parameter taking part in the current step.
@@ -196,12 +208,7 @@ class OptimizerCore<Settings>: Optimizer {
 
         /// The elements of the buffer called `name` in `bufferLayout` (the reference code's state
         /// key, which is also its name in checkpoints), e.g. `let m = p.buffer("exp_avg")`.
-        func buffer(_ name: String) -> UnsafeMutablePointer<Float> {
-            guard let index = slot.names.firstIndex(of: name) else {
-                preconditionFailure("no buffer '\(name)' in this optimizer's bufferLayout \(slot.names)")
-            }
-            return slot.buffers[index].data
-        }
+        func buffer(_ name: String) -> UnsafeMutablePointer<Float> { slot.buffer(named: name).data }
     }
 
     /// Parses and validates each group's settings: `lr` by `readLearningRate`, the rest by `parse` (the
@@ -281,6 +288,17 @@ class OptimizerCore<Settings>: Optimizer {
             }
         }
         return OptimizerState(optimizer: name, learningRates: groups.map(\.lr), parameters: parameters)
+    }
+
+    public func liveState(of parameter: String) -> ParameterState? {
+        for (g, group) in groups.enumerated() {
+            guard let i = group.parameters.firstIndex(where: { $0.name == parameter }) else { continue }
+            guard let slot = slots[g][i] else { return nil }
+            var buffers: [String: Tensor] = [:]
+            for name in bufferLayout(settings[g]).map(\.name) { buffers[name] = slot.buffer(named: name).copy() }
+            return ParameterState(step: slot.step, buffers: buffers)
+        }
+        return nil
     }
 
     public func loadState(_ state: OptimizerState) throws {
