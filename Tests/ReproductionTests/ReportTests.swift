@@ -5,7 +5,7 @@ import Reports
 
 final class ReportTests: XCTestCase {
     func testTheReportOpensWithThePaperComparisonAndStatesEveryVerdictWithItsNumbers() throws {
-        var v = Verdicts.pairs(claim: 6, a: ["adai"], baselines: ["adam"], values: ["adai": [1: 5, 2: 5.1, 3: 4.9], "adam": [1: 7, 2: 7.2, 3: 6.9]],
+        var v = Verdicts.pairs(claim: "6", a: ["adai"], baselines: ["adam"], values: ["adai": [1: 5, 2: 5.1, 3: 4.9], "adam": [1: 7, 2: 7.2, 3: 6.9]],
                                lowerIsBetter: true, margin: ClaimRules.testErrorMargin, unit: "pp")
         v.notes.append("a note")
         let report = ReproductionReport(
