@@ -245,3 +245,35 @@ final class ClaimListTests: XCTestCase {
         }
     }
 }
+
+/// Claim 7 on planted Hessian files: judged per seed, drawn as one marker per seed.
+final class FlatnessClaimTests: XCTestCase {
+    func testClaim7JudgesPerSeedAndDrawsSeedsAsMarkersWithoutLines() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claim7-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scale = ReproductionScale.smoke
+        let context = ClaimContext(runner: ReproductionRunner(scale: scale, out: directory, dataRoot: "/data", repositoryRoot: "/repo",
+                                                              executable: "/bin/true", threads: 1, claims: ["7"]), paperTable: nil)
+        try FileManager.default.createDirectory(atPath: context.runner.analysesDirectory, withIntermediateDirectories: true)
+        var evidence = TrainingEvidence(experiment: scale.hessian.experiment, chosen: [:], selectionNotes: [])
+        let tops = ["adai": 5.0, "sgdm": 6.0, "adam": 20.0]
+        for (name, top) in tops {
+            for seed in [2, 3, 4] {
+                evidence.runDirectories[name, default: [:]][seed] = "\(directory)/runs/\(name)-\(seed)"
+                try "quantity,index,value,uncertainty\neigenvalue,1,\(top * (1 + 0.01 * Double(seed))),0.1\n"
+                    .write(toFile: "\(context.runner.analysesDirectory)/hessian-\(name)-seed\(seed).csv", atomically: true, encoding: .utf8)
+                try "sigma,samples,base_loss,expected_sharpness,std_error\n0.01,4,1.0,0.5,0.01\n"
+                    .write(toFile: "\(context.runner.analysesDirectory)/sharpness-\(name)-seed\(seed).csv", atomically: true, encoding: .utf8)
+            }
+        }
+        context.trainingEvidence[scale.hessian.experiment] = evidence
+        let verdict = try Claim.flatness.judge(context)
+        XCTAssertEqual(verdict.kind, .supported, verdict.notes.joined(separator: "\n"))
+        XCTAssertEqual(verdict.comparisons["adai-vs-adam"]?.pairs, 3)
+        let chart = try XCTUnwrap(try Claim.flatness.figure(context, verdict))
+        XCTAssertEqual(chart.series.map(\.name), ["adai", "adam", "sgdm"])
+        XCTAssertTrue(chart.series.allSatisfy { !$0.connected }, "seeds are separate runs: no line joins them")
+        XCTAssertEqual(chart.series[0].xs, [2, 3, 4])
+    }
+}
+

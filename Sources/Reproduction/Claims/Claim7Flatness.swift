@@ -32,8 +32,11 @@ extension Claim {
             let h = context.scale.hessian
             guard let e = try context.training(for: "7").first(where: { $0.experiment == h.experiment }) else { return nil }
             let logTop = try context.runner.runHessian(e)
-            let series = logTop.keys.sorted().map { name in
-                Series(name: name, xs: logTop[name]!.keys.sorted().map(Double.init), ys: logTop[name]!.keys.sorted().map { logTop[name]![$0]! })
+            // One marker per seed: the seeds are separate runs, not a sequence, so no line joins them.
+            let series = logTop.keys.sorted().map { name -> Series in
+                var s = Series(name: name, xs: logTop[name]!.keys.sorted().map(Double.init), ys: logTop[name]!.keys.sorted().map { logTop[name]![$0]! })
+                s.connected = false
+                return s
             }
             var chart = LineChart(title: "Claim 7: top Hessian eigenvalue per seed", xLabel: "seed", yLabel: "log λ_max", series: series)
             chart.markers = true
