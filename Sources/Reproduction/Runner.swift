@@ -68,6 +68,10 @@ public struct ReproductionRunner {
     public var selectedClaims: [Claim] { Claims.all.filter { claims.contains($0.id) } }
     /// What the selected claims need run.
     public var needs: Set<ClaimNeed> { Set(selectedClaims.flatMap(\.needs)) }
+    /// The scale's reductions that concern what the selected claims run (the Hessian runs on the training runs).
+    public var reductions: [String] {
+        scale.reductions.filter { needs.contains($0.need) || ($0.need == .training && needs.contains(.hessian)) }.map(\.text)
+    }
     public var trainingPlans: [TrainingPlan] { scale.training.filter { !claims.isDisjoint(with: $0.claims) } }
 
     /// Training images of a CIFAR plan: the synthetic count, else the records in the data files at hand.

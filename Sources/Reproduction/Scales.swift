@@ -88,6 +88,14 @@ public struct HessianPlan: Codable, Equatable {
     public var sharpnessSamples: Int = 20
 }
 
+/// A departure of a scale from the paper's protocol; a plain string literal concerns the training runs.
+public struct Reduction: Codable, Equatable, ExpressibleByStringLiteral {
+    public var need: ClaimNeed
+    public var text: String
+    public init(_ need: ClaimNeed, _ text: String) { self.need = need; self.text = text }
+    public init(stringLiteral text: String) { self.init(.training, text) }
+}
+
 /// A scale of `adai-bench reproduce`: every setting of every experiment, stated once, with the
 /// reductions against the paper's protocol that the report must label.
 public struct ReproductionScale: Codable, Equatable {
@@ -97,8 +105,8 @@ public struct ReproductionScale: Codable, Equatable {
     public var escape: EscapePlan
     public var saddle: SaddlePlan
     public var hessian: HessianPlan
-    /// One line per choice that departs from the paper (what and why).
-    public var reductions: [String]
+    /// One line per choice that departs from the paper (what and why), with the experiment it concerns.
+    public var reductions: [Reduction]
     /// What is not settled in this scale's design yet (shown in the report).
     public var openPoints: [String]
 
@@ -154,8 +162,8 @@ public struct ReproductionScale: Codable, Equatable {
             "models: resnet-tiny (ResNet with one block per stage, widths 4–16) and lstm-tiny",
             "epochs: 3 (CIFAR) and 2 of 20 steps (PTB) instead of 200 and the LSTM's schedule",
             "optimizers: Adai, AdaiW, SGD-M, Adam (of eleven)",
-            "escape: 24 repeats per k, 5,000 samples, lrs matched to a mean escape of 300 steps at k = 1 (the small and paper scales: 1,000)",
-            "saddle: 300 repeats of 400 steps (the small scale: 400 of 2,000)",
+            Reduction(.escape, "escape: 24 repeats per k, 5,000 samples, lrs matched to a mean escape of 300 steps at k = 1 (the small and paper scales: 1,000)"),
+            Reduction(.saddle, "saddle: 300 repeats of 400 steps (the small scale: 400 of 2,000)"),
         ],
         openPoints: [])
 
@@ -192,7 +200,7 @@ public struct ReproductionScale: Codable, Equatable {
             "optimizers: Adai, AdaiW, SGD-M, Adam (of eleven): the pairs the verdicts need",
             "seeds: lr chosen on seed 1 from a 3-point grid per optimizer, then 4 fresh seeds (the paper: 3 seeds, grid not published)",
             "PTB: the 2-layer 512-unit LSTM for 3 epochs of at most 150 steps (about a third of one pass over the training text; lr ×0.5 after epoch 2), so claim 8 is judged early in training",
-            "escape: 200 repeats per k and optimizer (the paper scale: 400), k ∈ {1/1.5, 1, 1.5} at a mean escape of 1,000 steps at k = 1",
+            Reduction(.escape, "escape: 200 repeats per k and optimizer (the paper scale: 400), k ∈ {1/1.5, 1, 1.5} at a mean escape of 1,000 steps at k = 1"),
         ],
         openPoints: [])
 
@@ -230,7 +238,7 @@ public struct ReproductionScale: Codable, Equatable {
                              sigma: 0.01, sharpnessSamples: 50),
         reductions: [
             "the paper's lr grid for SGD-M is not published: every optimizer trains at the lr of configs/*.json (docs/paper.md §4.1), without selection",
-            "the escape k values and learning rates are ours (the paper's are not legible): k ∈ {1/1.5, 1, 1.5} around a matched mean escape of 1,000 steps (docs/claims.md, claim 3)",
+            Reduction(.escape, "the escape k values and learning rates are ours (the paper's are not legible): k ∈ {1/1.5, 1, 1.5} around a matched mean escape of 1,000 steps (docs/claims.md, claim 3)"),
             "the LSTM recipe is Zaremba et al.'s medium model (the paper's is not published; docs/paper.md §4.4)",
         ],
         openPoints: [])

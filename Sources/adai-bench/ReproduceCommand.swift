@@ -100,7 +100,7 @@ struct ReproduceCommand: ParsableCommand {
                 scale: scale.name, summary: scale.summary,
                 command: "adai-bench " + CommandLine.arguments.dropFirst().joined(separator: " "),
                 commit: Provenance.gitCommit(), writtenAt: formatter.string(from: Date()),
-                paperVsThisRun: try runner.paperComparison(), reductions: scale.reductions, openPoints: scale.openPoints,
+                paperVsThisRun: try runner.paperComparison(), reductions: runner.reductions, openPoints: scale.openPoints,
                 claims: verdicts, training: training, table2Cells: cells, kendallTau: tau,
                 paperGapPower: power, figures: figures)
             try ReportWriter.write(report, to: outDirectory)

@@ -68,6 +68,11 @@ final class ScaleTests: XCTestCase {
         XCTAssertTrue(runner(.smoke, claims: ["3"]).trainingPlans.isEmpty)
         XCTAssertEqual(runner(.smoke, claims: ["3"]).needs, [.escape])
         XCTAssertEqual(runner(.smoke, claims: ["1", "7"]).needs, [.saddle, .training, .hessian])
+        // The report lists the reductions of what the selected claims run.
+        XCTAssertEqual(runner(.small, claims: ["1", "2"]).reductions.count, 0, "the small scale's saddle is the paper-scale one")
+        XCTAssertTrue(runner(.small, claims: ["3"]).reductions.allSatisfy { $0.hasPrefix("escape:") })
+        XCTAssertTrue(runner(.smoke, claims: ["1"]).reductions.allSatisfy { $0.hasPrefix("saddle:") })
+        XCTAssertFalse(runner(.smoke, claims: ["1"]).reductions.isEmpty)
     }
 
     func testScalesAreDefinedAndThePaperScaleFollowsTable2() {
