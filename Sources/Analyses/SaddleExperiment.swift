@@ -40,6 +40,11 @@ public struct SaddleExperiment {
     public var every = 10
     public var repeats = 200
     public var seed: UInt64 = 0
+    /// Steps taken before step 0 with x held at the saddle (x is put back to 0 after each): they fill the
+    /// optimizer's buffers (momentum, Adam's moments) from their equilibrium at the saddle, the state the
+    /// paper's Theorem 2 assumes. Their noise comes from its own stream, `fork("saddle-warm").fork(r)`,
+    /// so the steps that follow draw the same noise as a cold start. 0 is a cold start (empty buffers).
+    public var warmSteps = 0
     public var optimizers: [OptimizerChoice] = []
     public var threads: Int?
 
@@ -62,6 +67,7 @@ public struct SaddleExperiment {
         guard steps >= 1 else { throw AnalysisError("--steps must be >= 1, got \(steps)") }
         guard every >= 1 else { throw AnalysisError("--every must be >= 1, got \(every)") }
         guard repeats >= 1 else { throw AnalysisError("--repeats must be >= 1, got \(repeats)") }
+        guard warmSteps >= 0 else { throw AnalysisError("--warm-steps must be >= 0, got \(warmSteps)") }
         guard noiseScale > 0, noiseScale.isFinite else { throw AnalysisError("--noise-scale must be > 0, got \(noiseScale)") }
         guard !optimizers.isEmpty else { throw AnalysisError("give at least one --optimizer NAME[:key=value…]") }
         guard Set(optimizers.map(\.label)).count == optimizers.count else {
@@ -78,8 +84,16 @@ public struct SaddleExperiment {
         let gradient = Tensor(zeros: [d])
         x.grad = gradient
         let optimizer = try choice.make([NamedParameter("x", x)])
-        var rng = RandomGenerator(seed: seed).fork("saddle").fork(repeatIndex)
         let scales = curvatures.map { noise == .hessian ? noiseScale * abs($0).squareRoot() : noiseScale }
+        if warmSteps > 0 {
+            var warm = RandomGenerator(seed: seed).fork("saddle-warm").fork(repeatIndex)
+            for _ in 0..<warmSteps {
+                for i in 0..<d { gradient[i] = Float(scales[i] * warm.nextNormal()) }
+                optimizer.step()
+                for i in 0..<d { x.value[i] = 0 }
+            }
+        }
+        var rng = RandomGenerator(seed: seed).fork("saddle").fork(repeatIndex)
         var records: [[Double]] = [[Double](repeating: 0, count: d)]
         for t in 1...steps {
             for i in 0..<d { gradient[i] = Float(curvatures[i] * Double(x.value[i]) + scales[i] * rng.nextNormal()) }
@@ -95,9 +109,9 @@ public struct SaddleExperiment {
         return records
     }
 
-    public func run() throws -> [Row] {
+    /// Every repeat's records, [optimizer][repeat][record][coordinate], the repeats spread over the threads.
+    public func repeatRecords() throws -> [[[[Double]]]] {
         try validate()
-        let escape = curvatures.firstIndex { $0 < 0 }!
         let threadCount = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let jobs = optimizers.indices.flatMap { o in (0..<repeats).map { (o, $0) } }
         var results = [[[Double]]?](repeating: nil, count: jobs.count)
@@ -115,10 +129,16 @@ public struct SaddleExperiment {
             }
         }
         if let message = errors.compactMap({ $0 }).first { throw AnalysisError(message) }
+        return optimizers.indices.map { o in jobs.indices.filter { jobs[$0].0 == o }.map { results[$0]! } }
+    }
+
+    public func run() throws -> [Row] {
+        let all = try repeatRecords()
+        let escape = curvatures.firstIndex { $0 < 0 }!
         var rows: [Row] = []
         let steps = recordedSteps
         for (o, choice) in optimizers.enumerated() {
-            let mine = jobs.indices.filter { jobs[$0].0 == o }.map { results[$0]! }
+            let mine = all[o]
             for (r, step) in steps.enumerated() {
                 var esc = 0.0, other = 0.0
                 for records in mine {

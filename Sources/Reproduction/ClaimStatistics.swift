@@ -1,18 +1,68 @@
 import Engine
 import Foundation
 
-/// The three verdicts of docs/claims.md.
+/// The three headline verdicts of docs/claims.md.
 public enum Verdict: String, Codable, Equatable {
     case supported, contradicted, inconclusive
 }
 
-/// Why a verdict is what it is (docs/claims.md, "Verdicts and their reasons").
-public enum VerdictReason: String, Codable, Equatable {
-    case decided = "decided by the rule"
-    case underpowered
-    case scaleTooSmall = "scale too small"
-    case runsFailed = "runs failed"
-    case designCannotDiscriminate = "design cannot discriminate"
+/// What happened, under the headline word (docs/claims.md, "Verdicts and their kinds"): which kind of
+/// contradiction, or why a claim is inconclusive.
+public enum VerdictKind: String, Codable, Equatable, CaseIterable {
+    case supported
+    /// The interval lies above 0 but below the margin: a real effect smaller than the one that counts.
+    case belowMargin = "effect real but below the margin"
+    /// The interval lies below 0: the other side is better.
+    case reversed = "contradicted: reversed"
+    /// The interval lies inside ±m where the paper predicts a difference.
+    case equivalent = "contradicted: equivalent"
+    /// The interval excludes an advantage of the margin's size but reaches below −m: no effect as large as claimed.
+    case marginExcluded = "contradicted: no advantage as large as the margin"
+    /// A statistic the paper predicts at one value lies on the alternative's side.
+    case alternative = "contradicted: the alternative fits"
+    /// An equivalence claim (claim 4) whose interval lies outside ±m.
+    case different = "contradicted: a difference beyond the margin"
+    case underpowered = "inconclusive: underpowered"
+    case scaleTooSmall = "inconclusive: scale too small"
+    case tuningNotConverged = "inconclusive: tuning not converged"
+    case runsFailed = "inconclusive: runs failed"
+    case designCannotDiscriminate = "inconclusive: design cannot discriminate"
+
+    /// The headline word this kind sits under.
+    public var verdict: Verdict {
+        switch self {
+        case .supported: return .supported
+        case .belowMargin, .reversed, .equivalent, .marginExcluded, .alternative, .different: return .contradicted
+        case .underpowered, .scaleTooSmall, .tuningNotConverged, .runsFailed, .designCannotDiscriminate: return .inconclusive
+        }
+    }
+
+    /// The paired rule of docs/claims.md on an interval [low, high] with mean `mean` and margin m ≥ 0.
+    public static func paired(mean: Double, low: Double, high: Double, margin m: Double) -> VerdictKind {
+        if low > 0 && mean >= m { return .supported }
+        if high < 0 { return .reversed }
+        if low > 0 && high < m { return .belowMargin }
+        if high < m && low > -m { return .equivalent }
+        if high < m { return .marginExcluded }
+        return .underpowered
+    }
+
+    /// The equivalence rule (claim 4): supported inside [center − m, center + m], contradicted entirely outside it.
+    public static func equivalence(low: Double, high: Double, center: Double, margin m: Double) -> VerdictKind {
+        if low >= center - m && high <= center + m { return .supported }
+        if high < center - m || low > center + m { return .different }
+        return .underpowered
+    }
+
+    /// A statistic predicted at `prediction` against an `alternative`: decided by the side of their midpoint
+    /// the whole interval lies on.
+    public static func sided(low: Double, high: Double, prediction: Double, alternative: Double) -> VerdictKind {
+        let mid = 0.5 * (prediction + alternative)
+        let predictionAbove = prediction > alternative
+        if predictionAbove ? low > mid : high < mid { return .supported }
+        if predictionAbove ? high < mid : low > mid { return .alternative }
+        return .underpowered
+    }
 }
 
 /// "A beats B" over runs paired by seed (or repeat): d = B − A when lower is better, A − B otherwise.
@@ -30,8 +80,8 @@ public struct PairedComparison: Codable, Equatable {
     /// The effect the seeds-needed figure aims at (the paper's gap, else the margin), and the pairs it needs.
     public let effectOfInterest: Double
     public let pairsNeeded: Int?
-    public let verdict: Verdict
-    public let reason: VerdictReason
+    public let kind: VerdictKind
+    public var verdict: Verdict { kind.verdict }
 
     /// `valuesA[key]` and `valuesB[key]` per seed or repeat; only keys present in both are paired.
     public init(a: String, b: String, valuesA: [Int: Double], valuesB: [Int: Double], lowerIsBetter: Bool,
@@ -53,7 +103,7 @@ public struct PairedComparison: Codable, Equatable {
         standardDeviation = d.count < 2 ? .nan : (d.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)).squareRoot()
         guard d.count >= 2 else {
             low = .nan; high = .nan; minimumDetectableEffect = nil; pairsNeeded = nil
-            verdict = .inconclusive; reason = .runsFailed
+            kind = .runsFailed
             return
         }
         let t = studentTQuantile(1 - (1 - confidence) / 2, df: n - 1)
@@ -62,13 +112,7 @@ public struct PairedComparison: Codable, Equatable {
         high = mean + t * se
         minimumDetectableEffect = detectableEffect(sd: standardDeviation, n: d.count, confidence: confidence)
         pairsNeeded = pairsNeededFor(effect: self.effectOfInterest, sd: standardDeviation, confidence: confidence)
-        if low > 0 && mean >= margin {
-            verdict = .supported; reason = .decided
-        } else if high < margin {
-            verdict = .contradicted; reason = .decided
-        } else {
-            verdict = .inconclusive; reason = .underpowered
-        }
+        kind = VerdictKind.paired(mean: mean, low: low, high: high, margin: margin)
     }
 }
 
@@ -107,47 +151,6 @@ public func kendallTau(_ x: [Double], _ y: [Double]) -> Double {
     return denominator > 0 ? (concordant - discordant) / denominator : .nan
 }
 
-/// −log Γ = a + b·k^(−p): least squares in (a, b) for each p, p by a grid then golden-section search on [pMin, pMax].
-public struct PowerLawFit: Codable, Equatable {
-    public let a: Double, b: Double, p: Double
-    public let residualSumOfSquares: Double
-    public let points: Int
-    /// The best p lies at an end of the search interval (the data prefer a p outside it).
-    public let atSearchEdge: Bool
-
-    public static let pMin = 0.05, pMax = 4.0
-
-    public init?(k: [Double], negativeLogRate y: [Double]) {
-        guard k.count == y.count, k.count >= 3, Set(k).count >= 3 else { return nil }
-        func fit(_ p: Double) -> (a: Double, b: Double, rss: Double) {
-            let x = k.map { pow($0, -p) }
-            let n = Double(x.count)
-            let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-            var sxx = 0.0, sxy = 0.0
-            for (u, v) in zip(x, y) { sxx += (u - mx) * (u - mx); sxy += (u - mx) * (v - my) }
-            let b = sxx > 0 ? sxy / sxx : 0
-            let a = my - b * mx
-            var rss = 0.0
-            for (u, v) in zip(x, y) { rss += (v - a - b * u) * (v - a - b * u) }
-            return (a, b, rss)
-        }
-        // Grid in log p, then golden section around the best grid point.
-        let grid = (0...80).map { PowerLawFit.pMin * pow(PowerLawFit.pMax / PowerLawFit.pMin, Double($0) / 80) }
-        let rss = grid.map { fit($0).rss }
-        let best = rss.indices.min { rss[$0] < rss[$1] }!
-        var lo = grid[max(0, best - 1)], hi = grid[min(grid.count - 1, best + 1)]
-        let ratio = (5.0.squareRoot() - 1) / 2
-        for _ in 0..<60 {
-            let m1 = hi - ratio * (hi - lo), m2 = lo + ratio * (hi - lo)
-            if fit(m1).rss < fit(m2).rss { hi = m2 } else { lo = m1 }
-        }
-        let p = 0.5 * (lo + hi)
-        let f = fit(p)
-        self.a = f.a; self.b = f.b; self.p = p; residualSumOfSquares = f.rss; points = k.count
-        atSearchEdge = best == 0 || best == grid.count - 1
-    }
-}
-
 /// One optimizer's escape times at one k (the cap for repeats that did not escape).
 public struct EscapeSample: Codable, Equatable {
     public let k: Double
@@ -160,45 +163,6 @@ public struct EscapeSample: Codable, Equatable {
         let d = escaped.filter { $0 }.count
         let total = times.reduce(0, +)
         return d > 0 && total > 0 ? Double(d) / total : nil
-    }
-}
-
-/// The power-law exponent of one optimizer with a percentile bootstrap interval.
-public struct ExponentEstimate: Codable, Equatable {
-    public let fit: PowerLawFit
-    public let low: Double, high: Double
-    public let replicates: Int
-    /// The bootstrap exponents in replicate order (not sorted), kept for claim 4's difference of two optimizers.
-    public let bootstrap: [Double]
-    public let kValuesUsed: [Double]
-
-    /// Resamples each k's repeats with replacement `replicates` times, from a stream named by `seed` and
-    /// `stream` (give each optimizer its own, so that two optimizers are resampled independently).
-    public init?(samples: [EscapeSample], replicates: Int, seed: UInt64, stream: String, confidence: Double = 0.95) {
-        let usable = samples.filter { $0.rate != nil }.sorted { $0.k < $1.k }
-        guard usable.count >= 4,
-              let fit = PowerLawFit(k: usable.map(\.k), negativeLogRate: usable.map { -log($0.rate!) }) else { return nil }
-        var rng = RandomGenerator(seed: seed).fork("power-law-bootstrap").fork(stream)
-        var ps: [Double] = []
-        for _ in 0..<replicates {
-            var ks: [Double] = [], ys: [Double] = []
-            for s in usable {
-                var total = 0.0, escapes = 0
-                for _ in 0..<s.times.count {
-                    let i = Int(rng.nextUInt64() % UInt64(s.times.count))
-                    total += s.times[i]; if s.escaped[i] { escapes += 1 }
-                }
-                if escapes > 0 { ks.append(s.k); ys.append(-log(Double(escapes) / total)) }
-            }
-            if let f = PowerLawFit(k: ks, negativeLogRate: ys) { ps.append(f.p) }
-        }
-        guard ps.count >= replicates / 2 else { return nil }
-        let alpha = 1 - confidence
-        self.fit = fit
-        low = percentile(ps, alpha / 2); high = percentile(ps, 1 - alpha / 2)
-        self.replicates = ps.count
-        bootstrap = ps
-        kValuesUsed = usable.map(\.k)
     }
 }
 

@@ -37,23 +37,46 @@ extension ReproductionRunner {
 
     /// Seconds per optimizer step of the escape and saddle experiments, timed on a short probe.
     func analysisStepSeconds() throws -> (escape: Double, saddle: Double) {
+        // The landscape's setup is timed apart (a run of one step) and subtracted.
         var e = EscapeExperiment()
-        e.dimension = scale.escape.dimension; e.samples = min(scale.escape.samples, 5000); e.repeats = 1; e.maxSteps = 2000
-        e.ks = [scale.escape.ks.min()!]; e.threads = 1
+        e.dimension = scale.escape.dimension; e.samples = min(scale.escape.samples, 5000); e.repeats = 1; e.maxSteps = 1
+        e.ks = [1]; e.threads = 1
         e.optimizers = [try OptimizerChoice(parsing: scale.escape.optimizers[0])]
         var start = Date()
+        _ = try e.run()
+        let setup = Date().timeIntervalSince(start)
+        e.repeats = 8; e.maxSteps = 5000
+        start = Date()
         let result = try e.run()
         let escapeSteps = max(1, result.outcomes.map(\.time).reduce(0, +))
-        let escape = Date().timeIntervalSince(start) / Double(escapeSteps)
+        let escape = max(0, Date().timeIntervalSince(start) - setup) / Double(escapeSteps)
         var s = SaddleExperiment()
-        s.curvatures = scale.saddle.curvatures; s.steps = 500; s.every = 50; s.repeats = 1; s.threads = 1
-        s.optimizers = [try OptimizerChoice(parsing: scale.saddle.optimizers[0])]
+        s.curvatures = scale.saddle.sharpCurvatures + [scale.saddle.escapeCurvatures[0]]; s.steps = 500; s.every = 50; s.repeats = 1; s.threads = 1
+        s.optimizers = [try OptimizerChoice(parsing: scale.saddle.reference)]
         start = Date()
         _ = try s.runRepeat(s.optimizers[0], repeatIndex: 0)
         return (escape, Date().timeIntervalSince(start) / 500)
     }
 
-    /// The plan as text: per claim the runs and CPU-hours (a run shared by claims counts under each, once in the total).
+    /// Optimizer steps the escape experiment is expected to take: the calibration tries at the target, then every
+    /// repeat at each k with the mean escape τ(k) = target · k^(−S), S the planned S_SGD (capped).
+    func escapeSteps() -> Double {
+        let p = scale.escape
+        let s = EscapeSensitivity.plannedReferenceSensitivity(targetSteps: p.targetSteps)
+        let perRepeat = p.ks.map { min(Double(p.maxSteps), p.targetSteps * pow($0, -s)) }.reduce(0, +)
+        let calibration = Double(p.calibrationTries * p.calibrationRepeats) * p.targetSteps
+        return Double(p.optimizers.count) * (Double(p.repeats) * perRepeat + calibration)
+    }
+
+    /// Optimizer steps of the saddle: the lr search (at most 24 tries), then 3 warm optimizers and 1 cold per curvature.
+    func saddleSteps() -> Double {
+        let p = scale.saddle
+        let search = Double(25 * p.searchRepeats * (p.searchSteps + p.warmSteps))
+        return search + Double(p.escapeCurvatures.count * p.repeats) * Double(3 * (p.steps + p.warmSteps) + p.steps)
+    }
+
+    /// The plan as text: per claim what it runs and its design checks, then the CPU-hours (a run shared by claims
+    /// counts under each, once in the total).
     public func planText(calibrationSteps: Int) throws -> String {
         var lines = ["reproduce --scale \(scale.name): \(scale.summary)", "results in \(out)", ""]
         var costs: [String: [StageCost]] = [:]
@@ -65,38 +88,50 @@ extension ReproductionRunner {
             costs[plan.name] = c
             total += c.map(\.cpuHours).reduce(0, +); totalLeft += c.map(\.cpuHoursLeft).reduce(0, +); totalRuns += c.map(\.runs).reduce(0, +)
         }
-        let steps: (escape: Double, saddle: Double) = (wantsEscape || wantsSaddle) ? try analysisStepSeconds() : (0, 0)
-        let escapeHours = Double(scale.escape.optimizers.count * scale.escape.ks.count * scale.escape.repeats * scale.escape.maxSteps) * steps.escape / 3600
-        let saddleHours = Double(scale.saddle.optimizers.count * scale.saddle.repeats * scale.saddle.steps) * steps.saddle / 3600
-        for claim in claims.sorted() {
-            lines.append("claim \(claim): \(claimTitles[claim] ?? "")")
-            switch claim {
-            case 1, 2:
-                lines.append(String(format: "  saddle: %d optimizers × %d repeats × %d steps ≈ %.3g CPU-hours (shared by claims 1 and 2)",
-                                    scale.saddle.optimizers.count, scale.saddle.repeats, scale.saddle.steps, saddleHours))
-            case 3, 4:
-                lines.append(String(format: "  escape: %d optimizers × %d k (%@–%@) × %d repeats, cap %d steps: at most %.3g CPU-hours (every repeat to the cap; shared by claims 3 and 4)",
-                                    scale.escape.optimizers.count, scale.escape.ks.count, formatNumber(scale.escape.ks.min()!), formatNumber(scale.escape.ks.max()!),
-                                    scale.escape.repeats, scale.escape.maxSteps, escapeHours))
-            default:
-                for plan in trainingPlans where plan.claims.contains(claim) {
-                    for c in costs[plan.name] ?? [] {
-                        lines.append(String(format: "  %@: %d runs (%d left), %.2f CPU-hours (%.2f left)", c.label, c.runs, c.left, c.cpuHours, c.cpuHoursLeft)
-                                     + (plan.claims.count > 1 ? " — shared with claims \(plan.claims.filter { $0 != claim }.map(String.init).joined(separator: ","))" : ""))
+        let analyses = needs.contains(.escape) || needs.contains(.saddle)
+        let seconds: (escape: Double, saddle: Double) = analyses ? try analysisStepSeconds() : (0, 0)
+        let escapeHours = escapeSteps() * seconds.escape / 3600, saddleHours = saddleSteps() * seconds.saddle / 3600
+        for claim in selectedClaims {
+            lines.append("claim \(claim.id): \(claim.title)")
+            let sharing = { (need: ClaimNeed) in
+                self.selectedClaims.filter { $0.id != claim.id && $0.needs.contains(need) }.map(\.id)
+            }
+            for need in claim.needs {
+                let others = sharing(need)
+                let shared = others.isEmpty ? "" : " (shared with claim\(others.count > 1 ? "s" : "") \(others.joined(separator: ",")))"
+                switch need {
+                case .saddle:
+                    let p = scale.saddle
+                    lines.append(String(format: "  saddle: lr search, then %d curvatures × 4 optimizers × %d repeats × %d steps ≈ %.3g CPU-hours",
+                                        p.escapeCurvatures.count, p.repeats, p.steps, saddleHours) + shared)
+                case .escape:
+                    let p = scale.escape
+                    lines.append(String(format: "  escape: lr calibration, then %d optimizers × k ∈ {%@} × %d repeats, cap %d steps ≈ %.3g CPU-hours (expected escape times)",
+                                        p.optimizers.count, p.ks.map { String(format: "%.3g", $0) }.joined(separator: ", "), p.repeats, p.maxSteps, escapeHours) + shared)
+                case .training:
+                    for plan in trainingPlans where plan.claims.contains(claim.id) {
+                        for c in costs[plan.name] ?? [] {
+                            lines.append(String(format: "  %@: %d runs (%d left), %.2f CPU-hours (%.2f left)", c.label, c.runs, c.left, c.cpuHours, c.cpuHoursLeft)
+                                         + (plan.claims.count > 1 ? " — shared with claims \(plan.claims.filter { $0 != claim.id }.joined(separator: ","))" : ""))
+                        }
                     }
-                }
-                if claim == 7 {
+                case .hessian:
                     let h = scale.hessian
                     let seeds = scale.training.first { $0.name == h.experiment }?.seeds.count ?? 0
                     lines.append("  hessian: \(h.optimizers.count) optimizers × \(seeds) seeds, top eigenvalue by \(h.iterations) Lanczos iterations on \(h.batches) × \(h.batchSize) examples (≈ \(4 * h.iterations * h.batches) forward-backward passes each; small beside the training)")
                 }
             }
+            let checks = claim.design(scale)
+            if !checks.isEmpty {
+                lines.append("  design, checked before running" + (checks.contains(where: \.separable) ? ":" : " — REFUSED, the claim will not run:"))
+                lines += checks.map { "    " + $0.line }
+            }
         }
-        if wantsSaddle { total += saddleHours; totalLeft += saddleHours }
-        if wantsEscape { total += escapeHours; totalLeft += escapeHours }
+        if needs.contains(.saddle) { total += saddleHours; totalLeft += saddleHours }
+        if needs.contains(.escape) { total += escapeHours; totalLeft += escapeHours }
         lines.append("")
         lines += warnings
-        lines.append(String(format: "total: %d training runs, %.1f CPU-hours (%.1f left, analyses counted in full), estimated from timed training steps on this machine",
+        lines.append(String(format: "total: %d training runs, %.2f CPU-hours (%.2f left, analyses counted in full), estimated from timed steps on this machine",
                             totalRuns, total, totalLeft))
         return lines.joined(separator: "\n") + "\n"
     }

@@ -51,10 +51,11 @@ public struct ReproductionRunner {
     public var repositoryRoot: String
     public var executable: String
     public var threads: Int
-    public var claims: Set<Int>
+    /// The selected claims' identifiers (docs/claims.md).
+    public var claims: Set<String>
     public var log: (String) -> Void = { print($0); fflush(stdout) }
 
-    public init(scale: ReproductionScale, out: String, dataRoot: String, repositoryRoot: String, executable: String, threads: Int, claims: Set<Int>) {
+    public init(scale: ReproductionScale, out: String, dataRoot: String, repositoryRoot: String, executable: String, threads: Int, claims: Set<String>) {
         self.scale = scale; self.out = out; self.dataRoot = dataRoot; self.repositoryRoot = repositoryRoot
         self.executable = executable; self.threads = threads; self.claims = claims
     }
@@ -63,10 +64,26 @@ public struct ReproductionRunner {
     public var configsDirectory: String { "\(out)/configs" }
     public var analysesDirectory: String { "\(out)/analyses" }
 
+    /// The selected claims, in the order of `Claims.all`.
+    public var selectedClaims: [Claim] { Claims.all.filter { claims.contains($0.id) } }
+    /// What the selected claims need run.
+    public var needs: Set<ClaimNeed> { Set(selectedClaims.flatMap(\.needs)) }
+    /// The scale's reductions that concern what the selected claims run (the Hessian runs on the training runs).
+    public var reductions: [String] {
+        scale.reductions.filter { needs.contains($0.need) || ($0.need == .training && needs.contains(.hessian)) }.map(\.text)
+    }
     public var trainingPlans: [TrainingPlan] { scale.training.filter { !claims.isDisjoint(with: $0.claims) } }
-    public var wantsEscape: Bool { !claims.isDisjoint(with: [3, 4]) }
-    public var wantsSaddle: Bool { !claims.isDisjoint(with: [1, 2]) }
-    public var wantsHessian: Bool { claims.contains(7) }
+
+    /// Training images of a CIFAR plan: the synthetic count, else the records in the data files at hand.
+    func trainImages(_ plan: TrainingPlan) -> Int? {
+        if let synthetic = plan.synthetic { return synthetic[0] }
+        guard plan.dataset != "ptb" else { return nil }
+        let dir = dataDirectory(plan.dataset)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        let bytes = files.filter { $0.hasPrefix("data_batch") || $0 == "train.bin" }
+            .compactMap { (try? FileManager.default.attributesOfItem(atPath: "\(dir)/\($0)"))?[.size] as? Int }.reduce(0, +)
+        return bytes > 0 ? bytes / (plan.dataset == "cifar100" ? 3074 : 3073) : nil
+    }
 
     // MARK: configs
 
@@ -239,62 +256,6 @@ public struct ReproductionRunner {
     }
 
     // MARK: analyses
-
-    public var escapeTimesPath: String { "\(analysesDirectory)/escape-times.csv" }
-    public var saddlePath: String { "\(analysesDirectory)/saddle-repeats.csv" }
-
-    /// Runs the escape experiment (or reads its times when they exist) and returns the samples per optimizer.
-    public func runEscape() throws -> [String: [EscapeSample]] {
-        if !FileManager.default.fileExists(atPath: escapeTimesPath) {
-            var e = EscapeExperiment()
-            let p = scale.escape
-            e.dimension = p.dimension; e.samples = p.samples; e.noiseScale = p.noiseScale; e.repeats = p.repeats
-            e.maxSteps = p.maxSteps; e.ks = p.ks; e.threads = threads
-            e.optimizers = try p.optimizers.map { try OptimizerChoice(parsing: $0) }
-            log("reproduce: escape, \(p.optimizers.count) optimizers × \(p.ks.count) k × \(p.repeats) repeats (cap \(p.maxSteps) steps)")
-            let result = try e.run()
-            try FileManager.default.createDirectory(atPath: analysesDirectory, withIntermediateDirectories: true)
-            try AtomicFile.write(result.summaryCSV, to: "\(analysesDirectory)/escape-summary.csv")
-            try AtomicFile.write(result.rateCSV(confidence: 0.95), to: "\(analysesDirectory)/escape-rates.csv")
-            try AtomicFile.write(result.timesCSV, to: escapeTimesPath)
-        }
-        let table = try CSVTable.read(escapeTimesPath)
-        let o = try table.requireColumn("optimizer"), k = try table.requireColumn("k"), t = try table.requireColumn("escape_time"), x = try table.requireColumn("escaped")
-        var grouped: [String: [Double: (times: [Double], escaped: [Bool])]] = [:]
-        for i in table.rows.indices {
-            let name = table.rows[i][o], kv = try table.number(row: i, column: k)
-            grouped[name, default: [:]][kv, default: ([], [])].times.append(try table.number(row: i, column: t))
-            grouped[name, default: [:]][kv, default: ([], [])].escaped.append(try table.number(row: i, column: x) == 1)
-        }
-        return grouped.mapValues { byK in byK.keys.sorted().map { EscapeSample(k: $0, times: byK[$0]!.times, escaped: byK[$0]!.escaped) } }
-    }
-
-    /// Runs the saddle repeats (or reads them) and returns log distance along the escape direction at the last step.
-    public func runSaddle() throws -> [String: [Int: Double]] {
-        if !FileManager.default.fileExists(atPath: saddlePath) {
-            var s = SaddleExperiment()
-            let p = scale.saddle
-            s.curvatures = p.curvatures; s.steps = p.steps; s.every = p.every; s.repeats = p.repeats; s.threads = threads
-            s.optimizers = try p.optimizers.map { try OptimizerChoice(parsing: $0) }
-            try s.validate()
-            log("reproduce: saddle, \(p.optimizers.count) optimizers × \(p.repeats) repeats × \(p.steps) steps")
-            let escape = p.curvatures.firstIndex { $0 < 0 }!
-            var csv = "optimizer,repeat,log_distance\n"
-            for choice in s.optimizers {
-                for r in 0..<p.repeats {
-                    let squared = try s.runRepeat(choice, repeatIndex: r).last![escape]
-                    csv += "\(choice.label),\(r),\(String(format: "%.9g", 0.5 * Foundation.log(max(squared, 1e-300))))\n"
-                }
-            }
-            try FileManager.default.createDirectory(atPath: analysesDirectory, withIntermediateDirectories: true)
-            try AtomicFile.write(csv, to: saddlePath)
-        }
-        let table = try CSVTable.read(saddlePath)
-        let o = try table.requireColumn("optimizer"), r = try table.requireColumn("repeat"), d = try table.requireColumn("log_distance")
-        var out: [String: [Int: Double]] = [:]
-        for i in table.rows.indices { out[table.rows[i][o], default: [:]][Int(try table.number(row: i, column: r))] = try table.number(row: i, column: d) }
-        return out
-    }
 
     /// Top Hessian eigenvalue (log) per optimizer and seed, by `adai-bench hessian` on each final checkpoint.
     public func runHessian(_ evidence: TrainingEvidence) throws -> [String: [Int: Double]] {

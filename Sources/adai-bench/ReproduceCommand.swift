@@ -15,14 +15,22 @@ struct ReproduceCommand: ParsableCommand {
             files, and writes <out>/REPORT.md, report.json and a figure per claim. Scales (Sources/Reproduction/Scales.swift): \
             smoke (synthetic data, tiny models, a few minutes: checks the machinery), small (the real CIFAR-10 files and \
             Penn Treebank at hand, reduced to about 2 hours of 2 cores), paper (the paper's protocol, for a cluster). \
-            --plan lists the runs and CPU-hours per claim; --backend slurm submits the training stages as job arrays \
-            (--dry-run prints them); run reproduce again once they finish to run the analyses and write the report.
-            """)
+            --plan lists the runs, CPU-hours and design checks per claim; --backend slurm submits the training stages as job \
+            arrays (--dry-run prints them); run reproduce again once they finish to run the analyses and write the report.
+
+            Each verdict is supported, contradicted or inconclusive, with its kind (effect below the margin; contradicted \
+            because reversed or equivalent; inconclusive because underpowered, scale too small, tuning not converged, runs \
+            failed, or the design cannot discriminate) and its scope (settings, steps, seeds or repeats compared). The \
+            synthetic claims check their design before running: a design whose repeats cannot tell the paper's prediction \
+            from the alternative is refused with its numbers.
+
+            Claims (--claims takes their identifiers):
+            """ + Claims.all.map { "\n  \($0.id). \($0.title) [\($0.needs.map(\.rawValue).joined(separator: ", "))]" }.joined())
 
     @Option(help: "smoke, small or paper.")
     var scale: String
 
-    @Option(help: "Only these claims, e.g. 3,6 (default: all eight).")
+    @Option(help: "Only these claims, e.g. 3,6 (default: all; the list is below).")
     var claims: String?
 
     @Flag(help: "List the runs and estimated CPU-hours per claim; trains nothing.")
@@ -58,7 +66,7 @@ struct ReproduceCommand: ParsableCommand {
     func validate() throws {
         do {
             _ = try ReproductionScale.parse(scale)
-            _ = try ReproductionScale.parseClaims(claims)
+            _ = try Claims.parse(claims)
         } catch let error as ReproductionError {
             throw ValidationError(error.description)
         }
@@ -67,7 +75,7 @@ struct ReproduceCommand: ParsableCommand {
         if calibrationSteps < 1 { throw ValidationError("--calibration-steps must be at least 1, got \(calibrationSteps)") }
     }
 
-    func claimSet() throws -> Set<Int> { try ReproductionScale.parseClaims(claims) }
+    func claimSet() throws -> Set<String> { try Claims.parse(claims) }
 
     func run() throws {
         let scale = ReproductionScale.named(self.scale)!
@@ -86,19 +94,17 @@ struct ReproduceCommand: ParsableCommand {
             if backend == .slurm { return try slurm(runner) }
             StopSignals.install()
             let paperTable = try? PaperTable.read("\(absolute(repository))/results/paper/table2.csv")
-            let (verdicts, training, cells, tau, figures) = try runner.runAll(paperTable: paperTable)
+            let (verdicts, training, cells, tau, power, figures) = try runner.runAll(paperTable: paperTable)
             let formatter = ISO8601DateFormatter()
             let report = ReproductionReport(
                 scale: scale.name, summary: scale.summary,
                 command: "adai-bench " + CommandLine.arguments.dropFirst().joined(separator: " "),
                 commit: Provenance.gitCommit(), writtenAt: formatter.string(from: Date()),
-                paperVsThisRun: try runner.paperComparison(), reductions: scale.reductions, openPoints: scale.openPoints,
+                paperVsThisRun: try runner.paperComparison(), reductions: runner.reductions, openPoints: scale.openPoints,
                 claims: verdicts, training: training, table2Cells: cells, kendallTau: tau,
-                paperGapPower: paperTable.map(PaperTable2.power) ?? [], figures: figures)
-            var complete = report
-            for v in verdicts { complete.runsPerClaim[String(v.claim)] = runner.runDescription(claim: v.claim) }
-            try ReportWriter.write(complete, to: outDirectory)
-            for v in verdicts { print("claim \(v.claim): \(v.verdict.rawValue) (\(v.reason.rawValue))") }
+                paperGapPower: power, figures: figures)
+            try ReportWriter.write(report, to: outDirectory)
+            for v in verdicts { print("claim \(v.claim): \(v.verdict.rawValue) (\(v.kind.rawValue))") }
             print("wrote \(outDirectory)/REPORT.md and report.json")
         } catch let error as ReproductionError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)

@@ -30,4 +30,19 @@ final class SaddleTests: XCTestCase {
         XCTAssertLessThan(adam[3].escapeDisplacement / adamFlat[3].escapeDisplacement, 3)
         XCTAssertTrue(SaddleExperiment.csv(rows).hasPrefix("optimizer,step,msd_escape,msd_positive\nsgd,0,0,0\n"))
     }
+
+    /// Warm steps fill the buffers at the saddle and draw from their own stream: SGD, which has no buffer, takes
+    /// the same steps as from a cold start; SGD-M starts with a velocity and so moves differently.
+    func testWarmStepsFillTheBuffersOnly() throws {
+        var e = SaddleExperiment()
+        e.curvatures = [1, -0.01]
+        e.steps = 50; e.every = 10; e.repeats = 1; e.threads = 1
+        let sgd = try OptimizerChoice(parsing: "sgd:lr=0.1"), sgdm = try OptimizerChoice(parsing: "sgdm:lr=0.01:momentum=0.9")
+        let coldSGD = try e.runRepeat(sgd, repeatIndex: 0), coldSGDM = try e.runRepeat(sgdm, repeatIndex: 0)
+        e.warmSteps = 100
+        XCTAssertEqual(try e.runRepeat(sgd, repeatIndex: 0), coldSGD)
+        XCTAssertNotEqual(try e.runRepeat(sgdm, repeatIndex: 0), coldSGDM)
+        e.warmSteps = -1
+        XCTAssertThrowsError(try e.validate())
+    }
 }

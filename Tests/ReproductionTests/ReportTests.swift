@@ -5,9 +5,10 @@ import Reports
 
 final class ReportTests: XCTestCase {
     func testTheReportOpensWithThePaperComparisonAndStatesEveryVerdictWithItsNumbers() throws {
-        var v = Verdicts.pairs(claim: 6, a: ["adai"], baselines: ["adam"], values: ["adai": [1: 5, 2: 5.1, 3: 4.9], "adam": [1: 7, 2: 7.2, 3: 6.9]],
+        var v = Verdicts.pairs(claim: "6", a: ["adai"], baselines: ["adam"], values: ["adai": [1: 5, 2: 5.1, 3: 4.9], "adam": [1: 7, 2: 7.2, 3: 6.9]],
                                lowerIsBetter: true, margin: ClaimRules.testErrorMargin, unit: "pp")
         v.notes.append("a note")
+        v.scope = "c: 3 epochs × 8 steps = 24 steps against the paper's 78200, seeds compared 3"
         let report = ReproductionReport(
             scale: "test", summary: "a test", command: "adai-bench reproduce --scale test", commit: "abc", writtenAt: "now",
             paperVsThisRun: [ScaleComparisonRow(item: "epochs", paper: "200", thisRun: "20", ratio: 0.1)],
@@ -17,7 +18,13 @@ final class ReportTests: XCTestCase {
         let paperTable = try XCTUnwrap(md.range(of: "## Paper vs this run")), verdicts = try XCTUnwrap(md.range(of: "## Verdicts"))
         XCTAssertLessThan(paperTable.lowerBound, verdicts.lowerBound)
         XCTAssertTrue(md.contains("| epochs | 200 | 20 | 0.1 |"))
-        XCTAssertTrue(md.contains("**supported**"))
+        XCTAssertTrue(md.contains("| 6. Adai and AdaiW reach lower test error than SGD-M and the Adam family | **supported** | supported |"), md)
+        XCTAssertTrue(md.contains("- Scope: c: 3 epochs × 8 steps = 24 steps against the paper's 78200, seeds compared 3."), "every verdict carries its scope")
+        // Every report prints the rules changed after results, with their dates.
+        let changes = try XCTUnwrap(md.range(of: "## Changes to the rules after results"))
+        XCTAssertLessThan(changes.lowerBound, verdicts.lowerBound)
+        for change in ClaimRules.changesAfterResults { XCTAssertTrue(md.contains(change.line), change.rule) }
+        XCTAssertFalse(ClaimRules.changesAfterResults.isEmpty)
         XCTAssertTrue(md.contains("adai vs adam: mean advantage 2.033 pp"), md)
         XCTAssertTrue(md.contains("![Claim 6](figures/claim-6.png)"))
         XCTAssertTrue(md.contains("`adai-bench reproduce --scale test` at commit `abc`"))

@@ -4,7 +4,7 @@ import XCTest
 @testable import Experiments
 
 final class ScaleTests: XCTestCase {
-    func runner(_ scale: ReproductionScale, claims: Set<Int> = Set(1...8)) -> ReproductionRunner {
+    func runner(_ scale: ReproductionScale, claims: Set<String> = Set(Claims.ids)) -> ReproductionRunner {
         ReproductionRunner(scale: scale, out: "/tmp/unused", dataRoot: "/data", repositoryRoot: "/repo", executable: "/bin/true",
                            threads: 1, claims: claims)
     }
@@ -39,7 +39,7 @@ final class ScaleTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: "\(root)/cifar-10-batches-bin", withIntermediateDirectories: true)
         let r = ReproductionRunner(scale: .small, out: "\(root)/out", dataRoot: root, repositoryRoot: "/repo", executable: "/bin/true",
-                                   threads: 1, claims: Set(1...8))
+                                   threads: 1, claims: Set(Claims.ids))
         let cifar = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == "cifar10" })
         let ptb = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == "ptb" })
         XCTAssertEqual(try r.missingDataWarning(cifar), "warning: the small scale trains repro-small-cifar10 on cifar10, but \(root)/cifar-10-batches-bin holds none of its files; until then the estimate assumes the full data set (scripts/download-data.sh cifar10 fetches it)")
@@ -54,20 +54,25 @@ final class ScaleTests: XCTestCase {
             XCTAssertEqual("\($0)", "--scale big: unknown; use one of smoke, small, paper")
         }
         for bad in ["9", "3,,6", "x", ""] {
-            XCTAssertThrowsError(try ReproductionScale.parseClaims(bad), bad) {
+            XCTAssertThrowsError(try Claims.parse(bad), bad) {
                 XCTAssertTrue("\($0)".hasPrefix("--claims \(bad): '"), "\($0)")
-                XCTAssertTrue("\($0)".contains("docs/claims.md numbers them 1 to 8"), "\($0)")
+                XCTAssertTrue("\($0)".contains("docs/claims.md names them 1, 2, 3, 4, 5, 6, 7, 8"), "\($0)")
             }
         }
-        XCTAssertEqual(try ReproductionScale.parseClaims("3, 6"), [3, 6])
-        XCTAssertEqual(try ReproductionScale.parseClaims(nil), Set(1...8))
+        XCTAssertEqual(try Claims.parse("3, 6"), ["3", "6"])
+        XCTAssertEqual(try Claims.parse(nil), Set(Claims.ids))
     }
 
     func testClaimsSelectTheirExperiments() {
-        XCTAssertEqual(runner(.smoke, claims: [8]).trainingPlans.map(\.name), ["repro-smoke-ptb"])
-        XCTAssertTrue(runner(.smoke, claims: [3]).trainingPlans.isEmpty)
-        XCTAssertTrue(runner(.smoke, claims: [3]).wantsEscape)
-        XCTAssertFalse(runner(.smoke, claims: [3]).wantsSaddle)
+        XCTAssertEqual(runner(.smoke, claims: ["8"]).trainingPlans.map(\.name), ["repro-smoke-ptb"])
+        XCTAssertTrue(runner(.smoke, claims: ["3"]).trainingPlans.isEmpty)
+        XCTAssertEqual(runner(.smoke, claims: ["3"]).needs, [.escape])
+        XCTAssertEqual(runner(.smoke, claims: ["1", "7"]).needs, [.saddle, .training, .hessian])
+        // The report lists the reductions of what the selected claims run.
+        XCTAssertEqual(runner(.small, claims: ["1", "2"]).reductions.count, 0, "the small scale's saddle is the paper-scale one")
+        XCTAssertTrue(runner(.small, claims: ["3"]).reductions.allSatisfy { $0.hasPrefix("escape:") })
+        XCTAssertTrue(runner(.smoke, claims: ["1"]).reductions.allSatisfy { $0.hasPrefix("saddle:") })
+        XCTAssertFalse(runner(.smoke, claims: ["1"]).reductions.isEmpty)
     }
 
     func testScalesAreDefinedAndThePaperScaleFollowsTable2() {

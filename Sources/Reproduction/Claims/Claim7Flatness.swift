@@ -1,0 +1,50 @@
+import Foundation
+import Plot
+
+extension Claim {
+    /// Claim 7: the solutions of Adai and SGD-M are flatter than Adam's (Fig. 7, Fig. 14).
+    public static let flatness = Claim(
+        id: "7",
+        title: "The solutions of Adai and SGD-M are flatter than Adam's",
+        paper: "§6, Fig. 7 (top Hessian eigenvalues) and Fig. 14, App. F (expected sharpness)",
+        prediction: "the top Hessian eigenvalue at Adai's and SGD-M's final checkpoints is below Adam's",
+        rule: "top Hessian eigenvalue of the final checkpoints, paired by seed; log λ_Adam − log λ; margin log 1.2",
+        paperScaleGain: "Hessians of ResNet18 trained for 200 epochs",
+        needs: [.training, .hessian],
+        design: { _ in [] },
+        judge: { context in
+            let h = context.scale.hessian
+            guard let e = try context.training(for: "7").first(where: { $0.experiment == h.experiment }) else {
+                return ClaimVerdict(claim: "7", kind: .runsFailed, notes: ["the scale lists no training runs of \(h.experiment) for claim 7"])
+            }
+            let logTop = try context.runner.runHessian(e)
+            var v = Verdicts.pairs(claim: "7", a: h.optimizers.filter { $0 != "adam" }, baselines: ["adam"], values: logTop, lowerIsBetter: true,
+                                   margin: ClaimRules.sharpnessMargin, unit: "log λ_max")
+            let sharpness = try context.runner.runSharpness(e)
+            v.notes.append("expected sharpness at σ = \(formatNumber(h.sigma)) (reported beside the rule, not decisive): "
+                           + sharpness.keys.sorted().map { name in
+                               let values = inSeedOrder(sharpness[name]!)
+                               return "\(name) \(formatNumber(values.reduce(0, +) / Double(values.count))) (mean of \(values.count))"
+                           }.joined(separator: ", "))
+            return context.runner.withFailures(v, [e])
+        },
+        figure: { context, _ in
+            let h = context.scale.hessian
+            guard let e = try context.training(for: "7").first(where: { $0.experiment == h.experiment }) else { return nil }
+            let logTop = try context.runner.runHessian(e)
+            // One marker per seed: the seeds are separate runs, not a sequence, so no line joins them.
+            let series = logTop.keys.sorted().map { name -> Series in
+                var s = Series(name: name, xs: logTop[name]!.keys.sorted().map(Double.init), ys: logTop[name]!.keys.sorted().map { logTop[name]![$0]! })
+                s.connected = false
+                return s
+            }
+            var chart = LineChart(title: "Claim 7: top Hessian eigenvalue per seed", xLabel: "seed", yLabel: "log λ_max", series: series)
+            chart.markers = true
+            return chart
+        },
+        scope: { context in
+            let h = context.scale.hessian
+            return TrainingScope.line(context, claim: "7")
+                + "; top Hessian eigenvalue (\(h.iterations) Lanczos iterations) and expected sharpness (σ \(formatNumber(h.sigma)), \(h.sharpnessSamples) draws) on \(h.batches) × \(h.batchSize) training examples of the final checkpoints of \(h.optimizers.joined(separator: ", "))"
+        })
+}
