@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // LAPACK's dsyevd from the same OpenBLAS (the noise analysis's full Hessian eigenbasis).
+        .systemLibrary(name: "CLAPACK", path: "Sources/CLAPACK"),
         .systemLibrary(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
@@ -48,7 +50,7 @@ let package = Package(
         // The git commit the binary was built from is stamped into Experiments at build time (run provenance).
         .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"], plugins: ["BuildStamp"]),
         .plugin(name: "BuildStamp", capability: .buildTool()),
-        .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"]),
+        .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat", "CBLAS", "CLAPACK"]),
         // `reproduce`: the paper's claims, their statistics and decision rules, the report (a layer above the rest).
         .target(name: "Reproduction", dependencies: ["Engine", "Experiments", "Analyses", "Reports", "Plot", "RunFormat"]),
         .executableTarget(
