@@ -52,7 +52,7 @@ let package = Package(
         .plugin(name: "BuildStamp", capability: .buildTool()),
         .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat", "CBLAS", "CLAPACK"]),
         // `reproduce`: the paper's claims, their statistics and decision rules, the report (a layer above the rest).
-        .target(name: "Reproduction", dependencies: ["Engine", "Experiments", "Analyses", "Reports", "Plot", "RunFormat"]),
+        .target(name: "Reproduction", dependencies: ["Engine", "Experiments", "Analyses", "Datasets", "Reports", "Plot", "RunFormat"]),
         .executableTarget(
             name: "adai-bench",
             dependencies: ["Engine", "Optim", "Datasets", "NN", "Experiments", "Reports", "Plot", "Analyses", "RunFormat", "Reproduction",
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Experiments", "Engine", "Optim", "Reports", "RunFormat"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "ReproductionTests", dependencies: ["Reproduction", "Experiments", "Reports", "Engine"]),
+        .testTarget(name: "ReproductionTests", dependencies: ["Reproduction", "Experiments", "Reports", "Engine", "Analyses"]),
         .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Engine", "Optim", "NN", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]
