@@ -90,6 +90,24 @@ public func noiseCovariance(_ noise: [Double], count m: Int, dimension p: Int) -
     return c
 }
 
+/// `--batch-sizes 16,64,256` → [16, 64, 256].
+public func parseBatchSizes(_ text: String) throws -> [Int] {
+    try parseNumberList(text, option: "--batch-sizes").map { value in
+        guard value == value.rounded(), value >= 1, value < 1e9 else { throw AnalysisError("--batch-sizes: '\(value)' is not a whole number >= 1") }
+        return Int(value)
+    }
+}
+
+/// Where `adai-bench noise` reads its images from: `--synthetic N` or `--data-dir`.
+public func checkNoiseSource(synthetic: Int?, dataDirectory: String?) throws {
+    if let n = synthetic {
+        guard n >= 2 else { throw AnalysisError("--synthetic must be >= 2, got \(n)") }
+        guard dataDirectory == nil else { throw AnalysisError("give either --synthetic N or --data-dir, not both") }
+    } else if dataDirectory == nil {
+        throw AnalysisError("give --data-dir (the folder holding cifar-10-batches-bin) or --synthetic N")
+    }
+}
+
 /// Pearson's correlation of two equally long samples.
 public func pearson(_ x: [Double], _ y: [Double]) -> Double {
     let n = Double(x.count)

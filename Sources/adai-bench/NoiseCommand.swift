@@ -70,21 +70,17 @@ struct NoiseCommand: ParsableCommand {
         var s = NoiseSettings()
         s.side = side; s.hidden = hidden; s.minibatches = minibatches; s.replicates = replicates; s.trainSteps = trainSteps
         s.trainLR = trainLR; s.hvpStep = hvpStep; s.seed = seed
-        s.batchSizes = try parseNumberList(batchSizes, option: "--batch-sizes").map { value in
-            guard value == value.rounded(), value >= 1 else { throw AnalysisError("--batch-sizes: '\(value)' is not a whole number >= 1") }
-            return Int(value)
-        }
+        s.batchSizes = try parseBatchSizes(batchSizes)
         try s.validate()
+        try checkNoiseSource(synthetic: synthetic, dataDirectory: dataDir)
         let records: CIFARRecords, label: String
         if let n = synthetic {
-            guard n >= 2 else { throw AnalysisError("--synthetic must be >= 2, got \(n)") }
             let folder = "\(out)/noise-data"
             try SyntheticData.writeCIFAR(variant: .cifar10, train: n, test: 0, seed: seed, directory: folder)
             records = try CIFARDataset(variant: .cifar10, split: .train, directory: folder, limit: n).records
             label = "\(n) synthetic CIFAR-like images (seed \(seed))"
         } else {
-            guard let dataDir else { throw AnalysisError("give --data-dir (the folder holding cifar-10-batches-bin) or --synthetic N") }
-            let data = try CIFARDataset(variant: .cifar10, split: .train, directory: dataDir, allowPartial: true, limit: examples)
+            let data = try CIFARDataset(variant: .cifar10, split: .train, directory: dataDir!, allowPartial: true, limit: examples)
             records = data.records
             label = "the first \(data.count) CIFAR-10 training images of \(dataDir)"
         }

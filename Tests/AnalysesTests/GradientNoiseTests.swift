@@ -198,6 +198,14 @@ final class GradientNoiseTests: XCTestCase {
         let d = data(n: 100, d: 2, k: 2, seed: 1)
         XCTAssertEqual(message { try measureNoise(data: d, settings: s, dataLabel: "test") },
                        "--batch-sizes: the largest batch (1000) exceeds the 100 examples")
+        XCTAssertEqual(try parseBatchSizes("16, 64,256"), [16, 64, 256])
+        XCTAssertEqual(message { try parseBatchSizes("16,2.5") }, "--batch-sizes: '2.5' is not a whole number >= 1")
+        XCTAssertEqual(message { try parseBatchSizes("16,x") }, "--batch-sizes: cannot read 'x' as a number; write comma-separated numbers, e.g. 1,2,4")
+        XCTAssertEqual(message { try checkNoiseSource(synthetic: nil, dataDirectory: nil) }, "give --data-dir (the folder holding cifar-10-batches-bin) or --synthetic N")
+        XCTAssertEqual(message { try checkNoiseSource(synthetic: 1, dataDirectory: nil) }, "--synthetic must be >= 2, got 1")
+        XCTAssertEqual(message { try checkNoiseSource(synthetic: 100, dataDirectory: "data") }, "give either --synthetic N or --data-dir, not both")
+        XCTAssertEqual(message { try NoiseData.pooled(.init(pixels: [], labels: []), side: 2) }, "the noise analysis needs at least 2 images, got 0")
+        XCTAssertEqual(message { try NoiseData(inputs: [1, 2], labels: [5], features: 2, classes: 2) }, "a label lies outside 0..<2")
         XCTAssertEqual(message { try NoiseData.pooled(.init(pixels: [], labels: []), side: 3) },
                        "--side must divide 32 (1, 2, 4, 8, 16 or 32), got 3")
     }
