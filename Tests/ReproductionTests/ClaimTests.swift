@@ -348,9 +348,10 @@ final class NoiseClaimTests: XCTestCase {
     func testNoiseClaimsRunAtTheSmokeScale() throws {
         let c = context(nil)
         defer { try? FileManager.default.removeItem(atPath: c.runner.out) }
-        let started = Date()
+        // CPU time, not wall time, so that a busy machine does not fail the test (about 5 s on one core, debug build).
+        let started = clock()
         let nine = try Claim.noiseCovariance.judge(c), ten = try Claim.noiseTails.judge(c)
-        XCTAssertLessThan(Date().timeIntervalSince(started), 60, "the premises must stay cheap at the smoke scale")
+        XCTAssertLessThan(Double(clock() - started) / Double(CLOCKS_PER_SEC), 60, "the premises must stay cheap at the smoke scale")
         XCTAssertNotEqual(nine.kind, .runsFailed); XCTAssertNotEqual(ten.kind, .runsFailed)
         for file in ["noise.json", "noise-fits.csv", "noise-eigenbasis.csv", "noise-tail-index.csv", "noise-summary.txt",
                      "noise-covariance-initialisation.png", "noise-qq-trained.png", "noise-elements-initialisation.png"] {
