@@ -29,7 +29,7 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
-        // LAPACK's dsyevd from the same OpenBLAS (the noise analysis's full Hessian eigenbasis).
+        // LAPACK's dsyevd from the same OpenBLAS (the noise analysis's full Hessian eigenbasis), through Engine.
         .systemLibrary(name: "CLAPACK", path: "Sources/CLAPACK"),
         .systemLibrary(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
@@ -37,7 +37,7 @@ let package = Package(
         .systemLibrary(
             name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
             providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"])]),
-        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: engineSettings),
+        .target(name: "Engine", dependencies: ["CBLAS", "CLAPACK"], swiftSettings: engineSettings),
         // The registry of optimizers is collected from the files' `static let registration` at build time.
         .target(name: "Optim", dependencies: ["Engine"], swiftSettings: optimSettings, plugins: ["OptimizerRegistry"]),
         .executableTarget(name: "optimizer-registry"),
@@ -50,7 +50,7 @@ let package = Package(
         // The git commit the binary was built from is stamped into Experiments at build time (run provenance).
         .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"], plugins: ["BuildStamp"]),
         .plugin(name: "BuildStamp", capability: .buildTool()),
-        .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat", "CBLAS", "CLAPACK"]),
+        .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"]),
         // `reproduce`: the paper's claims, their statistics and decision rules, the report (a layer above the rest).
         .target(name: "Reproduction", dependencies: ["Engine", "Experiments", "Analyses", "Datasets", "Reports", "Plot", "RunFormat"]),
         .executableTarget(

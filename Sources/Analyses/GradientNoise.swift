@@ -1,4 +1,3 @@
-import CBLAS
 import Engine
 import Foundation
 
@@ -50,7 +49,8 @@ public func perExampleCovariance(gradients g: [Double], count n: Int, dimension 
     for r in 0..<n { for j in 0..<p { mean[j] += g[r * p + j] } }
     for j in 0..<p { mean[j] /= Double(n) }
     var c = [Double](repeating: 0, count: p * p)
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(p), Int32(p), Int32(n), 1 / Double(n), g, Int32(p), g, Int32(p), 0, &c, Int32(p))
+    DoubleLinearAlgebra.gemm(transposeA: true, transposeB: false, m: p, n: p, k: n, alpha: 1 / Double(n),
+                            g, lda: p, g, ldb: p, beta: 0, &c, ldc: p)
     for i in 0..<p { for j in 0..<p { c[i * p + j] -= mean[i] * mean[j] } }
     return (c, mean)
 }
@@ -75,7 +75,7 @@ public func minibatchNoise(gradients g: [Double], mean: [Double], examples n: In
         out.withUnsafeMutableBufferPointer { o in
             g.withUnsafeBufferPointer { gp in
                 let row = o.baseAddress! + m * p
-                for i in 0..<batch { cblas_daxpy(Int32(p), 1 / Double(batch), gp.baseAddress! + order[i] * p, 1, row, 1) }
+                for i in 0..<batch { DoubleLinearAlgebra.axpy(count: p, alpha: 1 / Double(batch), gp.baseAddress! + order[i] * p, row) }
             }
         }
         for j in 0..<p { out[m * p + j] -= mean[j] }
@@ -86,7 +86,8 @@ public func minibatchNoise(gradients g: [Double], mean: [Double], examples n: In
 /// (1/M) ΞᵀΞ for M noise rows Ξ (centred at the true full gradient, so no degree of freedom is lost).
 public func noiseCovariance(_ noise: [Double], count m: Int, dimension p: Int) -> [Double] {
     var c = [Double](repeating: 0, count: p * p)
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(p), Int32(p), Int32(m), 1 / Double(m), noise, Int32(p), noise, Int32(p), 0, &c, Int32(p))
+    DoubleLinearAlgebra.gemm(transposeA: true, transposeB: false, m: p, n: p, k: m, alpha: 1 / Double(m),
+                            noise, lda: p, noise, ldb: p, beta: 0, &c, ldc: p)
     return c
 }
 

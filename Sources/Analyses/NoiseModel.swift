@@ -1,5 +1,3 @@
-import CBLAS
-import CLAPACK
 import Datasets
 import Engine
 import Foundation
@@ -100,8 +98,8 @@ public struct NoiseMLP {
             h = [Double](repeating: 0, count: n * hidden)
             for r in 0..<n { for j in 0..<hidden { h[r * hidden + j] = theta[hidden * d + j] } }
             theta.withUnsafeBufferPointer { t in
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(hidden), Int32(d), 1,
-                            data.inputs, Int32(d), t.baseAddress!, Int32(d), 1, &h, Int32(hidden))
+                DoubleLinearAlgebra.gemm(transposeA: false, transposeB: true, m: n, n: hidden, k: d, alpha: 1,
+                            data.inputs, lda: d, t.baseAddress!, ldb: d, beta: 1, &h, ldc: hidden)
             }
             for i in 0..<h.count { h[i] = Foundation.tanh(h[i]) }
             features = h; width = hidden; w2Offset = hidden * (d + 1)
@@ -110,8 +108,8 @@ public struct NoiseMLP {
         let bOffset = w2Offset + k * width
         for r in 0..<n { for c in 0..<k { z[r * k + c] = theta[bOffset + c] } }
         theta.withUnsafeBufferPointer { t in
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(width), 1,
-                        features, Int32(width), t.baseAddress! + w2Offset, Int32(width), 1, &z, Int32(k))
+            DoubleLinearAlgebra.gemm(transposeA: false, transposeB: true, m: n, n: k, k: width, alpha: 1,
+                            features, lda: width, t.baseAddress! + w2Offset, ldb: width, beta: 1, &z, ldc: k)
         }
         var losses = [Double](repeating: 0, count: n)
         for r in 0..<n {
@@ -134,8 +132,8 @@ public struct NoiseMLP {
         guard hidden > 0 else { return (d2, []) }
         var d1 = [Double](repeating: 0, count: n * hidden)
         theta.withUnsafeBufferPointer { t in
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hidden), Int32(k), 1,
-                        d2, Int32(k), t.baseAddress! + hidden * (inputs + 1), Int32(hidden), 0, &d1, Int32(hidden))
+            DoubleLinearAlgebra.gemm(transposeA: false, transposeB: false, m: n, n: hidden, k: k, alpha: 1,
+                            d2, lda: k, t.baseAddress! + hidden * (inputs + 1), ldb: hidden, beta: 0, &d1, ldc: hidden)
         }
         for i in 0..<d1.count { d1[i] *= 1 - h[i] * h[i] }
         return (d2, d1)
@@ -155,8 +153,8 @@ public struct NoiseMLP {
         // One dense layer's gradient: W += δᵀ·A / N, b += column sums of δ / N.
         func dense(_ delta: [Double], _ a: [Double], out: Int, width: Int, offset: Int) {
             g.withUnsafeMutableBufferPointer { gp in
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(out), Int32(width), Int32(n), scale,
-                            delta, Int32(out), a, Int32(width), 0, gp.baseAddress! + offset, Int32(width))
+                DoubleLinearAlgebra.gemm(transposeA: true, transposeB: false, m: out, n: width, k: n, alpha: scale,
+                            delta, lda: out, a, ldb: width, beta: 0, gp.baseAddress! + offset, ldc: width)
             }
             for r in 0..<n { for o in 0..<out { g[offset + out * width + o] += delta[r * out + o] * scale } }
         }
@@ -206,28 +204,21 @@ public struct NoiseMLP {
 }
 
 /// A symmetric matrix's eigenvalues (ascending) and eigenvectors (row i of `vectors`, row-major
-/// n × n, is the eigenvector of `values[i]`), by LAPACK's dsyevd.
+/// n × n, is the eigenvector of `values[i]`), by LAPACK's dsyevd (through Engine).
 public func symmetricEigen(_ matrix: [Double], dimension n: Int) throws -> (values: [Double], vectors: [Double]) {
     guard n >= 1, matrix.count == n * n else { throw AnalysisError("an eigen-decomposition needs an n × n matrix") }
-    var a = matrix  // symmetric: row-major and column-major agree
-    var w = [Double](repeating: 0, count: n)
-    var nn = Int32(n), lda = Int32(n), info: Int32 = 0
-    var lwork: Int32 = -1, liwork: Int32 = -1
-    var workQuery = [Double](repeating: 0, count: 1), iworkQuery = [Int32](repeating: 0, count: 1)
-    dsyevd_("V", "U", &nn, &a, &lda, &w, &workQuery, &lwork, &iworkQuery, &liwork, &info)
-    lwork = Int32(workQuery[0]); liwork = iworkQuery[0]
-    var work = [Double](repeating: 0, count: Int(lwork)), iwork = [Int32](repeating: 0, count: Int(liwork))
-    dsyevd_("V", "U", &nn, &a, &lda, &w, &work, &lwork, &iwork, &liwork, &info)
+    let (values, vectors, info) = DoubleLinearAlgebra.symmetricEigen(matrix, dimension: n)
     guard info == 0 else { throw AnalysisError("LAPACK dsyevd failed (info \(info)) on a \(n) × \(n) matrix") }
-    // Column j of the column-major result is eigenvector j: in row-major storage that is row j.
-    return (w, a)
+    return (values, vectors)
 }
 
 /// Vᵀ·M·V for a symmetric n × n M, with V's columns the eigenvectors (given as the rows of `vectors`).
 public func rotate(_ m: [Double], into vectors: [Double], dimension n: Int) -> [Double] {
     var tmp = [Double](repeating: 0, count: n * n), out = [Double](repeating: 0, count: n * n)
     // E = rows-as-eigenvectors: Vᵀ = E, so VᵀMV = E·M·Eᵀ.
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, vectors, Int32(n), m, Int32(n), 0, &tmp, Int32(n))
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(n), 1, tmp, Int32(n), vectors, Int32(n), 0, &out, Int32(n))
+    DoubleLinearAlgebra.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1,
+                            vectors, lda: n, m, ldb: n, beta: 0, &tmp, ldc: n)
+    DoubleLinearAlgebra.gemm(transposeA: false, transposeB: true, m: n, n: n, k: n, alpha: 1,
+                            tmp, lda: n, vectors, ldb: n, beta: 0, &out, ldc: n)
     return out
 }
