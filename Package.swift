@@ -29,13 +29,15 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // LAPACK's dsyevd from the same OpenBLAS (the noise analysis's full Hessian eigenbasis), through Engine.
+        .systemLibrary(name: "CLAPACK", path: "Sources/CLAPACK"),
         .systemLibrary(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
         .systemLibrary(
             name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
             providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"])]),
-        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: engineSettings),
+        .target(name: "Engine", dependencies: ["CBLAS", "CLAPACK"], swiftSettings: engineSettings),
         // The registry of optimizers is collected from the files' `static let registration` at build time.
         .target(name: "Optim", dependencies: ["Engine"], swiftSettings: optimSettings, plugins: ["OptimizerRegistry"]),
         .executableTarget(name: "optimizer-registry"),
@@ -50,7 +52,7 @@ let package = Package(
         .plugin(name: "BuildStamp", capability: .buildTool()),
         .target(name: "Analyses", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"]),
         // `reproduce`: the paper's claims, their statistics and decision rules, the report (a layer above the rest).
-        .target(name: "Reproduction", dependencies: ["Engine", "Experiments", "Analyses", "Reports", "Plot", "RunFormat"]),
+        .target(name: "Reproduction", dependencies: ["Engine", "Experiments", "Analyses", "Datasets", "Reports", "Plot", "RunFormat"]),
         .executableTarget(
             name: "adai-bench",
             dependencies: ["Engine", "Optim", "Datasets", "NN", "Experiments", "Reports", "Plot", "Analyses", "RunFormat", "Reproduction",
@@ -67,7 +69,7 @@ let package = Package(
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Experiments", "Engine", "Optim", "Reports", "RunFormat"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "ReproductionTests", dependencies: ["Reproduction", "Experiments", "Reports", "Engine"]),
+        .testTarget(name: "ReproductionTests", dependencies: ["Reproduction", "Experiments", "Reports", "Engine", "Analyses"]),
         .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Engine", "Optim", "NN", "Datasets"]),
     ],
     swiftLanguageModes: [.v5]

@@ -91,6 +91,16 @@ public struct Comparison {
     /// Lowest mean among the optimizers in both, ours and the paper's; and the paper's best over its whole row.
     public var ourWinner: String?, paperWinner: String?, paperOverallWinner: String?
     public var skippedRuns: [String]
+    /// The paper table has a row for this data set, model and metric (false: the table is our experiment's alone).
+    public var paperHasRow: Bool = true
+    /// The rows (data set/model/metric) the paper table does have, for the line that says it has none of ours.
+    public var paperRowsAvailable: [String] = []
+
+    /// One line saying the paper has no row for this experiment, or nil.
+    public var noPaperRowLine: String? {
+        paperHasRow ? nil : "The paper (\(paperPath)) has no row for \(dataset)/\(model)/\(metric): this table is our experiment's alone "
+            + "(the paper's rows: \(paperRowsAvailable.joined(separator: ", ")))."
+    }
 
     /// Rows whose difference is more than `k` paper std.
     public func rowsOutside(_ k: Double) -> [ComparisonRow] {
@@ -114,12 +124,9 @@ public enum Compare {
         let groups = Dictionary(grouping: settings) { [$0.dataset, $0.model, $0.metric] }
         return try groups.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
             let (dataset, model, metric) = (key[0], key[1], key[2])
+            // A data set and model the paper does not have (a researcher's own experiment, e.g. the quick start's
+            // resnet-tiny) still gets its table: every row "not in paper", and one line saying so.
             let paperRows = paper.rows(dataset: dataset, model: model, metric: metric)
-            guard !paperRows.isEmpty else {
-                let available = Set(paper.rows.map { "\($0.dataset)/\($0.model)/\($0.metric)" }).sorted().joined(separator: ", ")
-                throw ReportError("\(experiment): its runs are \(dataset)/\(model) with metric \(metric), which has no row in "
-                                  + "\(paper.path) (it has \(available)); pass --paper with a table that has that row")
-            }
             let summaries = Summaries.optimizers(groups[key]!, by: compared)
             let protocolEpochs = protocolEpochs[dataset]
             let rows = summaries.map { summary -> ComparisonRow in
@@ -142,11 +149,14 @@ public enum Compare {
             let tau = kendallTau(common.map { $0.ours.chosen.value(compared).mean }, common.map { $0.paper!.mean })
             let ourWinner = common.min { $0.ours.chosen.value(compared).mean < $1.ours.chosen.value(compared).mean }?.ours.optimizer
             let paperWinner = common.min { $0.paper!.mean < $1.paper!.mean }?.ours.optimizer
-            return Comparison(dataset: dataset, model: model, metric: metric, compared: compared, k: k, paperPath: paper.path,
+            var comparison = Comparison(dataset: dataset, model: model, metric: metric, compared: compared, k: k, paperPath: paper.path,
                               protocolEpochs: protocolEpochs, rows: rows, tau: tau, tauCount: common.count,
                               ourWinner: ourWinner, paperWinner: paperWinner,
                               paperOverallWinner: paperRows.min { $0.mean < $1.mean }?.optimizer,
                               skippedRuns: skipped.filter { path in runs.contains { $0.directory == path && [$0.record.dataset, $0.record.model, $0.record.metric] == key } })
+            comparison.paperHasRow = !paperRows.isEmpty
+            comparison.paperRowsAvailable = Set(paper.rows.map { "\($0.dataset)/\($0.model)/\($0.metric)" }).sorted()
+            return comparison
         }
     }
 
@@ -199,6 +209,7 @@ public enum Compare {
 
     static func summaryLines(_ c: Comparison) -> [String] {
         var lines: [String] = []
+        if let line = c.noPaperRowLine { lines.append(line) }
         let tau = c.tau.map { String(format: "%.3f", $0) } ?? "undefined (needs two optimizers in both with different values)"
         lines.append("Kendall's tau between our ordering and the paper's (\(c.tauCount) optimizers in both): \(tau)")
         lines.append("Winner among them: ours \(c.ourWinner ?? "-"), paper \(c.paperWinner ?? "-")"
@@ -229,6 +240,7 @@ public enum Compare {
             }
             out.append("# \(c.dataset),\(c.model): kendall_tau=\(n(c.tau)) over \(c.tauCount); winner ours=\(c.ourWinner ?? "") "
                        + "paper=\(c.paperWinner ?? "")")
+            if let line = c.noPaperRowLine { out.append("# " + line) }
         }
         return out.joined(separator: "\n") + "\n"
     }

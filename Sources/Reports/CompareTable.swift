@@ -56,7 +56,11 @@ public struct ComparisonTable {
             }
         }
         self.rows = rows
+        notes = comparisons.compactMap(\.noPaperRowLine)
     }
+
+    /// One line per data set and model the paper has no row for.
+    public var notes: [String] = []
 
     var withPaper: Bool { rows.contains { $0.source == "paper" } }
     var anyShort: Bool { rows.contains { $0.cells.contains { $0?.short ?? false } } }
@@ -101,6 +105,7 @@ public struct ComparisonTable {
             if !withPaper || row.source == "paper" { out.append("\\hline") }
         }
         out.append("\\end{tabular}")
+        out += notes.map { "% " + $0 }
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -122,6 +127,7 @@ public struct ComparisonTable {
         out.append("")
         out.append("\(metric), \(compared.rawValue) over epochs: mean ± std over seeds; the lowest of each row in bold"
                    + (anyShort ? "; † fewer epochs than the paper's protocol." : "."))
+        out += notes
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -133,6 +139,7 @@ public struct ComparisonTable {
             let best = zip(optimizers, row.cells).filter { $0.1?.best ?? false }.map(\.0).joined(separator: " ")
             out.append(([row.dataset, row.model, row.source] + row.cells.flatMap { [n($0?.mean), n($0?.std)] } + [best]).joined(separator: ","))
         }
+        out += notes.map { "# " + $0 }
         return out.joined(separator: "\n") + "\n"
     }
 }

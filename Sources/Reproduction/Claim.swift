@@ -3,14 +3,14 @@ import Plot
 
 /// What a claim needs run (the plan prices these; shared needs run once).
 public enum ClaimNeed: String, Codable, Equatable {
-    case saddle, escape, training, hessian
+    case saddle, escape, training, hessian, noise
 }
 
 /// One checkable claim of a paper (docs/claims.md): everything `reproduce` knows about it, in one value.
 /// Every plan, runner, report and help text iterates `Claims.all`; a claim's facts live in its own file
 /// under `Sources/Reproduction/Claims/`.
 public struct Claim {
-    /// Stable identifier: "1" to "8" for the Adai paper's claims (the numbers of docs/claims.md); later
+    /// Stable identifier: "1" to "10" for the Adai paper's claims (the numbers of docs/claims.md); later
     /// claims take new identifiers, never a reused one.
     public let id: String
     public let title: String
@@ -43,6 +43,7 @@ public enum Claims {
     public static let all: [Claim] = [
         .saddleAdaptive, .saddleMomentum, .escapeSharpness, .escapeMomentum,
         .trainingSpeed, .testError, .flatness, .languageModel,
+        .noiseCovariance, .noiseTails,
     ]
 
     public static func named(_ id: String) -> Claim? { all.first { $0.id == id } }

@@ -12,6 +12,7 @@ public final class ClaimContext {
 
     public var saddleEvidence: SaddleEvidence?
     public var escapeEvidence: EscapeEvidence?
+    public var noiseEvidence: NoiseReport?
     /// Training evidence by plan name.
     public var trainingEvidence: [String: TrainingEvidence] = [:]
     /// Claim 6's cells beside Table 2 (for the report).
@@ -37,6 +38,13 @@ public final class ClaimContext {
         if let e = escapeEvidence { return e }
         let e = try runner.runEscape()
         escapeEvidence = e
+        return e
+    }
+
+    public func noise() throws -> NoiseReport {
+        if let e = noiseEvidence { return e }
+        let e = try runner.runNoise()
+        noiseEvidence = e
         return e
     }
 

@@ -119,6 +119,8 @@ extension ReproductionRunner {
                     let h = scale.hessian
                     let seeds = scale.training.first { $0.name == h.experiment }?.seeds.count ?? 0
                     lines.append("  hessian: \(h.optimizers.count) optimizers × \(seeds) seeds, top eigenvalue by \(h.iterations) Lanczos iterations on \(h.batches) × \(h.batchSize) examples (≈ \(4 * h.iterations * h.batches) forward-backward passes each; small beside the training)")
+                case .noise:
+                    lines.append("  noise: \(scale.noise.description) (seconds to minutes on one core)" + shared)
                 }
             }
             let checks = claim.design(scale)

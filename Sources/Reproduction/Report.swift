@@ -132,6 +132,10 @@ extension ReproductionRunner {
             rows.append(ScaleComparisonRow(item: "escape k values", paper: "not legible", thisRun: "{\(e.ks.map { String(format: "%.3g", $0) }.joined(separator: ", "))} at a matched rate",
                                            ratio: nil))
         }
+        if needs.contains(.noise) {
+            rows.append(ScaleComparisonRow(item: "gradient-noise measurement (Fig. 1, App. C)", paper: "a randomly initialised network; model and settings not stated",
+                                           thisRun: scale.noise.description, ratio: nil))
+        }
         if needs.contains(.saddle) {
             let p = scale.saddle
             rows.append(ScaleComparisonRow(item: "saddle experiment", paper: "none numeric (§4 is analytic)",

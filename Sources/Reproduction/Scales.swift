@@ -1,3 +1,4 @@
+import Analyses
 import Foundation
 
 /// An optimizer entry of a training plan; `lrGrid` (with a selection seed) makes the plan choose its lr first.
@@ -88,6 +89,32 @@ public struct HessianPlan: Codable, Equatable {
     public var sharpnessSamples: Int = 20
 }
 
+/// Claims 9 and 10: `adai-bench noise` on a network small enough for its full Hessian.
+public struct NoisePlan: Codable, Equatable {
+    /// Synthetic CIFAR-like training images (the smoke scale), else the first `examples` CIFAR-10 training images at hand.
+    public var synthetic: Int?
+    public var examples: Int
+    public var settings: NoiseSettings
+
+    /// A one-line description of the model and data (the scope lines, the plan).
+    public var description: String {
+        let s = settings
+        let inputs = 3 * s.side * s.side
+        let parameters = s.hidden == 0 ? 10 * (inputs + 1) : s.hidden * (inputs + 1) + 10 * (s.hidden + 1)
+        return "\(synthetic.map { "\($0) synthetic images" } ?? "\(examples) CIFAR-10 training images") pooled to \(s.side)×\(s.side)×3, "
+            + "\(s.hidden) tanh units, \(parameters) parameters; B ∈ {\(s.batchSizes.map(String.init).joined(separator: ", "))}, "
+            + "\(s.minibatches) minibatches per B × \(s.replicates) replicates; trained checkpoint after \(s.trainSteps) SGD steps"
+    }
+
+    static func make(synthetic: Int?, examples: Int, side: Int, hidden: Int, batchSizes: [Int], minibatches: Int, replicates: Int,
+                     trainSteps: Int) -> NoisePlan {
+        var s = NoiseSettings()
+        s.side = side; s.hidden = hidden; s.batchSizes = batchSizes; s.minibatches = minibatches; s.replicates = replicates
+        s.trainSteps = trainSteps
+        return NoisePlan(synthetic: synthetic, examples: examples, settings: s)
+    }
+}
+
 /// A departure of a scale from the paper's protocol; a plain string literal concerns the training runs.
 public struct Reduction: Codable, Equatable, ExpressibleByStringLiteral {
     public var need: ClaimNeed
@@ -105,6 +132,7 @@ public struct ReproductionScale: Codable, Equatable {
     public var escape: EscapePlan
     public var saddle: SaddlePlan
     public var hessian: HessianPlan
+    public var noise: NoisePlan
     /// One line per choice that departs from the paper (what and why), with the experiment it concerns.
     public var reductions: [Reduction]
     /// What is not settled in this scale's design yet (shown in the report).
@@ -157,6 +185,8 @@ public struct ReproductionScale: Codable, Equatable {
                            searchRepeats: 32, searchSteps: 300, searchTolerance: 0.05),
         hessian: HessianPlan(experiment: "repro-smoke-cifar", optimizers: ["adai", "sgdm", "adam"], batches: 1, batchSize: 64, iterations: 6,
                              sigma: 0.01, sharpnessSamples: 4),
+        noise: .make(synthetic: 512, examples: 512, side: 2, hidden: 8, batchSizes: [8, 16, 32], minibatches: 1000, replicates: 3,
+                     trainSteps: 300),
         reductions: [
             "data: synthetic images (512 train / 256 test) and synthetic text instead of CIFAR and PTB",
             "models: resnet-tiny (ResNet with one block per stage, widths 4–16) and lstm-tiny",
@@ -164,6 +194,7 @@ public struct ReproductionScale: Codable, Equatable {
             "optimizers: Adai, AdaiW, SGD-M, Adam (of eleven)",
             Reduction(.escape, "escape: 24 repeats per k, 5,000 samples, lrs matched to a mean escape of 300 steps at k = 1 (the small and paper scales: 1,000)"),
             Reduction(.saddle, "saddle: 300 repeats of 400 steps (the small scale: 400 of 2,000)"),
+            Reduction(.noise, "noise (claims 9, 10): 512 synthetic images pooled to 2×2×3, a 194-parameter network, 1,000 minibatches per B × 3 replicates"),
         ],
         openPoints: [])
 
@@ -193,6 +224,8 @@ public struct ReproductionScale: Codable, Equatable {
                            escapeCurvatures: [-1e-2, -1e-3, -1e-4], steps: 2000, every: 20, repeats: 400, earlyStep: 100, warmSteps: 200,
                            searchRepeats: 64, searchSteps: 600, searchTolerance: 0.05),
         hessian: HessianPlan(experiment: "repro-small-cifar10", optimizers: ["adai", "sgdm", "adam"], batches: 4, batchSize: 128, iterations: 20),
+        noise: .make(synthetic: nil, examples: 4000, side: 2, hidden: 32, batchSizes: [16, 64, 256], minibatches: 2000, replicates: 5,
+                     trainSteps: 2000),
         reductions: [
             "data: the 4,000 CIFAR-10 training and 1,000 test images at hand (8% and 10% of the sets); no CIFAR-100 (only 100 images at hand)",
             "model: resnet18-narrow, ResNet18's structure at a quarter of its widths (16–128 channels), instead of ResNet18",
@@ -201,6 +234,7 @@ public struct ReproductionScale: Codable, Equatable {
             "seeds: lr chosen on seed 1 from a 3-point grid per optimizer, then 4 fresh seeds (the paper: 3 seeds, grid not published)",
             "PTB: the 2-layer 512-unit LSTM for 3 epochs of at most 150 steps (about a third of one pass over the training text; lr ×0.5 after epoch 2), so claim 8 is judged early in training",
             Reduction(.escape, "escape: 200 repeats per k and optimizer (the paper scale: 400), k ∈ {1/1.5, 1, 1.5} at a mean escape of 1,000 steps at k = 1"),
+            Reduction(.noise, "noise (claims 9, 10): the 4,000 CIFAR-10 training images pooled to 2×2×3, a 746-parameter network (the paper's Fig. 1 model is not stated), 2,000 minibatches per B × 5 replicates"),
         ],
         openPoints: [])
 
@@ -236,10 +270,13 @@ public struct ReproductionScale: Codable, Equatable {
                            searchRepeats: 64, searchSteps: 600, searchTolerance: 0.05),
         hessian: HessianPlan(experiment: "cifar10-resnet18", optimizers: ["adai", "sgdm", "adam"], batches: 10, batchSize: 128, iterations: 40,
                              sigma: 0.01, sharpnessSamples: 50),
+        noise: .make(synthetic: nil, examples: 50000, side: 4, hidden: 32, batchSizes: [16, 64, 256], minibatches: 4000, replicates: 10,
+                     trainSteps: 5000),
         reductions: [
             "the paper's lr grid for SGD-M is not published: every optimizer trains at the lr of configs/*.json (docs/paper.md §4.1), without selection",
             Reduction(.escape, "the escape k values and learning rates are ours (the paper's are not legible): k ∈ {1/1.5, 1, 1.5} around a matched mean escape of 1,000 steps (docs/claims.md, claim 3)"),
             "the LSTM recipe is Zaremba et al.'s medium model (the paper's is not published; docs/paper.md §4.4)",
+            Reduction(.noise, "noise (claims 9, 10): a 1,898-parameter network on CIFAR-10 pooled to 4×4×3, small enough for its full Hessian; the paper's Fig. 1 model is not stated"),
         ],
         openPoints: [])
 

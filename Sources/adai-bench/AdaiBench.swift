@@ -15,6 +15,6 @@ struct AdaiBench: ParsableCommand {
         version: "adai-bench \(Provenance.version), built from commit \(Provenance.gitCommit())",
         subcommands: [Train.self, SweepCommand.self, CollectCommand.self, DataCommand.self, ModelCommand.self,
                       Optimize.self, CompareCommand.self, DiffCommand.self, PlotCommand.self, Bench.self,
-                      EscapeCommand.self, HessianCommand.self, SharpnessCommand.self, SaddleCommand.self,
+                      EscapeCommand.self, HessianCommand.self, SharpnessCommand.self, SaddleCommand.self, NoiseCommand.self,
                       ReproduceCommand.self])
 }

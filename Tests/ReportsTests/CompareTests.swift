@@ -173,14 +173,34 @@ final class CompareTests: XCTestCase {
         }
     }
 
-    func testUnknownPaperRow() throws {
+    /// A data set and model the paper has no row for (a researcher's own experiment, such as the quick start's
+    /// resnet-tiny): our table is written, every row "not in paper", with one line saying the paper has no row.
+    func testExperimentWithoutAPaperRowGetsItsOwnTable() throws {
         try results.run(experiment: "r50", model: "resnet50", optimizer: "adai", lr: 1, seed: 1, testErrors: [10])
+        try results.run(experiment: "r50", model: "resnet50", optimizer: "sgdm", lr: 1, seed: 1, testErrors: [12])
         let path = results.root.appendingPathComponent("r50").path
         let paper = try results.paperTable()
-        XCTAssertThrowsError(try Compare.compare(experiment: path, paper: try PaperTable.read(paper))) { error in
-            XCTAssertEqual("\(error)", "\(path): its runs are cifar10/resnet50 with metric test_error, which has no row in \(paper) "
-                           + "(it has cifar10/resnet18/test_error, cifar10/vgg16/test_error); pass --paper with a table that has that row")
-        }
+        let comparisons = try Compare.compare(experiment: path, paper: try PaperTable.read(paper))
+        XCTAssertEqual(comparisons.count, 1)
+        XCTAssertFalse(comparisons[0].paperHasRow)
+        XCTAssertEqual(comparisons[0].rows.map(\.verdict.text), ["not in paper", "not in paper"])
+        let line = "The paper (\(paper)) has no row for cifar10/resnet50/test_error: this table is our experiment's alone "
+            + "(the paper's rows: cifar10/resnet18/test_error, cifar10/vgg16/test_error)."
+        XCTAssertEqual(comparisons[0].noPaperRowLine, line)
+        let markdown = Compare.markdown(comparisons)
+        XCTAssertTrue(markdown.contains("| adai |"), markdown)
+        XCTAssertTrue(markdown.contains(line), markdown)
+        XCTAssertTrue(Compare.csv(comparisons).contains("\n# " + line + "\n"))
+        let table = ComparisonTable(comparisons)
+        XCTAssertTrue(table.latex().contains("\n% " + line + "\n"), table.latex())
+        XCTAssertTrue(table.latex().contains("$\\mathbf{10.00}"), "our own numbers are in the table:\n" + table.latex())
+        XCTAssertTrue(table.markdown().hasSuffix(line + "\n"))
+        XCTAssertTrue(table.csv().hasSuffix("# " + line + "\n"))
+        XCTAssertEqual(Compare.exitStatus(comparisons, failOutside: 2), 0, "nothing to be outside of")
+        // With a row, no such line.
+        try results.run(experiment: "r18", optimizer: "adai", lr: 1, seed: 1, testErrors: [10])
+        let withRow = try Compare.compare(experiment: results.root.appendingPathComponent("r18").path, paper: try PaperTable.read(paper))
+        XCTAssertNil(withRow[0].noPaperRowLine)
     }
 
     func testMalformedPaperTable() throws {

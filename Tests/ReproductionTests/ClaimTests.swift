@@ -1,4 +1,4 @@
-import Analyses
+@testable import Analyses
 import Engine
 import Foundation
 import XCTest
@@ -221,6 +221,7 @@ final class ClaimListTests: XCTestCase {
                                                               executable: "/bin/true", threads: 1, claims: Set(Claims.ids)), paperTable: nil)
         context.saddleEvidence = SyntheticClaimTests.saddleEvidence(advantage: ["adam": 2, "sgdm": 0, "sgdm-cold": 0], plan: scale.saddle)
         context.escapeEvidence = SyntheticClaimTests.escapeEvidence(sensitivities: ["sgd": 8, "sgdm": 8, "adai": 8, "adam": 4.5], plan: scale.escape)
+        context.noiseEvidence = NoiseClaimTests.report(slope: 1, batchExponent: -1, alphaMinibatches: 2, alphaParameters: 1.3)
         for plan in scale.training {
             context.trainingEvidence[plan.name] = TrainingEvidence(experiment: plan.name, chosen: [:], selectionNotes: [])
         }
@@ -228,7 +229,7 @@ final class ClaimListTests: XCTestCase {
             // Docs: its own section, which states its rule.
             XCTAssertTrue(docs.contains(claim.docsHeading + claim.title), "docs/claims.md lacks the section '\(claim.docsHeading)\(claim.title)'")
             // Plan: a design checked before running, or training runs of the scale that serve it.
-            let planned = !claim.design(scale).isEmpty || scale.training.contains { $0.claims.contains(claim.id) }
+            let planned = !claim.design(scale).isEmpty || scale.training.contains { $0.claims.contains(claim.id) } || claim.needs.contains(.noise)
             XCTAssertTrue(planned, "claim \(claim.id): nothing in the smoke scale's plan runs it")
             XCTAssertFalse(claim.needs.isEmpty, "claim \(claim.id) needs nothing run")
             // Judge: a verdict for this claim, with its scope.
@@ -277,3 +278,90 @@ final class FlatnessClaimTests: XCTestCase {
     }
 }
 
+
+/// Claims 9 and 10 on planted noise measurements, and once for real at the smoke scale.
+final class NoiseClaimTests: XCTestCase {
+    /// A noise report whose judged statistics scatter by ±`spread` around the planted values (4 replicates,
+    /// 8 parameters, 8 minibatches); its figure data are a planted C = 0.5·H/B.
+    static func report(slope: Double, batchExponent: Double, alphaMinibatches: Double, alphaParameters: Double,
+                       spread: Double = 0.02) -> NoiseReport {
+        var s = NoiseSettings()
+        s.batchSizes = [8, 32]; s.replicates = 4; s.minibatches = 500
+        let offsets = [-1.5, -0.5, 0.5, 1.5, -1, 1, -0.25, 0.25].map { $0 * spread }
+        let lambdas = (0..<20).map { pow(10, -Double($0) / 4) }
+        func fit(_ b: Int, _ r: Int) -> CovarianceFit {
+            CovarianceFit(batch: b, diagonalExponent: slope + offsets[r], diagonalCorrelation: 0.9, diagonalRatio: 0.5,
+                          diagonalRatioToH: 0.5 / Double(b), allSlope: 0.5, allCorrelation: 0.9, offDiagonalFraction: 0.1, directions: 20)
+        }
+        var rng = RandomGenerator(seed: 3).fork("planted-noise")
+        let samples = (0..<500).map { _ in rng.nextNormal() }
+        let checkpoint = { (name: String) in
+            NoiseCheckpoint(name: name, loss: 2.3, trainSteps: 0, eigenvalues: lambdas, hessianAsymmetry: 1e-12, hessianExtrapolationChange: 1e-7,
+                            fits: (0..<4).map { r in s.batchSizes.map { fit($0, r) } }, batchExponents: (0..<4).map { batchExponent + offsets[$0] },
+                            perExampleFit: fit(1, 0), trackedIndices: Array(0..<8), alphaAcrossMinibatches: offsets.map { alphaMinibatches + 4 * $0 },
+                            alphaAcrossParameters: offsets.map { alphaParameters + 4 * $0 }, gaussianAlphaMinibatches: Array(repeating: 2, count: 8),
+                            gaussianAlphaParameters: Array(repeating: 2, count: 8),
+                            diagonalPoints: s.batchSizes.map { b in lambdas.map { $0 / Double(b) } },
+                            diagonalNoise: s.batchSizes.map { b in lambdas.map { 0.5 * $0 / Double(b) } },
+                            elementH: lambdas.map { $0 / 8 }, elementC: lambdas.map { 0.5 * $0 / 8 }, parameterBasisSlope: 0.5,
+                            parameterBasisCorrelation: 1, acrossMinibatchSample: samples, acrossParameterSample: Array(samples.prefix(100)))
+        }
+        return NoiseReport(settings: s, examples: 512, dimension: 100, data: "planted", checkpoints: [checkpoint("initialisation"), checkpoint("trained")])
+    }
+
+    func context(_ report: NoiseReport?) -> ClaimContext {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("noise-claims-\(getpid())-\(UUID().uuidString)").path
+        let c = ClaimContext(runner: ReproductionRunner(scale: .smoke, out: directory, dataRoot: "/data", repositoryRoot: "/repo",
+                                                        executable: "/bin/true", threads: 1, claims: ["9", "10"]), paperTable: nil)
+        c.noiseEvidence = report
+        return c
+    }
+
+    func testPlantedPremisesAreSupported() throws {
+        let c = context(Self.report(slope: 1, batchExponent: -1, alphaMinibatches: 2, alphaParameters: 1.3))
+        let nine = try Claim.noiseCovariance.judge(c), ten = try Claim.noiseTails.judge(c)
+        XCTAssertEqual(nine.kind, .supported, nine.notes.joined(separator: "\n"))
+        XCTAssertEqual(ten.kind, .supported, ten.notes.joined(separator: "\n"))
+        let chart = try XCTUnwrap(try Claim.noiseCovariance.figure(c, nine))
+        XCTAssertTrue(chart.logX && chart.logY, "the paper draws absolute values on log axes")
+        XCTAssertEqual(chart.series.first?.fitXs?.isEmpty, false, "each batch size has its fitted line")
+        XCTAssertEqual(try XCTUnwrap(try Claim.noiseTails.figure(c, ten)).series.count, 3, "two QQ series and the Gaussian line")
+    }
+
+    func testPlantedAlternativesAreContradicted() throws {
+        // The noise ignores the curvature and does not shrink with B; Lévy across minibatches, Gaussian across parameters.
+        var c = context(Self.report(slope: 0.1, batchExponent: -1, alphaMinibatches: 1.3, alphaParameters: 1.3))
+        XCTAssertEqual(try Claim.noiseCovariance.judge(c).kind, .alternative)
+        XCTAssertEqual(try Claim.noiseTails.judge(c).kind, .alternative)
+        c = context(Self.report(slope: 1, batchExponent: 0, alphaMinibatches: 2, alphaParameters: 2))
+        XCTAssertEqual(try Claim.noiseCovariance.judge(c).kind, .alternative, "part (b): no 1/B scaling")
+        XCTAssertEqual(try Claim.noiseTails.judge(c).kind, .alternative, "part (b): Gaussian across parameters")
+    }
+
+    func testScatteredPlantedStatisticsAreUnderpowered() throws {
+        let c = context(Self.report(slope: 0.5, batchExponent: -0.5, alphaMinibatches: 1.75, alphaParameters: 1.75, spread: 0.3))
+        XCTAssertEqual(try Claim.noiseCovariance.judge(c).kind, .underpowered)
+        XCTAssertEqual(try Claim.noiseTails.judge(c).kind, .underpowered)
+    }
+
+    /// The real measurement at the smoke scale (synthetic images): its files, figures and verdicts, in seconds.
+    func testNoiseClaimsRunAtTheSmokeScale() throws {
+        let c = context(nil)
+        defer { try? FileManager.default.removeItem(atPath: c.runner.out) }
+        // CPU time, not wall time, so that a busy machine does not fail the test (about 5 s on one core, debug build).
+        let started = clock()
+        let nine = try Claim.noiseCovariance.judge(c), ten = try Claim.noiseTails.judge(c)
+        XCTAssertLessThan(Double(clock() - started) / Double(CLOCKS_PER_SEC), 60, "the premises must stay cheap at the smoke scale")
+        XCTAssertNotEqual(nine.kind, .runsFailed); XCTAssertNotEqual(ten.kind, .runsFailed)
+        for file in ["noise.json", "noise-fits.csv", "noise-eigenbasis.csv", "noise-tail-index.csv", "noise-summary.txt",
+                     "noise-covariance-initialisation.png", "noise-qq-trained.png", "noise-elements-initialisation.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(c.runner.analysesDirectory)/\(file)"), file)
+        }
+        let report = try c.noise()
+        XCTAssertEqual(report.dimension, 194)
+        XCTAssertLessThan(report.checkpoints[0].hessianAsymmetry, 1e-8)
+        // Read back, not recomputed: a second context finds the same report.
+        let again = ClaimContext(runner: c.runner, paperTable: nil)
+        XCTAssertEqual(try again.noise(), report)
+    }
+}

@@ -6,7 +6,7 @@ extension Claim {
     public static let trainingSpeed = Claim(
         id: "5",
         title: "Adai trains faster than SGD with momentum",
-        paper: "§6 and the learning curves of Figs. 8 and 11 (App. F)",
+        paper: "§6 and the learning curves of Fig. 11 (App. F)",
         prediction: "at equal epochs Adai's training loss is lower than SGD-M's",
         rule: "CIFAR runs paired by seed; mean over epochs of log training loss, SGD-M − Adai; margin 0.05; ≥ 10 epochs",
         paperScaleGain: "the real networks and 200 epochs: the regime of the paper's curves",
