@@ -181,6 +181,10 @@ final class RunTrainer {
             task = try LanguageModelTask(model: lm, optimizer: optimizer, corpus: corpus, batchSize: c.training.batchSize,
                                          evalBatchSize: c.training.evalBatchSize, bptt: c.training.bptt,
                                          clipNorm: c.training.clipNorm, seed: run.seed)
+        case (.text, .awdLanguageModel):
+            throw TrainError("model \(c.model.name) trains only with the authors' AWD-LSTM recipe (their main.py: random BPTT "
+                             + "lengths, AR/TAR, the switch to ASGD), which adai-bench does not implement yet; the model itself "
+                             + "(`adai-bench model`) and its parity tests are there")
         default:
             throw TrainError("model \(c.model.name) does not fit data set \(c.dataset.kind.rawValue)")
         }
