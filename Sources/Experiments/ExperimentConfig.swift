@@ -33,7 +33,9 @@ public struct ModelSpec {
     public var googLeNetEpsQuirk: Bool
     /// LSTM: tie the decoder weight to the embedding.
     public var tiedWeights: Bool
-    static let keys = ["name", "dropout", "googLeNetEpsQuirk", "tiedWeights"]
+    /// AWD-LSTM: the weight drop, the authors' behaviour (default) or a correct one.
+    public var weightDrop: AWDLSTMWeightDrop = .authors
+    static let keys = ["name", "dropout", "googLeNetEpsQuirk", "tiedWeights", "weightDrop"]
 }
 
 public struct TrainingSpec {
@@ -166,8 +168,27 @@ public struct ExperimentConfig {
         let dropout = r.number("dropout", default: .nan) { ($0 >= 0 && $0 < 1) ? nil : "must be in [0, 1), got \(formatValue($0))" }
         let quirk = r.bool("googLeNetEpsQuirk", default: true)
         let tied = r.bool("tiedWeights", default: false)
+        var weightDrop = AWDLSTMWeightDrop.authors
+        if ModelZoo.isAWDLSTM(name) {
+            // The AWD-LSTM's five dropouts and its tying are the authors' (main.py); only the weight-drop variant is a choice.
+            if r.has("dropout") {
+                r.problem("dropout", "\(name) has five dropouts with the authors' values (output 0.4, between layers 0.25, input 0.4, "
+                          + "embedding 0.1, weight drop 0.5); leave `dropout` out")
+            }
+            if r.has("tiedWeights") { r.problem("tiedWeights", "\(name) is always tied, as the authors' main.py; leave `tiedWeights` out") }
+            if let variant = r.string("weightDrop", default: AWDLSTMWeightDrop.authors.rawValue) {
+                if let v = AWDLSTMWeightDrop(rawValue: variant) { weightDrop = v } else {
+                    r.problem("weightDrop", "must be \"authors\" (their weight_drop.py as it behaves: the raw hidden-to-hidden "
+                              + "matrices get no gradient) or \"correct\", got \"\(variant)\"")
+                }
+            }
+        } else if r.has("weightDrop") {
+            _ = r.string("weightDrop", default: "")  // consumed: the problem is the key's place, not its spelling
+            r.problem("weightDrop", "applies to the AWD-LSTMs (awd-lstm-1layer, -2layer, -3layer) only, not to \"\(name)\"")
+        }
         r.rejectUnknownKeys(valid: ModelSpec.keys)
-        return ModelSpec(name: name, dropout: dropout.flatMap { $0.isNaN ? nil : $0 }, googLeNetEpsQuirk: quirk, tiedWeights: tied)
+        return ModelSpec(name: name, dropout: dropout.flatMap { $0.isNaN ? nil : $0 }, googLeNetEpsQuirk: quirk, tiedWeights: tied,
+                         weightDrop: weightDrop)
     }
 
     private static func readTraining(_ r: JSONObjectReader?, dataset: DatasetSpec?) -> TrainingSpec? {

@@ -163,7 +163,8 @@ final class RunTrainer {
         directory = run.runDirectory(results: options.results)
         let c = run.experiment
         var modelConfig = ModelConfiguration(name: c.model.name, dropout: c.model.dropout.map(Float.init),
-                                             googLeNetEpsQuirk: c.model.googLeNetEpsQuirk, tiedWeights: c.model.tiedWeights)
+                                             googLeNetEpsQuirk: c.model.googLeNetEpsQuirk, tiedWeights: c.model.tiedWeights,
+                                             weightDrop: c.model.weightDrop)
         switch data {
         case .images(let train, _, _): modelConfig.classes = train.classCount
         case .text(let corpus): modelConfig.vocabulary = corpus.vocabulary.count

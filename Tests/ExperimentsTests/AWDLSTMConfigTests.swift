@@ -1,0 +1,98 @@
+import Experiments
+import Foundation
+import NN
+import Optim
+import XCTest
+
+/// configs/ptb-awd-lstm-{1,2,3}layer.json: every optimizer's settings are those of the AdaMomentum authors'
+/// curve files (results/paper/adamomentum-ptb-curves.csv), the training settings main.py's; the model keys
+/// are checked; and `train` refuses the AWD-LSTM until its recipe exists.
+final class AWDLSTMConfigTests: XCTestCase {
+    private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// main.py's --optimizer for our registry name.
+    private let scriptName = ["adamomentum": "adam3", "adabelief": "adabelief", "sgd": "sgd", "adam": "adam", "adamw": "adamw",
+                              "radam": "radam", "yogi": "yogi", "adabound": "adabound"]
+
+    private func number(_ options: OptimizerOptions, _ key: String) -> Double? {
+        if case .number(let x) = options[key] { return x }
+        return nil
+    }
+
+    func testConfigsHoldTheSettingsOfTheAuthorsCurveFiles() throws {
+        // (script optimizer, lr, eps) of every curve file, by layers.
+        let text = try String(contentsOf: root.appendingPathComponent("results/paper/adamomentum-ptb-curves.csv"), encoding: .utf8)
+        var curves: [Int: Set<String>] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.hasPrefix("optimizer,") {
+            let f = line.split(separator: ",").map(String.init)
+            curves[Int(f[2])!, default: []].insert("\(f[1]) lr \(Double(f[3])!) eps \(Double(f[4])!)")
+        }
+        XCTAssertEqual(curves.mapValues(\.count), [1: 8, 2: 9, 3: 9], "26 configurations")
+        for layers in 1...3 {
+            let c = try ExperimentConfig.load(path: root.appendingPathComponent("configs/ptb-awd-lstm-\(layers)layer.json").path)
+            XCTAssertEqual(c.model.name, "awd-lstm-\(layers)layer")
+            XCTAssertEqual(c.model.weightDrop, .authors)
+            XCTAssertEqual(c.training.epochs, 200)
+            XCTAssertEqual(c.training.batchSize, 20)
+            XCTAssertEqual(c.training.bptt, 70)
+            XCTAssertEqual(c.training.clipNorm, 0.25)
+            XCTAssertEqual(c.training.seeds, [0, 1, 2, 3, 4], "main_all_*layer.sh: --seed r --run r, r = 0…4")
+            XCTAssertEqual(c.training.schedule, .multistep(milestones: [100, 145], gamma: 0.1))
+            var ours: Set<String> = []
+            for o in c.optimizers {
+                let script = try XCTUnwrap(scriptName[o.name], "\(o.name) is not one of main.py's optimizers")
+                // SGD's files carry main.py's default --eps 1e-8, which SGD does not read.
+                let eps = o.name == "sgd" ? 1e-8 : try XCTUnwrap(number(o.options, "eps"), "\(o.name) eps")
+                ours.insert("\(script) lr \(o.lr) eps \(eps)")
+                XCTAssertEqual(o.weightDecay, 1.2e-6, "\(o.name): --wdecay 1.2e-6")
+                if o.name != "sgd" { XCTAssertEqual(o.options["betas"], .list([0.9, 0.999]), o.name) }
+            }
+            XCTAssertEqual(ours, curves[layers], "\(layers) layers")
+            let byName = Dictionary(grouping: c.optimizers, by: \.name)
+            XCTAssertEqual(byName["adamomentum"]?.first?.options["weightDecouple"], .bool(false), "AdaM3(weight_decouple=False)")
+            XCTAssertEqual(byName["adabound"]?.first.flatMap { number($0.options, "finalLr") }, 30, "AdaBound(final_lr=30)")
+            XCTAssertEqual(byName["radam"]?.first?.options["degeneratedToSGD"], .bool(true), "RAdam.py's default")
+            XCTAssertEqual(byName["sgd"]?.first.flatMap { number($0.options, "momentum") }, 0, "torch.optim.SGD without momentum")
+        }
+    }
+
+    func testBadAWDLSTMModelKeysAreErrorsWithMessages() {
+        func json(_ model: String) -> String {
+            tinyConfigJSON().replacingOccurrences(of: #""name": "cifar10", "synthetic": {"train": 384, "test": 128, "seed": 3}"#,
+                                                  with: #""name": "ptb", "synthetic": {"train": 60, "test": 20, "seed": 3}"#)
+                .replacingOccurrences(of: #""model": {"name": "resnet-tiny"}"#, with: #""model": \#(model)"#)
+        }
+        XCTAssertEqual(configProblems(json(#"{"name": "awd-lstm-tiny", "weightDrop": "fixed"}"#)),
+                       [#"model.weightDrop: must be "authors" (their weight_drop.py as it behaves: the raw hidden-to-hidden matrices get no gradient) or "correct", got "fixed""#])
+        XCTAssertEqual(configProblems(json(#"{"name": "awd-lstm-1layer", "dropout": 0.3}"#)),
+                       ["model.dropout: awd-lstm-1layer has five dropouts with the authors' values (output 0.4, between layers 0.25, "
+                        + "input 0.4, embedding 0.1, weight drop 0.5); leave `dropout` out"])
+        XCTAssertEqual(configProblems(json(#"{"name": "awd-lstm-1layer", "tiedWeights": false}"#)),
+                       ["model.tiedWeights: awd-lstm-1layer is always tied, as the authors' main.py; leave `tiedWeights` out"])
+        XCTAssertEqual(configProblems(json(#"{"name": "lstm-tiny", "weightDrop": "correct"}"#)),
+                       [#"model.weightDrop: applies to the AWD-LSTMs (awd-lstm-1layer, -2layer, -3layer) only, not to "lstm-tiny""#])
+        XCTAssertEqual(try parseConfig(json(#"{"name": "awd-lstm-tiny", "weightDrop": "correct"}"#)).model.weightDrop, .correct)
+    }
+
+    /// Training an AWD-LSTM needs the authors' recipe, which is not implemented: the run fails with that message.
+    func testTrainRefusesTheAWDLSTMUntilItsRecipeExists() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("awd-refusal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let json = tinyConfigJSON().replacingOccurrences(of: #""name": "cifar10", "synthetic": {"train": 384, "test": 128, "seed": 3}"#,
+                                                         with: #""name": "ptb", "synthetic": {"train": 60, "test": 20, "seed": 3}"#)
+            .replacingOccurrences(of: "resnet-tiny", with: "awd-lstm-tiny")
+            .replacingOccurrences(of: #""batchSize": 64, "evalBatchSize": 128"#, with: #""batchSize": 4, "evalBatchSize": 4, "bptt": 5"#)
+        let config = try parseConfig(json)
+        var options = TrainOptions()
+        options.results = directory
+        options.log = { _ in }
+        let message = "model awd-lstm-tiny trains only with the authors' AWD-LSTM recipe (their main.py: random BPTT lengths, AR/TAR, "
+            + "the switch to ASGD), which adai-bench does not implement yet; the model itself (`adai-bench model`) and its parity tests are there"
+        do {
+            let outcome = try ExperimentRunner(config: config, options: options).run()
+            XCTFail("the run was not refused: \(outcome)")
+        } catch {
+            XCTAssertEqual("\(error)", message)
+        }
+    }
+}
