@@ -1,3 +1,4 @@
+import Engine
 import Experiments
 import Foundation
 import NN
@@ -72,6 +73,38 @@ final class AWDLSTMConfigTests: XCTestCase {
         XCTAssertEqual(configProblems(json(#"{"name": "lstm-tiny", "weightDrop": "correct"}"#)),
                        [#"model.weightDrop: applies to the AWD-LSTMs (awd-lstm-1layer, -2layer, -3layer) only, not to "lstm-tiny""#])
         XCTAssertEqual(try parseConfig(json(#"{"name": "awd-lstm-tiny", "weightDrop": "correct"}"#)).model.weightDrop, .correct)
+    }
+
+    /// With the authors' weight drop the raw hidden-to-hidden matrices get no gradient, so the optimizer (here
+    /// AdaMomentum with L2 1.2e-6, after clipping at 0.25, as main.py) leaves them exactly at their initial values,
+    /// weight decay included, while every other parameter moves; with the correct weight drop they train.
+    func testTheAuthorsRawRecurrentWeightsStayAtTheirInitialValues() throws {
+        for variant in AWDLSTMWeightDrop.allCases {
+            let model = try ModelZoo.make(ModelConfiguration(name: "awd-lstm-tiny", vocabulary: 40, weightDrop: variant), seed: 4)
+            guard case .awdLanguageModel(let lm) = model else { return XCTFail("not an AWD-LSTM") }
+            let parameters = lm.namedParameters
+            let initial = parameters.map { $0.1.value.array }
+            let optimizer = try makeOptimizer("adamomentum", parameters: parameters.map { NamedParameter($0.0, $0.1) },
+                                              options: ["lr": .number(1e-2), "eps": .number(1e-16), "weightDecay": .number(1.2e-6),
+                                                        "weightDecouple": .bool(false), "rectify": .bool(false)])
+            var state = lm.zeroState(batch: 3)
+            for step in 0..<3 {
+                let tokens = (0..<15).map { Int32(($0 * 11 + step * 5) % 40) }, targets = (0..<15).map { Int32(($0 * 7 + step) % 40) }
+                var context = ForwardContext(training: true, generator: RandomGenerator(seed: 9).fork(step))
+                lm.zeroGradients()
+                let tape = Tape()
+                let output = tape.record { lm.forward(tokens: tokens, steps: 5, batch: 3, state: state, &context) }
+                let loss = tape.record { lm.trainingLoss(output, targets: targets, steps: 5, batch: 3).total }
+                tape.backward(from: loss)
+                _ = clipGradientNorm(parameters.map(\.1), maxNorm: 0.25)
+                optimizer.step()
+                state = output.state
+            }
+            for ((name, p), before) in zip(parameters, initial) {
+                let frozen = variant == .authors && name.hasSuffix("weight_hh_l0_raw")
+                XCTAssertEqual(p.value.array == before, frozen, "\(variant): \(name) \(frozen ? "kept" : "left") its initial values")
+            }
+        }
     }
 
     /// Training an AWD-LSTM needs the authors' recipe, which is not implemented: the run fails with that message.
