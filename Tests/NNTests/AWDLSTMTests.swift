@@ -237,6 +237,26 @@ final class AWDLSTMTests: XCTestCase {
         XCTAssertEqual(Double(input.filter { $0 > 0 }.count) / Double(input.count), 0.6, accuracy: 0.05)
         XCTAssertEqual(try XCTUnwrap(masks.embedding).shape, [50])
         XCTAssertEqual(masks.hidden.count, 2)
+
+        // Built without weight drop (no wrapper, W_hh trains as a plain LSTM's), a later dropout draws no weight mask.
+        var s = AWDLSTMSettings(vocabulary: 20)
+        s.embeddingSize = 4
+        s.hiddenSize = 6
+        s.weightDrop = 0
+        let plain = try AWDLSTMLanguageModel(s)
+        plain.setDropout(0.3)
+        var g2 = RandomGenerator(seed: 1)
+        let plainMasks = plain.drawMasks(batch: 2, generator: &g2)
+        XCTAssert(plainMasks.weight.allSatisfy { $0 == nil })
+        XCTAssertNotNil(plainMasks.input)
+        var c = ForwardContext(training: true, generator: RandomGenerator(seed: 2))
+        let tape = Tape()
+        let loss = tape.record {
+            plain.trainingLoss(plain.forward(tokens: [1, 2, 3, 4, 5, 6], steps: 3, batch: 2, state: plain.zeroState(batch: 2), &c),
+                               targets: [2, 3, 4, 5, 6, 7], steps: 3, batch: 2).total
+        }
+        tape.backward(from: loss)
+        XCTAssertNotNil(plain.layers[0].weightHH.grad, "without the wrapper W_hh is an ordinary trained parameter")
     }
 
     /// The authors' variant leaves the raw W_hh without a gradient in training too; the correct one trains it.

@@ -255,7 +255,8 @@ public final class AWDLSTMLanguageModel: Module {
         masks.embedding = mask([s.vocabulary], s.dropoutEmbedding)
         masks.input = mask([batch, s.embeddingSize], s.dropoutInput)
         for (l, layer) in layers.enumerated() {
-            masks.weight[l] = mask([4 * layer.hiddenSize, layer.hiddenSize], s.weightDrop)
+            // Only a layer built with the wrapper has weight drop (model.py builds none when --wdrop is 0).
+            masks.weight[l] = layer.wrapped ? mask([4 * layer.hiddenSize, layer.hiddenSize], s.weightDrop) : nil
             if l < s.layers - 1 { masks.hidden[l] = mask([batch, layer.hiddenSize], s.dropoutHidden) }
         }
         masks.output = mask([batch, layers[s.layers - 1].hiddenSize], s.dropoutOutput)
