@@ -51,7 +51,13 @@ public struct TrainingSpec {
     public var bptt: Int
     /// Global gradient-norm clip; nil means none.
     public var clipNorm: Double?
-    static let keys = ["epochs", "batchSize", "evalBatchSize", "seeds", "schedule", "bptt", "clipNorm"]
+    /// AWD-LSTM recipe (main.py `--nonmono`): SGD switches to ASGD when the monitored loss is above the
+    /// best of all but the last `nonmono` epochs.
+    public var nonmono: Int = 5
+    /// AWD-LSTM recipe (main.py `--log-interval`): the logged train loss is that of the epoch's last
+    /// complete window of this many batches.
+    public var logInterval: Int = 200
+    static let keys = ["epochs", "batchSize", "evalBatchSize", "seeds", "schedule", "bptt", "clipNorm", "nonmono", "logInterval"]
 }
 
 public struct OptimizerSpec {
@@ -104,7 +110,7 @@ public struct ExperimentConfig {
         let notes = r.string("notes", default: "")
         let dataset = readDataset(r.object("dataset"))
         let model = readModel(r.object("model"), dataset: dataset)
-        let training = readTraining(r.object("training"), dataset: dataset)
+        let training = readTraining(r.object("training"), dataset: dataset, model: model?.name ?? "")
         let optimizers = readOptimizers(r.array("optimizers"), sink: sink)
         var sweep: [String: Any]?
         if let s = r.object("sweep", required: false) {
@@ -191,7 +197,7 @@ public struct ExperimentConfig {
                          weightDrop: weightDrop)
     }
 
-    private static func readTraining(_ r: JSONObjectReader?, dataset: DatasetSpec?) -> TrainingSpec? {
+    private static func readTraining(_ r: JSONObjectReader?, dataset: DatasetSpec?, model: String) -> TrainingSpec? {
         guard let r else { return nil }
         let lm = dataset?.kind == .ptb
         let epochs = r.integer("epochs", minimum: 1)
@@ -209,6 +215,15 @@ public struct ExperimentConfig {
         }
         let bptt = r.integer("bptt", default: 35, minimum: 1)
         let clip = r.number("clipNorm", default: lm ? 0.25 : 0) { $0 >= 0 ? nil : "must be >= 0 (0 turns clipping off), got \(formatValue($0))" }
+        var nonmono = 5, logInterval = 200
+        for key in ["nonmono", "logInterval"] where r.has(key) && !ModelZoo.isAWDLSTM(model) {
+            _ = r.number(key, default: 0)  // consumed: the problem is the key's place
+            r.problem(key, "belongs to the AWD-LSTM recipe (models awd-lstm-1layer, -2layer, -3layer, -tiny), not to \"\(model)\"")
+        }
+        if ModelZoo.isAWDLSTM(model) {
+            nonmono = r.integer("nonmono", default: 5, minimum: 1) ?? 5
+            logInterval = r.integer("logInterval", default: 200, minimum: 1) ?? 200
+        }
         var schedule: LRSchedule = .constant
         var scheduleKind = "constant"
         var scheduleOptions: OptimizerOptions = [:]
@@ -228,9 +243,15 @@ public struct ExperimentConfig {
         }
         r.rejectUnknownKeys(valid: TrainingSpec.keys)
         guard let epochs, let batch, let evalBatch, let bptt else { return nil }
-        return TrainingSpec(epochs: epochs, batchSize: batch, evalBatchSize: evalBatch, seeds: seeds, schedule: schedule,
-                            scheduleOptions: scheduleOptions, scheduleKind: scheduleKind, bptt: bptt,
-                            clipNorm: (clip ?? 0) > 0 ? clip : nil)
+        if ModelZoo.isAWDLSTM(model), scheduleKind != "constant" && scheduleKind != "multistep" {
+            r.problem("schedule", "the AWD-LSTM recipe divides the lr at fixed epochs (main.py --when): use \"multistep\" or \"constant\", not \"\(scheduleKind)\"")
+        }
+        var spec = TrainingSpec(epochs: epochs, batchSize: batch, evalBatchSize: evalBatch, seeds: seeds, schedule: schedule,
+                                scheduleOptions: scheduleOptions, scheduleKind: scheduleKind, bptt: bptt,
+                                clipNorm: (clip ?? 0) > 0 ? clip : nil)
+        spec.nonmono = nonmono
+        spec.logInterval = logInterval
+        return spec
     }
 
     private static func readOptimizers(_ list: [Any]?, sink: JSONObjectReader.ProblemSink) -> [OptimizerSpec] {

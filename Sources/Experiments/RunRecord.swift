@@ -69,6 +69,10 @@ struct RunRecordFile {
             training["bptt"] = .number(Double(c.training.bptt))
             training["clipNorm"] = .number(c.training.clipNorm ?? 0)
         }
+        if ModelZoo.isAWDLSTM(c.model.name) {
+            training["nonmono"] = .number(Double(c.training.nonmono))
+            training["logInterval"] = .number(Double(c.training.logInterval))
+        }
         var optimizer: [String: JSONValue] = ["name": .string(run.optimizer.name)]
         for (k, v) in run.optimizer.options { optimizer[k] = jsonValue(v) }
         var out: [String: JSONValue] = ["name": .string(c.name), "dataset": .object(dataset), "model": .object(model),

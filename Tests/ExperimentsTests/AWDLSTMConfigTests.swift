@@ -7,7 +7,7 @@ import XCTest
 
 /// configs/ptb-awd-lstm-{1,2,3}layer.json: every optimizer's settings are those of the AdaMomentum authors'
 /// curve files (results/paper/adamomentum-ptb-curves.csv), the training settings main.py's; the model keys
-/// are checked; and `train` refuses the AWD-LSTM until its recipe exists.
+/// are checked (the recipe itself: AWDLSTMRecipeTests).
 final class AWDLSTMConfigTests: XCTestCase {
     private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -104,28 +104,6 @@ final class AWDLSTMConfigTests: XCTestCase {
                 let frozen = variant == .authors && name.hasSuffix("weight_hh_l0_raw")
                 XCTAssertEqual(p.value.array == before, frozen, "\(variant): \(name) \(frozen ? "kept" : "left") its initial values")
             }
-        }
-    }
-
-    /// Training an AWD-LSTM needs the authors' recipe, which is not implemented: the run fails with that message.
-    func testTrainRefusesTheAWDLSTMUntilItsRecipeExists() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("awd-refusal-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let json = tinyConfigJSON().replacingOccurrences(of: #""name": "cifar10", "synthetic": {"train": 384, "test": 128, "seed": 3}"#,
-                                                         with: #""name": "ptb", "synthetic": {"train": 60, "test": 20, "seed": 3}"#)
-            .replacingOccurrences(of: "resnet-tiny", with: "awd-lstm-tiny")
-            .replacingOccurrences(of: #""batchSize": 64, "evalBatchSize": 128"#, with: #""batchSize": 4, "evalBatchSize": 4, "bptt": 5"#)
-        let config = try parseConfig(json)
-        var options = TrainOptions()
-        options.results = directory
-        options.log = { _ in }
-        let message = "model awd-lstm-tiny trains only with the authors' AWD-LSTM recipe (their main.py: random BPTT lengths, AR/TAR, "
-            + "the switch to ASGD), which adai-bench does not implement yet; the model itself (`adai-bench model`) and its parity tests are there"
-        do {
-            let outcome = try ExperimentRunner(config: config, options: options).run()
-            XCTFail("the run was not refused: \(outcome)")
-        } catch {
-            XCTAssertEqual("\(error)", message)
         }
     }
 }
