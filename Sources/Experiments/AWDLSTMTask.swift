@@ -46,20 +46,33 @@ final class AWDLanguageModelTask: TrainingTask {
     /// This epoch's drawn sequence lengths and window starts.
     private var lengths: [Int] = [], starts: [Int] = []
     private var lengthsEpoch = -1
+    /// Tests (the twin against PyTorch): the drawn lengths and the dropout masks of each step of every
+    /// epoch, replayed instead of drawn.
+    var replay: (lengths: [Int], masks: [AWDLSTMMasks])? {
+        didSet { lengthsEpoch = -1 }
+    }
+    /// Tests: called with each step's total loss (cross-entropy + AR + TAR).
+    var stepObserver: ((Double) -> Void)?
 
     static let testBatchSize = 1
 
+    convenience init(model: AWDLSTMLanguageModel, optimizer: any Optimizer, optimizerName: String, optimizerOptions: OptimizerOptions,
+                     corpus: PTBCorpus, training: TrainingSpec, seed: Int) throws {
+        try self.init(model: model, optimizer: optimizer, optimizerName: optimizerName, optimizerOptions: optimizerOptions,
+                      train: corpus.train, valid: corpus.valid, test: corpus.test, training: training, seed: seed)
+    }
+
     init(model: AWDLSTMLanguageModel, optimizer: any Optimizer, optimizerName: String, optimizerOptions: OptimizerOptions,
-         corpus: PTBCorpus, training: TrainingSpec, seed: Int) throws {
+         train trainTokens: [Int32], valid validTokens: [Int32], test testTokens: [Int32], training: TrainingSpec, seed: Int) throws {
         self.model = model
         self.optimizer = optimizer
         initialOptimizer = optimizer
-        train = try PTBBatchedStream(tokens: corpus.train, batch: training.batchSize)
-        valid = try PTBBatchedStream(tokens: corpus.valid, batch: training.evalBatchSize)
-        test = try PTBBatchedStream(tokens: corpus.test, batch: Self.testBatchSize)
+        train = try PTBBatchedStream(tokens: trainTokens, batch: training.batchSize)
+        valid = try PTBBatchedStream(tokens: validTokens, batch: training.evalBatchSize)
+        test = try PTBBatchedStream(tokens: testTokens, batch: Self.testBatchSize)
         guard train.steps >= 3 else {
             throw TrainError("the AWD-LSTM recipe needs at least 3 tokens per training stream (main.py steps while the position is "
-                             + "below steps − 2); \(corpus.train.count) training tokens in \(training.batchSize) streams give \(train.steps): "
+                             + "below steps − 2); \(trainTokens.count) training tokens in \(training.batchSize) streams give \(train.steps): "
                              + "use a smaller batchSize or more data")
         }
         switch training.schedule {
@@ -105,7 +118,7 @@ final class AWDLanguageModelTask: TrainingTask {
 
     private func prepare(epoch: Int) {
         guard lengthsEpoch != epoch else { return }
-        lengths = sequenceLengths(epoch: epoch)
+        lengths = replay?.lengths ?? sequenceLengths(epoch: epoch)
         var s = 0
         starts = lengths.map { d in defer { s += d }; return s }
         lengthsEpoch = epoch
@@ -196,7 +209,8 @@ final class AWDLanguageModelTask: TrainingTask {
         var newState = state
         var crossEntropy: Variable?
         let loss = tape.record { () -> Variable in
-            let output = model.forward(tokens: input, steps: length, batch: batch, state: state, &context)
+            let output = replay.map { model.forward(tokens: input, steps: length, batch: batch, state: state, masks: $0.masks[step], &context) }
+                ?? model.forward(tokens: input, steps: length, batch: batch, state: state, &context)
             newState = output.state
             let (total, ce) = model.trainingLoss(output, targets: target, steps: length, batch: batch)
             crossEntropy = ce
@@ -208,6 +222,7 @@ final class AWDLanguageModelTask: TrainingTask {
             tape.reset()
             return (value.isFinite ? Double(loss.value.scalarValue) : value, 0, tokens)
         }
+        stepObserver?(Double(loss.value.scalarValue))
         tape.backward(from: loss)
         if let clipNorm { _ = clipGradientNorm(model.namedParameters.map(\.1), maxNorm: clipNorm) }
         let saved = optimizer.groups.map(\.lr)
@@ -251,13 +266,18 @@ final class AWDLanguageModelTask: TrainingTask {
         let loss = evaluation[2]
         var message: String?
         if recipe.monitored.count > nonmono, let best = recipe.monitored.dropLast(nonmono).min(), loss > best {
-            optimizer = try makeASGD()
-            recipe.asgdSince = epoch + 1
+            try switchToASGD(afterEpoch: epoch)
             message = "switching to ASGD after epoch \(epoch + 1) (test loss \(MetricsTable.format(loss)) > \(MetricsTable.format(best)), "
                 + "the best before the last \(nonmono) epochs), lr back to \(MetricsTable.format(optimizer.groups[0].initialLr))"
         }
         recipe.monitored.append(loss)
         return message
+    }
+
+    /// main.py's switch: ASGD over the same parameters at the initial lr, from the end of `epoch` (0-based) on.
+    func switchToASGD(afterEpoch epoch: Int) throws {
+        optimizer = try makeASGD()
+        recipe.asgdSince = epoch + 1
     }
 
     func trainColumns(lossSum: Double, errorSum: Double, count: Double) -> [Double] {
