@@ -116,6 +116,42 @@ final class AWDLSTMRecipeTests: XCTestCase {
         }
     }
 
+    /// Real `train` processes SIGKILLed (ADAI_BENCH_KILL_AT) at every file boundary of the epoch that switches
+    /// SGD to ASGD and of the epoch after it, each kill in the process that resumed from the previous one, then
+    /// resumed to the end: the run ends with the uninterrupted run's metrics and final record.
+    func testSGDKilledAroundItsSwitchToASGDResumesToTheSameMetrics() throws {
+        guard let binary = adaiBenchExecutable() else { return }
+        let config = "\(directory!)/awd.json"
+        try Self.configJSON(epochs: 6).write(toFile: config, atomically: true, encoding: .utf8)
+        let parsed = try parseConfig(Self.configJSON(epochs: 6))
+        let log = "\(directory!)/log"
+        func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        let train = ["train", "--config", config, "--resume"]
+        let reference = "\(directory!)/reference"
+        XCTAssertEqual(try runAdaiBench(binary, train + ["--results", reference], log: log).terminationStatus, 0, text(log))
+        let since = try XCTUnwrap(try runDirectory(reference, parsed).readTrainerState()?.recipe?.asgdSince, "no switch to ASGD")
+        XCTAssertGreaterThanOrEqual(since, 2)
+        XCTAssertLessThan(since, 6)
+        let results = "\(directory!)/killed"
+        let chain = ["checkpoint-written:\(since - 1)",  // the last checkpoint before the switch
+                     "metrics-written:1", "checkpoint-model-written:1",  // the switch's epoch, its checkpoint not yet whole
+                     "checkpoint-written:1",  // the switch's checkpoint, before run.json
+                     "step:2", "metrics-written:1", "checkpoint-written:1"]  // the first ASGD epoch
+        var switched: [Bool] = []
+        for point in chain {
+            let killed = try runAdaiBench(binary, train + ["--results", results], environment: ["ADAI_BENCH_KILL_AT": point], log: log)
+            XCTAssertEqual(killed.terminationReason, .uncaughtSignal, "\(point): \(text(log))")
+            switched.append(try runDirectory(results, parsed).readTrainerState()?.recipe?.asgdSince == since)
+        }
+        // The checkpoint holds the switch from the switch's own checkpoint on, not before.
+        XCTAssertEqual(switched, [false, false, false, true, true, true, true])
+        XCTAssertEqual(try runAdaiBench(binary, train + ["--results", results], log: log).terminationStatus, 0, text(log))
+        let run = runDirectory(results, parsed), ref = runDirectory(reference, parsed)
+        XCTAssertEqual(try metricsWithoutTiming(run.metricsCSV), try metricsWithoutTiming(ref.metricsCSV))
+        XCTAssertEqual(try run.readRecord()?.final, try ref.readRecord()?.final)
+        XCTAssertEqual(try run.readTrainerState()?.recipe?.monitored, try ref.readTrainerState()?.recipe?.monitored)
+    }
+
     /// Adam never switches; interrupted in every epoch at several steps, the resumed run is exact, and
     /// main.py's logged train perplexity is exp of the last complete window's mean.
     func testResumeAtAnyStepIsExactAndTheLogWindowIsMainPys() throws {
