@@ -80,6 +80,11 @@ public struct ModelBenchmark {
                     let (logits, _) = lm.forward(tokens: tokens, steps: bptt, batch: batch, state: lm.zeroState(batch: batch), &context)
                     return crossEntropy(logits, labels: tokens)
                 }
+            case .awdLanguageModel(let lm):
+                loss = tape.record {
+                    let output = lm.forward(tokens: tokens, steps: bptt, batch: batch, state: lm.zeroState(batch: batch), &context)
+                    return lm.trainingLoss(output, targets: tokens, steps: bptt, batch: batch).total
+                }
             }
             tape.backward(from: loss)
             Profiler.measure(.optimizer) { optimizer.step() }
@@ -95,6 +100,8 @@ public struct ModelBenchmark {
                     input.fill(0.5)
                     _ = layer.forward(Variable(input), &context)
                 case .languageModel(let lm):
+                    _ = lm.forward(tokens: tokens, steps: bptt, batch: batch, state: lm.zeroState(batch: batch), &context)
+                case .awdLanguageModel(let lm):
                     _ = lm.forward(tokens: tokens, steps: bptt, batch: batch, state: lm.zeroState(batch: batch), &context)
                 }
             }

@@ -27,8 +27,10 @@ enum RunCheckpoint {
     }
 
     /// Restores the model, the optimizer and the carried tensors; nil when there is no checkpoint.
+    /// `optimizer` gives the optimizer to load into from the checkpoint's trainer state (the AWD recipe
+    /// may have switched to ASGD).
     static func load(run: RunDirectory, model: Module, modelDescription: String,
-                     optimizer: any Optimizer) throws -> (TrainerState, [String: Tensor])? {
+                     optimizer optimizerFor: (TrainerState) throws -> any Optimizer) throws -> (TrainerState, [String: Tensor])? {
         let state: TrainerState
         do {
             guard let s = try run.readTrainerState() else { return nil }
@@ -42,7 +44,7 @@ enum RunCheckpoint {
             let archive = try SafetensorsArchive.read(contentsOf: URL(fileURLWithPath: run.optimizerFile(generation: g)))
             var tensors: [String: Tensor] = [:]
             for name in archive.names { tensors[name] = try archive.floatTensor(name, source: "optimizer-g\(g).safetensors") }
-            try optimizer.loadState(try OptimizerState(metadata: archive.metadata, tensors: tensors))
+            try optimizerFor(state).loadState(try OptimizerState(metadata: archive.metadata, tensors: tensors))
             let carriedArchive = try SafetensorsArchive.read(contentsOf: URL(fileURLWithPath: run.carriedFile(generation: g)))
             var carried: [String: Tensor] = [:]
             for name in carriedArchive.names { carried[name] = try carriedArchive.floatTensor(name, source: "carried-g\(g).safetensors") }

@@ -33,7 +33,9 @@ public struct ModelSpec {
     public var googLeNetEpsQuirk: Bool
     /// LSTM: tie the decoder weight to the embedding.
     public var tiedWeights: Bool
-    static let keys = ["name", "dropout", "googLeNetEpsQuirk", "tiedWeights"]
+    /// AWD-LSTM: the weight drop, the authors' behaviour (default) or a correct one.
+    public var weightDrop: AWDLSTMWeightDrop = .authors
+    static let keys = ["name", "dropout", "googLeNetEpsQuirk", "tiedWeights", "weightDrop"]
 }
 
 public struct TrainingSpec {
@@ -49,7 +51,13 @@ public struct TrainingSpec {
     public var bptt: Int
     /// Global gradient-norm clip; nil means none.
     public var clipNorm: Double?
-    static let keys = ["epochs", "batchSize", "evalBatchSize", "seeds", "schedule", "bptt", "clipNorm"]
+    /// AWD-LSTM recipe (main.py `--nonmono`): SGD switches to ASGD when the monitored loss is above the
+    /// best of all but the last `nonmono` epochs.
+    public var nonmono: Int = 5
+    /// AWD-LSTM recipe (main.py `--log-interval`): the logged train loss is that of the epoch's last
+    /// complete window of this many batches.
+    public var logInterval: Int = 200
+    static let keys = ["epochs", "batchSize", "evalBatchSize", "seeds", "schedule", "bptt", "clipNorm", "nonmono", "logInterval"]
 }
 
 public struct OptimizerSpec {
@@ -102,7 +110,7 @@ public struct ExperimentConfig {
         let notes = r.string("notes", default: "")
         let dataset = readDataset(r.object("dataset"))
         let model = readModel(r.object("model"), dataset: dataset)
-        let training = readTraining(r.object("training"), dataset: dataset)
+        let training = readTraining(r.object("training"), dataset: dataset, model: model?.name ?? "")
         let optimizers = readOptimizers(r.array("optimizers"), sink: sink)
         var sweep: [String: Any]?
         if let s = r.object("sweep", required: false) {
@@ -166,11 +174,30 @@ public struct ExperimentConfig {
         let dropout = r.number("dropout", default: .nan) { ($0 >= 0 && $0 < 1) ? nil : "must be in [0, 1), got \(formatValue($0))" }
         let quirk = r.bool("googLeNetEpsQuirk", default: true)
         let tied = r.bool("tiedWeights", default: false)
+        var weightDrop = AWDLSTMWeightDrop.authors
+        if ModelZoo.isAWDLSTM(name) {
+            // The AWD-LSTM's five dropouts and its tying are the authors' (main.py); only the weight-drop variant is a choice.
+            if r.has("dropout") {
+                r.problem("dropout", "\(name) has five dropouts with the authors' values (output 0.4, between layers 0.25, input 0.4, "
+                          + "embedding 0.1, weight drop 0.5); leave `dropout` out")
+            }
+            if r.has("tiedWeights") { r.problem("tiedWeights", "\(name) is always tied, as the authors' main.py; leave `tiedWeights` out") }
+            if let variant = r.string("weightDrop", default: AWDLSTMWeightDrop.authors.rawValue) {
+                if let v = AWDLSTMWeightDrop(rawValue: variant) { weightDrop = v } else {
+                    r.problem("weightDrop", "must be \"authors\" (their weight_drop.py as it behaves: the raw hidden-to-hidden "
+                              + "matrices get no gradient) or \"correct\", got \"\(variant)\"")
+                }
+            }
+        } else if r.has("weightDrop") {
+            _ = r.string("weightDrop", default: "")  // consumed: the problem is the key's place, not its spelling
+            r.problem("weightDrop", "applies to the AWD-LSTMs (awd-lstm-1layer, -2layer, -3layer) only, not to \"\(name)\"")
+        }
         r.rejectUnknownKeys(valid: ModelSpec.keys)
-        return ModelSpec(name: name, dropout: dropout.flatMap { $0.isNaN ? nil : $0 }, googLeNetEpsQuirk: quirk, tiedWeights: tied)
+        return ModelSpec(name: name, dropout: dropout.flatMap { $0.isNaN ? nil : $0 }, googLeNetEpsQuirk: quirk, tiedWeights: tied,
+                         weightDrop: weightDrop)
     }
 
-    private static func readTraining(_ r: JSONObjectReader?, dataset: DatasetSpec?) -> TrainingSpec? {
+    private static func readTraining(_ r: JSONObjectReader?, dataset: DatasetSpec?, model: String) -> TrainingSpec? {
         guard let r else { return nil }
         let lm = dataset?.kind == .ptb
         let epochs = r.integer("epochs", minimum: 1)
@@ -188,6 +215,15 @@ public struct ExperimentConfig {
         }
         let bptt = r.integer("bptt", default: 35, minimum: 1)
         let clip = r.number("clipNorm", default: lm ? 0.25 : 0) { $0 >= 0 ? nil : "must be >= 0 (0 turns clipping off), got \(formatValue($0))" }
+        var nonmono = 5, logInterval = 200
+        for key in ["nonmono", "logInterval"] where r.has(key) && !ModelZoo.isAWDLSTM(model) {
+            _ = r.number(key, default: 0)  // consumed: the problem is the key's place
+            r.problem(key, "belongs to the AWD-LSTM recipe (models awd-lstm-1layer, -2layer, -3layer, -tiny), not to \"\(model)\"")
+        }
+        if ModelZoo.isAWDLSTM(model) {
+            nonmono = r.integer("nonmono", default: 5, minimum: 1) ?? 5
+            logInterval = r.integer("logInterval", default: 200, minimum: 1) ?? 200
+        }
         var schedule: LRSchedule = .constant
         var scheduleKind = "constant"
         var scheduleOptions: OptimizerOptions = [:]
@@ -207,9 +243,15 @@ public struct ExperimentConfig {
         }
         r.rejectUnknownKeys(valid: TrainingSpec.keys)
         guard let epochs, let batch, let evalBatch, let bptt else { return nil }
-        return TrainingSpec(epochs: epochs, batchSize: batch, evalBatchSize: evalBatch, seeds: seeds, schedule: schedule,
-                            scheduleOptions: scheduleOptions, scheduleKind: scheduleKind, bptt: bptt,
-                            clipNorm: (clip ?? 0) > 0 ? clip : nil)
+        if ModelZoo.isAWDLSTM(model), scheduleKind != "constant" && scheduleKind != "multistep" {
+            r.problem("schedule", "the AWD-LSTM recipe divides the lr at fixed epochs (main.py --when): use \"multistep\" or \"constant\", not \"\(scheduleKind)\"")
+        }
+        var spec = TrainingSpec(epochs: epochs, batchSize: batch, evalBatchSize: evalBatch, seeds: seeds, schedule: schedule,
+                                scheduleOptions: scheduleOptions, scheduleKind: scheduleKind, bptt: bptt,
+                                clipNorm: (clip ?? 0) > 0 ? clip : nil)
+        spec.nonmono = nonmono
+        spec.logInterval = logInterval
+        return spec
     }
 
     private static func readOptimizers(_ list: [Any]?, sink: JSONObjectReader.ProblemSink) -> [OptimizerSpec] {

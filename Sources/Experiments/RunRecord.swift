@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import NN
 import Optim
 import RunFormat
 
@@ -58,6 +59,7 @@ struct RunRecordFile {
         var model: [String: JSONValue] = ["name": .string(c.model.name), "googLeNetEpsQuirk": .bool(c.model.googLeNetEpsQuirk),
                                           "tiedWeights": .bool(c.model.tiedWeights)]
         if let p = c.model.dropout { model["dropout"] = .number(p) }
+        if ModelZoo.isAWDLSTM(c.model.name) { model["weightDrop"] = .string(c.model.weightDrop.rawValue) }
         var schedule: [String: JSONValue] = ["kind": .string(c.training.scheduleKind)]
         for (k, v) in c.training.scheduleOptions { schedule[k] = jsonValue(v) }
         var training: [String: JSONValue] = ["epochs": .number(Double(c.training.epochs)), "batchSize": .number(Double(c.training.batchSize)),
@@ -66,6 +68,10 @@ struct RunRecordFile {
         if c.isLanguageModel {
             training["bptt"] = .number(Double(c.training.bptt))
             training["clipNorm"] = .number(c.training.clipNorm ?? 0)
+        }
+        if ModelZoo.isAWDLSTM(c.model.name) {
+            training["nonmono"] = .number(Double(c.training.nonmono))
+            training["logInterval"] = .number(Double(c.training.logInterval))
         }
         var optimizer: [String: JSONValue] = ["name": .string(run.optimizer.name)]
         for (k, v) in run.optimizer.options { optimizer[k] = jsonValue(v) }

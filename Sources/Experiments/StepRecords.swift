@@ -78,19 +78,21 @@ public struct BatchRecord: Codable, Equatable, Sendable {
 final class StepRecorder {
     private let logEvery: Int?
     private let stepsPath: String?, batchesPath: String?
-    private let stepsPerEpoch: Int
+    /// The steps of the epochs before a given one (an AWD-LSTM epoch's count is drawn per epoch).
+    private let stepsBefore: (Int) -> Int
+    private var stepsBeforeCache: (epoch: Int, steps: Int)?
     private let isLanguageModel: Bool
     private let images: ImageClassificationTask?
     private var pendingSteps: [String] = [], pendingBatches: [String] = []
     private var epochOrder: (epoch: Int, order: [Int])?
 
     /// nil when nothing is to be recorded. `resumeAt` is the checkpoint's (0-based epoch, steps done in it).
-    init?(options: StepRecordOptions, runDirectory: RunDirectory, task: TrainingTask, isLanguageModel: Bool, stepsPerEpoch: Int,
+    init?(options: StepRecordOptions, runDirectory: RunDirectory, task: TrainingTask, isLanguageModel: Bool, stepsBefore: @escaping (Int) -> Int,
           resumeAt: (epoch: Int, step: Int)) throws {
         guard options.logEvery != nil || options.batchesFile != nil else { return nil }
         try options.validate()
         logEvery = options.logEvery
-        self.stepsPerEpoch = stepsPerEpoch
+        self.stepsBefore = stepsBefore
         self.isLanguageModel = isLanguageModel
         images = task as? ImageClassificationTask
         if options.batchesFile != nil && images == nil {
@@ -117,7 +119,8 @@ final class StepRecorder {
 
     /// Records step `step` (1-based) of `epoch` (0-based), whose batch gave `loss` and `errors` over `count` examples.
     func record(epoch: Int, step: Int, lr: Double, loss: Double, errors: Double, count: Double) {
-        let globalStep = epoch * stepsPerEpoch + step
+        if stepsBeforeCache?.epoch != epoch { stepsBeforeCache = (epoch, stepsBefore(epoch)) }
+        let globalStep = stepsBeforeCache!.steps + step
         if let logEvery, globalStep % logEvery == 0 {
             let last = isLanguageModel ? Foundation.exp(loss) : 100 * errors / max(count, 1)
             pendingSteps.append("\(epoch + 1),\(step),\(globalStep),\(MetricsTable.format(lr)),\(MetricsTable.format(loss)),"

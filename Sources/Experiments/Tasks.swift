@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import NN
 import Optim
+import RunFormat
 
 /// What one kind of training (images or language) does in a step and at evaluation; the
 /// epoch loop, checkpoints and bookkeeping are the trainer's.
@@ -19,6 +20,28 @@ protocol TrainingTask: AnyObject {
     func trainColumns(lossSum: Double, errorSum: Double, count: Double) -> [Double]
     /// State carried between steps that a mid-epoch checkpoint must keep (the LSTM's hidden state).
     var carriedState: [String: Tensor] { get set }
+    /// The optimizer that takes the next step (the AWD recipe replaces SGD by ASGD).
+    var optimizer: any Optimizer { get }
+    /// The steps of `epoch` (`stepsPerEpoch` unless the task draws them per epoch).
+    func stepCount(epoch: Int) -> Int
+    /// Sets the lr of every group for `epoch` (0-based).
+    func setLearningRates(_ schedule: LRSchedule, epoch: Int)
+    /// Called after the epoch's evaluation, before its checkpoint; may change the optimizer. Returns a line to log.
+    func endEpoch(_ epoch: Int, evaluation: [Double]) throws -> String?
+    /// Task state that goes into trainer.json (the AWD recipe's); nil for none.
+    var recipeState: RecipeState? { get }
+    /// Restores `recipeState` from a checkpoint, before the optimizer's state is loaded.
+    func restore(recipe: RecipeState?) throws
+}
+
+extension TrainingTask {
+    func stepCount(epoch: Int) -> Int { stepsPerEpoch }
+    func setLearningRates(_ schedule: LRSchedule, epoch: Int) { optimizer.setLearningRates(schedule, epoch: epoch) }
+    func endEpoch(_ epoch: Int, evaluation: [Double]) throws -> String? { nil }
+    var recipeState: RecipeState? { nil }
+    func restore(recipe: RecipeState?) throws {
+        if recipe != nil { throw TrainError("the checkpoint holds an AWD-LSTM recipe state, but this run is not an AWD-LSTM run; it belongs to another run") }
+    }
 }
 
 /// The data an experiment trains on, loaded once for all of its runs.

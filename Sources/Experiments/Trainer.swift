@@ -152,7 +152,9 @@ final class RunTrainer {
     let run: RunSpec, options: TrainOptions
     let directory: RunDirectory, experimentDirectory: String
     let attempts: [AttemptEnvironment]
-    let model: Model, optimizer: any Optimizer, task: TrainingTask
+    let model: Model, task: TrainingTask
+    /// The optimizer of the next step (the task's: the AWD recipe switches SGD to ASGD).
+    var optimizer: any Optimizer { task.optimizer }
     let modelDescription: String
 
     init(run: RunSpec, data: PreparedData, options: TrainOptions, experimentDirectory: String, attempts: [AttemptEnvironment]) throws {
@@ -163,7 +165,8 @@ final class RunTrainer {
         directory = run.runDirectory(results: options.results)
         let c = run.experiment
         var modelConfig = ModelConfiguration(name: c.model.name, dropout: c.model.dropout.map(Float.init),
-                                             googLeNetEpsQuirk: c.model.googLeNetEpsQuirk, tiedWeights: c.model.tiedWeights)
+                                             googLeNetEpsQuirk: c.model.googLeNetEpsQuirk, tiedWeights: c.model.tiedWeights,
+                                             weightDrop: c.model.weightDrop)
         switch data {
         case .images(let train, _, _): modelConfig.classes = train.classCount
         case .text(let corpus): modelConfig.vocabulary = corpus.vocabulary.count
@@ -171,7 +174,7 @@ final class RunTrainer {
         modelDescription = modelConfig.description
         model = try ModelZoo.make(modelConfig, seed: UInt64(run.seed))
         let parameters = model.module.namedParameters.map { NamedParameter($0.0, $0.1) }
-        optimizer = try makeOptimizer(run.optimizer.name, parameters: parameters, options: run.optimizer.options)
+        let optimizer = try makeOptimizer(run.optimizer.name, parameters: parameters, options: run.optimizer.options)
         switch (data, model) {
         case (.images(let train, let test, let normalization), .imageClassifier(let layer)):
             task = try ImageClassificationTask(model: layer, optimizer: optimizer, train: train, test: test,
@@ -181,6 +184,9 @@ final class RunTrainer {
             task = try LanguageModelTask(model: lm, optimizer: optimizer, corpus: corpus, batchSize: c.training.batchSize,
                                          evalBatchSize: c.training.evalBatchSize, bptt: c.training.bptt,
                                          clipNorm: c.training.clipNorm, seed: run.seed)
+        case (.text(let corpus), .awdLanguageModel(let lm)):
+            task = try AWDLanguageModelTask(model: lm, optimizer: optimizer, optimizerName: run.optimizer.name,
+                                            optimizerOptions: run.optimizer.options, corpus: corpus, training: c.training, seed: run.seed)
         default:
             throw TrainError("model \(c.model.name) does not fit data set \(c.dataset.kind.rawValue)")
         }
@@ -189,8 +195,9 @@ final class RunTrainer {
     func train() throws -> RunStatus {
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
         var state = TrainerState.initial(startedAt: timestamp())
-        if let (restored, carried) = try RunCheckpoint.load(run: directory, model: model.module,
-                                                            modelDescription: modelDescription, optimizer: optimizer) {
+        let task = self.task
+        if let (restored, carried) = try RunCheckpoint.load(run: directory, model: model.module, modelDescription: modelDescription,
+                                                            optimizer: { try task.restore(recipe: $0.recipe); return task.optimizer }) {
             state = restored
             task.carriedState = carried
             if state.nextEpoch < run.experiment.training.epochs {
@@ -217,17 +224,21 @@ final class RunTrainer {
             return .completed
         }
         try record.write(status: .running, state: state, metrics: metrics)
-        let stepsPerEpoch = min(task.stepsPerEpoch, options.maxSteps ?? Int.max)
-        let progress = Progress(run: run, epochs: epochs, steps: stepsPerEpoch, live: options.liveProgress, log: options.log)
+        let maxSteps = options.maxSteps ?? Int.max
+        let progress = Progress(run: run, epochs: epochs, steps: min(task.stepCount(epoch: state.nextEpoch), maxSteps),
+                                live: options.liveProgress, log: options.log)
         let stepRecorder = try StepRecorder(options: options.stepRecords, runDirectory: directory, task: task, isLanguageModel:
-            run.experiment.isLanguageModel, stepsPerEpoch: stepsPerEpoch, resumeAt: (state.nextEpoch, state.stepInEpoch))
+            run.experiment.isLanguageModel, stepsBefore: { epoch in (0..<epoch).reduce(0) { $0 + min(task.stepCount(epoch: $1), maxSteps) } },
+            resumeAt: (state.nextEpoch, state.stepInEpoch))
 
         while state.nextEpoch < epochs {
             let epoch = state.nextEpoch
-            optimizer.setLearningRates(run.experiment.training.schedule, epoch: epoch)
+            task.setLearningRates(run.experiment.training.schedule, epoch: epoch)
             let lr = optimizer.groups[0].lr
             let started = DispatchTime.now().uptimeNanoseconds
             task.beginEpoch(epoch, fromStep: state.stepInEpoch)
+            let stepsPerEpoch = min(task.stepCount(epoch: epoch), maxSteps)
+            progress.steps = stepsPerEpoch
             var step = state.stepInEpoch
             while step < stepsPerEpoch {
                 let (loss, errors, count) = task.trainStep(epoch: epoch, step: step)
@@ -253,6 +264,7 @@ final class RunTrainer {
                     try stepRecorder?.flush()
                     progress.finishLine()
                     state.generation += 1
+                    state.recipe = task.recipeState
                     try RunCheckpoint.save(run: directory, state: state, model: model.module, optimizer: optimizer,
                                            carried: task.carriedState)
                     try record.write(status: .interrupted, state: state, metrics: metrics)
@@ -268,12 +280,16 @@ final class RunTrainer {
             BufferPool.shared.trim()
             let evaluation = task.evaluate()
             BufferPool.shared.trim()
+            if let note = try task.endEpoch(epoch, evaluation: evaluation) {
+                progress.finishLine()
+                options.log("\(run.id): \(note)")
+            }
             let seconds = elapsed(since: started)
             // Throughput counts training only (this session's steps, when the epoch was resumed mid-way).
             let row = [Double(epoch + 1), lr] + trainColumns + evaluation + [seconds, state.count / max(trainSeconds, 1e-9)]
             metrics.rows.append(row)
             state = TrainerState(generation: state.generation, nextEpoch: epoch + 1, stepInEpoch: 0, lossSum: 0, errorSum: 0,
-                                 count: 0, rows: metrics.rows, startedAt: state.startedAt)
+                                 count: 0, rows: metrics.rows, startedAt: state.startedAt, recipe: task.recipeState)
             try metrics.write(to: directory.metricsCSV)
             KillPoints.reached(.metricsWritten)
             if (epoch + 1) % options.checkpointEvery == 0 || epoch + 1 == epochs || StopSignals.requested {
@@ -302,7 +318,8 @@ final class RunTrainer {
 /// Progress on a terminal (a live line with loss, error, speed and ETA) or, when output is not a
 /// terminal, one plain line per epoch.
 final class Progress {
-    let run: RunSpec, epochs: Int, steps: Int, live: Bool, log: (String) -> Void
+    let run: RunSpec, epochs: Int, live: Bool, log: (String) -> Void
+    var steps: Int
     private var lastDraw: UInt64 = 0
     private var drawn = false
 

@@ -87,9 +87,18 @@ public struct GradientReport {
             try checkLabels(targets, classes: lm.vocabulary, what: "target word")
             let (logits, _) = lm.forward(tokens: inputs, steps: steps, batch: batch, state: lm.zeroState(batch: batch), &context)
             return (crossEntropy(logits, labels: targets), logits)
+        case (.awdLanguageModel(let lm), .tokens(let inputs, let targets, let steps, let batch)):
+            // The cross-entropy only (main.py's training loss adds AR and TAR: `trainingLoss`).
+            guard inputs.count == steps * batch, targets.count == steps * batch else {
+                throw ModelError("expected \(steps) × \(batch) input and target tokens, got \(inputs.count) and \(targets.count)")
+            }
+            try checkLabels(inputs, classes: lm.vocabulary, what: "input word")
+            try checkLabels(targets, classes: lm.vocabulary, what: "target word")
+            let output = lm.forward(tokens: inputs, steps: steps, batch: batch, state: lm.zeroState(batch: batch), &context)
+            return (crossEntropy(output.logits, labels: targets), output.logits)
         case (.imageClassifier, .tokens):
             throw ModelError("an image classifier needs images, not word windows")
-        case (.languageModel, .images):
+        case (.languageModel, .images), (.awdLanguageModel, .images):
             throw ModelError("the language model needs word windows, not images")
         }
     }

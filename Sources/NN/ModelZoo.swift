@@ -26,17 +26,21 @@ public struct ModelConfiguration: Equatable {
     public var dropout: Float?
     /// GoogLeNet: reproduce the reference's eps = channels in the second BN of the "5×5" branch.
     public var googLeNetEpsQuirk: Bool
-    /// LSTM: tie the decoder weight to the embedding.
+    /// `lstm`: tie the decoder weight to the embedding (the AWD-LSTMs are always tied, as main.py; this is
+    /// not read for them).
     public var tiedWeights: Bool
+    /// AWD-LSTM: which weight drop (the authors' behaviour, the default, or a correct one).
+    public var weightDrop: AWDLSTMWeightDrop
 
     public init(name: String, classes: Int = 10, vocabulary: Int = 10_000, dropout: Float? = nil,
-                googLeNetEpsQuirk: Bool = true, tiedWeights: Bool = false) {
+                googLeNetEpsQuirk: Bool = true, tiedWeights: Bool = false, weightDrop: AWDLSTMWeightDrop = .authors) {
         self.name = name
         self.classes = classes
         self.vocabulary = vocabulary
         self.dropout = dropout
         self.googLeNetEpsQuirk = googLeNetEpsQuirk
         self.tiedWeights = tiedWeights
+        self.weightDrop = weightDrop
     }
 
     /// "resnet18 with 10 classes", for messages.
@@ -49,11 +53,14 @@ public struct ModelConfiguration: Equatable {
 public enum Model {
     case imageClassifier(Layer)
     case languageModel(LSTMLanguageModel)
+    /// The AdaMomentum paper's AWD-LSTM (AWDLSTM.swift).
+    case awdLanguageModel(AWDLSTMLanguageModel)
 
     public var module: Module {
         switch self {
         case .imageClassifier(let layer): return layer
         case .languageModel(let lm): return lm
+        case .awdLanguageModel(let lm): return lm
         }
     }
 
@@ -64,16 +71,22 @@ public enum Model {
             for (_, m) in layer.namedModules() { (m as? Dropout)?.p = p }
         case .languageModel(let lm):
             lm.dropout = p
+        case .awdLanguageModel(let lm):
+            lm.setDropout(p)
         }
     }
 }
 
 public enum ModelZoo {
     public static let names = ["resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19",
-                               "densenet121", "googlenet", "lstm"]
-    public static let tinyNames = ["resnet-tiny", "vgg-tiny", "densenet-tiny", "googlenet-tiny", "lstm-tiny", "resnet18-narrow"]
+                               "densenet121", "googlenet", "lstm", "awd-lstm-1layer", "awd-lstm-2layer", "awd-lstm-3layer"]
+    public static let tinyNames = ["resnet-tiny", "vgg-tiny", "densenet-tiny", "googlenet-tiny", "lstm-tiny", "resnet18-narrow",
+                                   "awd-lstm-tiny"]
 
-    public static func isLanguageModel(_ name: String) -> Bool { name == "lstm" || name == "lstm-tiny" }
+    public static func isLanguageModel(_ name: String) -> Bool { name == "lstm" || name == "lstm-tiny" || isAWDLSTM(name) }
+
+    /// The AdaMomentum paper's AWD-LSTMs (1, 2, 3 layers) and their test-sized twin.
+    public static func isAWDLSTM(_ name: String) -> Bool { name.hasPrefix("awd-lstm-") }
 
     /// Builds the model with PyTorch's default initialisation drawn from `seed`
     /// (each tensor from `RandomGenerator(seed:).fork("init").fork(its name)`).
@@ -93,6 +106,11 @@ public enum ModelZoo {
         if let p = c.dropout, !(p >= 0 && p < 1) {
             throw ModelError("dropout must be in [0, 1), got \(p)")
         }
+        if isAWDLSTM(c.name), let p = c.dropout {
+            throw ModelError("\(c.name) has five dropouts with the authors' values (output 0.4, between layers 0.25, input 0.4, "
+                             + "embedding 0.1, weight drop 0.5); one dropout \(p) cannot set them: leave `dropout` out")
+        }
+
         let classes = c.classes
         switch c.name {
         case "resnet18": return .imageClassifier(ResNet(block: .basic, blocks: [2, 2, 2, 2], classes: classes))
@@ -115,6 +133,18 @@ public enum ModelZoo {
         case "googlenet-tiny":
             return .imageClassifier(GoogLeNet(classes: classes, widthDivisor: 8, faithfulEpsQuirk: c.googLeNetEpsQuirk,
                                               dropout: c.dropout ?? 0.4))
+        case "awd-lstm-1layer", "awd-lstm-2layer", "awd-lstm-3layer":
+            var settings = AWDLSTMSettings(vocabulary: c.vocabulary)
+            settings.layers = Int(String(c.name.dropFirst("awd-lstm-".count).prefix(1)))!
+            settings.weightDropVariant = c.weightDrop
+            return .awdLanguageModel(try AWDLSTMLanguageModel(settings))
+        case "awd-lstm-tiny":
+            // The 3-layer structure at embedding 6, hidden 10: the same code path, for tests.
+            var settings = AWDLSTMSettings(vocabulary: c.vocabulary)
+            settings.embeddingSize = 6
+            settings.hiddenSize = 10
+            settings.weightDropVariant = c.weightDrop
+            return .awdLanguageModel(try AWDLSTMLanguageModel(settings))
         case "lstm-tiny":
             return .languageModel(LSTMLanguageModel(vocabulary: c.vocabulary, embeddingSize: 8, hiddenSize: 8,
                                                     dropout: c.dropout ?? 0.5, tied: c.tiedWeights))
@@ -134,6 +164,9 @@ public enum ModelZoo {
                 _ = layer.forward(Variable(Tensor(zeros: [1, 3, 32, 32])), &context)
                 return "[1, 3, 32, 32]"
             case .languageModel(let lm):
+                _ = lm.forward(tokens: [0], steps: 1, batch: 1, state: lm.zeroState(batch: 1), &context)
+                return "1 token (1 step × 1 sequence)"
+            case .awdLanguageModel(let lm):
                 _ = lm.forward(tokens: [0], steps: 1, batch: 1, state: lm.zeroState(batch: 1), &context)
                 return "1 token (1 step × 1 sequence)"
             }

@@ -185,9 +185,29 @@ class OptimizerCore<Settings>: Optimizer {
         var step = 0
         let names: [String]
         var buffers: [Tensor]
-        init(names: [String], buffers: [Tensor]) {
+        /// Per-parameter scalars, named as in `scalarLayout` (ASGD's `eta`, `mu`).
+        let scalarNames: [String]
+        var scalars: [Double]
+        init(names: [String], buffers: [Tensor], scalarNames: [String] = [], scalars: [Double] = []) {
             self.names = names
             self.buffers = buffers
+            self.scalarNames = scalarNames
+            self.scalars = scalars
+        }
+
+        /// The scalar called `name` in `scalarLayout`.
+        func scalar(_ name: String) -> Double {
+            guard let index = scalarNames.firstIndex(of: name) else {
+                preconditionFailure("no scalar '\(name)' in this optimizer's scalarLayout \(scalarNames)")
+            }
+            return scalars[index]
+        }
+
+        func setScalar(_ name: String, _ value: Double) {
+            guard let index = scalarNames.firstIndex(of: name) else {
+                preconditionFailure("no scalar '\(name)' in this optimizer's scalarLayout \(scalarNames)")
+            }
+            scalars[index] = value
         }
 
         /// The buffer called `name`: the one lookup that updates and `liveState` share.
@@ -241,6 +261,11 @@ class OptimizerCore<Settings>: Optimizer {
     /// reference code's state, with the value they start from.
     func bufferLayout(_ settings: Settings) -> [(name: String, initial: Float)] { [] }
 
+    /// The per-parameter scalars of a group (PyTorch state entries that are numbers, not tensors of the
+    /// parameter's shape, e.g. ASGD's `eta`), with their value when the parameter first gets a
+    /// gradient; `lr` is the group's lr at that moment.
+    func scalarLayout(_ settings: Settings, lr: Double) -> [(name: String, initial: Double)] { [] }
+
     /// Updates one parameter (its slot's step has already been incremented).
     func update(_ p: Active, lr: Double, settings: Settings) {
         fatalError("\(type(of: self)) must override update or step")
@@ -266,8 +291,9 @@ class OptimizerCore<Settings>: Optimizer {
                 if let existing = slots[g][i] {
                     slot = existing
                 } else {
-                    let layout = bufferLayout(settings[g])
-                    slot = Slot(names: layout.map(\.name), buffers: layout.map { Tensor(shape: value.shape, repeating: $0.initial) })
+                    let layout = bufferLayout(settings[g]), scalars = scalarLayout(settings[g], lr: group.lr)
+                    slot = Slot(names: layout.map(\.name), buffers: layout.map { Tensor(shape: value.shape, repeating: $0.initial) },
+                                scalarNames: scalars.map(\.name), scalars: scalars.map(\.initial))
                     slots[g][i] = slot
                 }
                 active.append(Active(group: g, value: value, gradient: gradient, slot: slot))
@@ -284,7 +310,8 @@ class OptimizerCore<Settings>: Optimizer {
                 guard let slot = slots[g][i] else { continue }
                 var buffers: [String: Tensor] = [:]
                 for (name, buffer) in zip(names, slot.buffers) { buffers[name] = buffer.copy() }
-                parameters[parameter.name] = ParameterState(step: slot.step, buffers: buffers)
+                parameters[parameter.name] = ParameterState(step: slot.step, buffers: buffers,
+                                                            scalars: Dictionary(uniqueKeysWithValues: zip(slot.scalarNames, slot.scalars)))
             }
         }
         return OptimizerState(optimizer: name, learningRates: groups.map(\.lr), parameters: parameters)
@@ -315,6 +342,7 @@ class OptimizerCore<Settings>: Optimizer {
         var newSlots = slots
         for (g, group) in groups.enumerated() {
             let layout = bufferLayout(settings[g]).map(\.name)
+            let scalarNames = scalarLayout(settings[g], lr: group.lr).map(\.name)
             for (i, parameter) in group.parameters.enumerated() {
                 guard let saved = state.parameters[parameter.name] else {
                     newSlots[g][i] = nil
@@ -332,7 +360,10 @@ class OptimizerCore<Settings>: Optimizer {
                     }
                     buffers.append(saved.copy().reshaped(parameter.variable.shape))
                 }
-                let slot = Slot(names: layout, buffers: buffers)
+                guard Set(saved.scalars.keys) == Set(scalarNames) else {
+                    throw OptimError("\(name): '\(parameter.name)' has scalars [\(saved.scalars.keys.sorted().joined(separator: ", "))], expected [\(scalarNames.joined(separator: ", "))]")
+                }
+                let slot = Slot(names: layout, buffers: buffers, scalarNames: scalarNames, scalars: scalarNames.map { saved.scalars[$0]! })
                 slot.step = saved.step
                 newSlots[g][i] = slot
             }

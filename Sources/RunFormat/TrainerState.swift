@@ -13,15 +13,35 @@ public struct TrainerState: Codable, Equatable, Sendable {
     /// Metrics rows of the finished epochs.
     public var rows: [[Double]]
     public var startedAt: String
+    /// The AWD-LSTM recipe's state (absent for other tasks, and in checkpoints written before it existed).
+    public var recipe: RecipeState?
 
     public init(generation: Int, nextEpoch: Int, stepInEpoch: Int, lossSum: Double, errorSum: Double, count: Double,
-                rows: [[Double]], startedAt: String) {
+                rows: [[Double]], startedAt: String, recipe: RecipeState? = nil) {
         self.generation = generation; self.nextEpoch = nextEpoch; self.stepInEpoch = stepInEpoch
         self.lossSum = lossSum; self.errorSum = errorSum; self.count = count; self.rows = rows; self.startedAt = startedAt
+        self.recipe = recipe
     }
 
     public static func initial(startedAt: String) -> TrainerState {
         TrainerState(generation: 0, nextEpoch: 0, stepInEpoch: 0, lossSum: 0, errorSum: 0, count: 0, rows: [], startedAt: startedAt)
+    }
+}
+
+/// What the AWD-LSTM recipe (the AdaMomentum authors' main.py) keeps beyond the model and the optimizer:
+/// the switch from SGD to ASGD and what decides it, and the train-loss log window.
+public struct RecipeState: Codable, Equatable, Sendable {
+    /// The 1-based epoch at whose end SGD switched to ASGD; nil before (and for every other optimizer).
+    public var asgdSince: Int?
+    /// main.py's `best_val_loss`: the monitored loss (test, batch 1) of each epoch up to the switch.
+    public var monitored: [Double]
+    /// Cross-entropy summed over the current log window of this epoch.
+    public var windowLossSum: Double
+    /// The mean cross-entropy of the epoch's last complete log window (nil before the first).
+    public var lastWindowLoss: Double?
+
+    public init(asgdSince: Int? = nil, monitored: [Double] = [], windowLossSum: Double = 0, lastWindowLoss: Double? = nil) {
+        self.asgdSince = asgdSince; self.monitored = monitored; self.windowLossSum = windowLossSum; self.lastWindowLoss = lastWindowLoss
     }
 }
 

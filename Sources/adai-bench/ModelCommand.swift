@@ -31,9 +31,20 @@ struct ModelOptions: ParsableArguments {
           help: "GoogLeNet: reproduce the reference's eps = channels in the second batch-norm of the 5×5 branch (default on).")
     var googlenetEpsQuirk = true
 
+    @Option(help: ArgumentHelp("AWD-LSTM: the weight drop, `authors` (their weight_drop.py as it behaves: the raw hidden-to-hidden "
+                               + "matrices get no gradient) or `correct`.", valueName: "variant"))
+    var weightDrop: String = AWDLSTMWeightDrop.authors.rawValue
+
+    func validate() throws {
+        guard AWDLSTMWeightDrop(rawValue: weightDrop) != nil else {
+            throw ValidationError("--weight-drop must be authors or correct, got \"\(weightDrop)\"")
+        }
+    }
+
     func configuration(dropout: Float? = nil, defaultClasses: Int = 10, defaultVocabulary: Int = 10_000) -> ModelConfiguration {
         ModelConfiguration(name: model, classes: classes ?? defaultClasses, vocabulary: vocabulary ?? defaultVocabulary, dropout: dropout,
-                           googLeNetEpsQuirk: googlenetEpsQuirk, tiedWeights: tiedWeights)
+                           googLeNetEpsQuirk: googlenetEpsQuirk, tiedWeights: tiedWeights,
+                           weightDrop: AWDLSTMWeightDrop(rawValue: weightDrop) ?? .authors)
     }
 }
 
@@ -162,13 +173,15 @@ struct ModelGradCommand: ParsableCommand {
             guard tokens.count >= first * bptt + 1 else {
                 throw ValidationError("the \(split) split holds \(tokens.count) tokens, fewer than the \(first * bptt + 1) that \(first) windows of \(bptt) need")
             }
-            configuration = options.configuration(dropout: dropout ?? 0, defaultVocabulary: corpus.vocabulary.count)
+            // The AWD-LSTM's five dropouts are set below (setDropout), not through the configuration.
+            configuration = options.configuration(dropout: ModelZoo.isAWDLSTM(options.model) ? nil : dropout ?? 0,
+                                                  defaultVocabulary: corpus.vocabulary.count)
             // Time-major: entry t·N + i is step t of window i.
             let positions = (0..<bptt).flatMap { t in (0..<first).map { i in i * bptt + t } }
             batch = .tokens(inputs: positions.map { tokens[$0] }, targets: positions.map { tokens[$0 + 1] }, steps: bptt, batch: first)
         }
         let model = try ModelZoo.makeUninitialized(configuration)
-        if let dropout { model.setDropout(dropout) }
+        if let dropout { model.setDropout(dropout) } else if case .awdLanguageModel = model { model.setDropout(0) }
         try model.module.loadState(contentsOf: URL(fileURLWithPath: weights), modelDescription: configuration.description)
         let report = try GradientReport.compute(model: model, batch: batch, training: !eval, generator: RandomGenerator(seed: seed))
         try report.archive(metadata: [

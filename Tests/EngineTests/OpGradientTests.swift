@@ -249,6 +249,29 @@ final class OpGradientTests: XCTestCase {
         checkGradients([w]) { embedding([1, 4, 1, 0, 5, 4], weight: w) }
     }
 
+    /// With a padding index the forward pass is the plain lookup and the gradient is the plain one with
+    /// the padding row left at zero (F.embedding's padding_idx); elsewhere it passes the finite-difference check.
+    func testEmbeddingWithAPaddingIndex() {
+        let w = randomVariable([6, 4], seed: 36)
+        let indices: [Int32] = [1, 4, 1, 0, 5, 4]
+        checkGradients([w]) { embedding(indices, weight: w, paddingIndex: 3) }  // 3 is not looked up: the full gradient
+        let seed = Tensor(shape: [6, 4], values: (0..<24).map { Float($0 % 7) - 3 })
+        func gradient(_ padding: Int?) -> (value: [Float], grad: [Float]) {
+            w.zeroGrad()
+            let tape = Tape()
+            let y = tape.record { embedding(indices, weight: w, paddingIndex: padding) }
+            tape.backward(from: y, seed: seed)
+            return (y.value.array, w.grad!.array)
+        }
+        let plain = gradient(nil), padded = gradient(4)
+        XCTAssertEqual(padded.value, plain.value, "the forward pass ignores the padding index")
+        for row in 0..<6 {
+            let expected = row == 4 ? [Float](repeating: 0, count: 4) : Array(plain.grad[(row * 4)..<(row * 4 + 4)])
+            XCTAssertEqual(Array(padded.grad[(row * 4)..<(row * 4 + 4)]), expected, "row \(row)")
+        }
+        XCTAssertNotEqual(Array(plain.grad[16..<20]), [0, 0, 0, 0], "the padding row is looked up, so its plain gradient is not zero")
+    }
+
     func testConcatSliceChunkReshape() {
         let a = randomVariable([2, 3, 2, 2], seed: 37), b = randomVariable([2, 1, 2, 2], seed: 38)
         checkGradients([a, b]) { concat([a, b, a], axis: 1) }

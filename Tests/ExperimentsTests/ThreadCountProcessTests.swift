@@ -98,7 +98,8 @@ final class ThreadCountProcessTests: XCTestCase {
             return XCTFail(RealData.missingMessage("cifar-10-batches-bin"))
         }
         guard let ptb = RealData.folder(holding: "ptb") else { return XCTFail(RealData.missingMessage("ptb")) }
-        let models = ["resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19", "densenet121", "googlenet", "lstm"]
+        let models = ["resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19", "densenet121", "googlenet", "lstm",
+                      "awd-lstm-1layer", "awd-lstm-2layer", "awd-lstm-3layer"]
         XCTAssertEqual(models, ModelZoo.names, "the list above must name every zoo model")
         func succeed(_ arguments: [String]) throws {
             let p = try startAdaiBench(binary, arguments)
@@ -108,7 +109,7 @@ final class ThreadCountProcessTests: XCTestCase {
         for model in models {
             let weights = "\(directory!)/\(model).safetensors"
             try succeed(["model", "init", "--model", model, "--seed", "3", "--out", weights])
-            let lm = model == "lstm"
+            let lm = ModelZoo.isLanguageModel(model)
             var outputs: [Data] = []
             for threads in [1, 2, 4] {
                 let out = "\(directory!)/\(model)-\(threads).safetensors"

@@ -48,6 +48,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(c.output, "wrote \(experiment)/curves.png (360×240 px at 72 dpi)\n")
     }
 
+    /// `model summary` of an AWD-LSTM names the weight-drop variant; an unknown variant is refused with the two choices.
+    func testTheAWDLSTMWeightDropVariantIsAnOption() throws {
+        for variant in ["authors", "correct"] {
+            let r = try run(["model", "summary", "--model", "awd-lstm-tiny", "--weight-drop", variant])
+            XCTAssertEqual(r.status, 0, r.errors)
+            XCTAssert(r.output.contains("LSTM 6→10, weight drop 0.5 (\(variant))"), r.output)
+        }
+        let bad = try run(["model", "summary", "--model", "awd-lstm-tiny", "--weight-drop", "fixed"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssert(bad.errors.contains("Error: --weight-drop must be authors or correct, got \"fixed\""), bad.errors)
+    }
+
     func testBadPlotOptionsSayWhatToDo() throws {
         let experiment = try results.comparisonExperiment()
         let cases: [([String], String)] = [

@@ -118,6 +118,45 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(ptb.rows.count, 26, "8 optimizers × 3 layer counts + 2 extra AdaBelief lr variants")
     }
 
+    /// The authors' per-epoch curves (every number of their 130 files) give back the recomputed
+    /// table: 26 configurations × 5 runs × 200 epochs; min over epochs per run, mean and population
+    /// std over runs equal `adamomentum-ptb.csv` at its two decimals.
+    func testTheAuthorsPTBCurvesGiveTheirTable() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let curves = try CSVTable.read(root.appendingPathComponent("results/paper/adamomentum-ptb-curves.csv").path)
+        XCTAssertEqual(curves.header, ["optimizer", "script_optimizer", "layers", "lr", "eps", "run", "epoch", "train_ppl", "test_ppl"])
+        XCTAssertEqual(curves.rows.count, 130 * 200)
+        XCTAssert(curves.comments.contains { $0.contains("e715cde47d7f77d0fdb4e083511dec03a6b0ff3c") }, "the commit read is recorded")
+        let epoch = try curves.requireColumn("epoch"), test = try curves.requireColumn("test_ppl"), train = try curves.requireColumn("train_ppl")
+        let run = try curves.requireColumn("run")
+        // (optimizer, layers, lr) → run → the test perplexities in epoch order.
+        var groups: [String: [String: [Double]]] = [:]
+        for r in curves.rows.indices {
+            let row = curves.rows[r]
+            let key = "\(row[0]),\(row[2]),\(Double(row[3])!)"
+            XCTAssertEqual(Int(row[epoch]), (groups[key]?[row[run]]?.count ?? 0) + 1, "epochs in order at line \(curves.lineNumbers[r])")
+            groups[key, default: [:]][row[run], default: []].append(try curves.number(row: r, column: test))
+            let trainValue = try curves.number(row: r, column: train)
+            XCTAssert(trainValue.isFinite && trainValue > 1, "train perplexity \(trainValue) at line \(curves.lineNumbers[r])")
+        }
+        XCTAssertEqual(groups.count, 26)
+        let table = try CSVTable.read(root.appendingPathComponent("results/paper/adamomentum-ptb.csv").path)
+        var checked = 0
+        for r in table.rows.indices {
+            let row = table.rows[r]
+            let runs = try XCTUnwrap(groups["\(row[0]),\(row[1]),\(Double(row[2])!)"], "no curves for \(row)")
+            XCTAssertEqual(runs.keys.sorted(), ["0", "1", "2", "3", "4"])
+            XCTAssert(runs.values.allSatisfy { $0.count == 200 })
+            let best = runs.values.map { $0.min()! }
+            let mean = best.reduce(0, +) / Double(best.count)
+            let std = (best.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(best.count)).squareRoot()
+            XCTAssertEqual(String(format: "%.2f", mean), row[3], "mean of \(row[0]) \(row[1]) layers lr \(row[2])")
+            XCTAssertEqual(String(format: "%.2f", std), row[4], "std of \(row[0]) \(row[1]) layers lr \(row[2])")
+            checked += 1
+        }
+        XCTAssertEqual(checked, 26)
+    }
+
     // MARK: Bad inputs: what, where, what to do.
 
     func testMissingDirectory() {
