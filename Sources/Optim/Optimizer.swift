@@ -323,7 +323,9 @@ class OptimizerCore<Settings>: Optimizer {
             guard let slot = slots[g][i] else { return nil }
             var buffers: [String: Tensor] = [:]
             for name in bufferLayout(settings[g]).map(\.name) { buffers[name] = slot.buffer(named: name).copy() }
-            return ParameterState(step: slot.step, buffers: buffers)
+            var scalars: [String: Double] = [:]
+            for name in slot.scalarNames { scalars[name] = slot.scalar(name) }
+            return ParameterState(step: slot.step, buffers: buffers, scalars: scalars)
         }
         return nil
     }
