@@ -204,6 +204,7 @@ final class FairTuningTests: XCTestCase {
         let context = ClaimContext(runner: r, paperTable: nil)
         var e = TrainingEvidence(experiment: plan.name, chosen: [:], selectionNotes: r.tuningNotes(plan, found))
         e.unconvergedTuning = found.filter { !$0.converged }.map(\.optimizer)
+        for search in found { e.trials[search.optimizer] = search.trials }
         for (i, seed) in plan.seeds.enumerated() {
             e.finalMetric["adai", default: [:]][seed] = 5 + 0.1 * Double(i % 2)
             e.finalMetric["sgdm", default: [:]][seed] = 9
@@ -214,6 +215,9 @@ final class FairTuningTests: XCTestCase {
         XCTAssertEqual(v.kind, .tuningNotConverged, v.notes.joined(separator: "\n"))
         XCTAssertTrue(v.notes.contains { $0.contains("STILL AT THE EDGE") }, v.notes.joined(separator: "\n"))
         XCTAssertTrue(v.notes.contains { $0.contains("would be supported") }, v.notes.joined(separator: "\n"))
+        // The budget per optimizer is in the scope line.
+        let scope = Claim.testError.scope(context)
+        XCTAssertTrue(scope.contains("lr trials per optimizer adai 3, sgdm 5") && scope.contains("100 held-out training images"), scope)
     }
 
     /// Test-set numbers planted to pick other lrs: the choice follows the validation split.

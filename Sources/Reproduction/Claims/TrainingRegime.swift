@@ -57,7 +57,7 @@ public enum TrainingRegime {
         }
         verdict.notes.append(label + check.line)
         if !check.passes && verdict.kind != .runsFailed {
-            verdict.notes.append("\(label)the verdict would be \(verdict.kind.rawValue), but \(check.steps) steps are under \(String(format: "%.0f", check.required)): scale too small")
+            if verdict.kind != .scaleTooSmall { verdict.notes.append("\(label)the verdict would be \(verdict.kind.rawValue), but \(check.steps) steps are under \(String(format: "%.0f", check.required)): scale too small") }
             verdict.kind = .scaleTooSmall
         }
     }
