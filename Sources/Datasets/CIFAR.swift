@@ -248,6 +248,19 @@ public struct CIFARDataset: Sendable {
         self.filesMissing = variant.files(split).filter { missingAll.contains($0) }
     }
 
+    /// The training set split in two: the last `count` records held out (the validation split, the same
+    /// images for every run and seed) and the records before them.
+    public func holdingOut(last count: Int) throws -> (train: CIFARDataset, held: CIFARDataset) {
+        guard count > 0, count < records.count else {
+            throw DatasetError.invalidArgument("dataset.validation \(count) must be at least 1 and less than the \(records.count) training images at hand")
+        }
+        let keep = records.count - count, bytes = CIFARImage.pixelCount
+        let first = CIFARRecords(pixels: Array(records.pixels[0 ..< keep * bytes]), labels: Array(records.labels[0 ..< keep]))
+        let last = CIFARRecords(pixels: Array(records.pixels[keep * bytes ..< records.count * bytes]), labels: Array(records.labels[keep...]))
+        return (CIFARDataset(variant: variant, split: split, records: first, labelKind: labelKind),
+                CIFARDataset(variant: variant, split: split, records: last, labelKind: labelKind))
+    }
+
     /// A data set over records already in memory (synthetic data, tests).
     public init(variant: CIFARVariant, split: CIFARSplit, records: CIFARRecords, labelKind: CIFARLabelKind = .fine) {
         self.variant = variant

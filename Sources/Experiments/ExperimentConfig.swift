@@ -17,12 +17,15 @@ public struct DatasetSpec {
     public var mean: [Float]?, std: [Float]?
     /// When set, synthetic data in the real format is generated under the results directory and used instead of `dir`.
     public var synthetic: SyntheticSpec?
+    /// CIFAR: the last this many training images are held out of training and evaluated each epoch as the
+    /// validation split (`valid_loss`, `valid_error`); 0 trains on all of them.
+    public var validation: Int = 0
 
     public struct SyntheticSpec: Equatable {
         public var train: Int, test: Int, seed: Int
     }
 
-    static let keys = ["name", "dir", "allowPartial", "labels", "mean", "std", "synthetic"]
+    static let keys = ["name", "dir", "allowPartial", "labels", "mean", "std", "synthetic", "validation"]
 }
 
 public struct ModelSpec {
@@ -155,10 +158,14 @@ public struct ExperimentConfig {
             s.rejectUnknownKeys(valid: ["train", "test", "seed"])
             if let train, let test, let seed { synthetic = .init(train: train, test: test, seed: seed) }
         }
+        let validation = r.integer("validation", default: 0, minimum: 0) ?? 0
+        if kind == .ptb && validation > 0 {
+            r.problem("validation", "applies to CIFAR only: Penn Treebank has its own validation split (ptb.valid.txt); remove the key")
+        }
         r.rejectUnknownKeys(valid: DatasetSpec.keys)
         guard let kind else { return nil }
         return DatasetSpec(kind: kind, dir: dir, allowPartial: allowPartial, labels: labels, mean: mean?.map(Float.init),
-                           std: std?.map(Float.init), synthetic: synthetic)
+                           std: std?.map(Float.init), synthetic: synthetic, validation: validation)
     }
 
     private static func readModel(_ r: JSONObjectReader?, dataset: DatasetSpec?) -> ModelSpec? {

@@ -7,6 +7,13 @@ public struct MetricsTable: Equatable {
                                                "epoch_seconds", "examples_per_second"]
     public static let languageModelColumns = ["epoch", "lr", "train_loss", "train_ppl", "valid_loss", "valid_ppl",
                                               "test_loss", "test_ppl", "epoch_seconds", "tokens_per_second"]
+    /// Image classification with a validation split held out of the training images (`dataset.validation`).
+    public static let classificationValidationColumns = ["epoch", "lr", "train_loss", "train_error", "valid_loss", "valid_error",
+                                                         "test_loss", "test_error", "epoch_seconds", "examples_per_second"]
+    /// The columns of an experiment's metrics.csv.
+    public static func columns(_ config: ExperimentConfig) -> [String] {
+        config.isLanguageModel ? languageModelColumns : config.dataset.validation > 0 ? classificationValidationColumns : classificationColumns
+    }
     public static let timingColumns: Set<String> = ["epoch_seconds", "examples_per_second", "tokens_per_second"]
 
     public var columns: [String]

@@ -45,6 +45,8 @@ extension SweepGrid {
         }
         config.dataset.mean = nil
         config.dataset.std = nil
+        // The timed steps are training steps; the few synthetic images hold no validation split.
+        config.dataset.validation = 0
         var options = TrainOptions()
         options.results = scratch
         options.log = { _ in }
@@ -78,8 +80,10 @@ extension SweepGrid {
         case .cifar10, .cifar100:
             // A partial copy of the data (allowPartial) trains on the records its files hold.
             let present = config.dataset.synthetic == nil && config.dataset.allowPartial ? cifarRecordsPresent() : nil
-            trainItems = config.dataset.synthetic?.train ?? present?.train ?? 50_000
-            evaluationItems = config.dataset.synthetic?.test ?? present?.test ?? 10_000
+            // The validation split (dataset.validation) moves from training to evaluation.
+            let validation = config.dataset.validation
+            trainItems = max(1, (config.dataset.synthetic?.train ?? present?.train ?? 50_000) - validation)
+            evaluationItems = (config.dataset.synthetic?.test ?? present?.test ?? 10_000) + validation
             itemsPerStep = c.batchSize
             steps = (trainItems + c.batchSize - 1) / c.batchSize
         case .ptb:

@@ -89,8 +89,7 @@ public enum SweepWorker {
         let run = spec.runDirectory(results: results)
         try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
         let state = (try? run.readTrainerState()) ?? TrainerState.initial(startedAt: timestamp())
-        let lm = spec.experiment.isLanguageModel
-        let metrics = MetricsTable(columns: lm ? MetricsTable.languageModelColumns : MetricsTable.classificationColumns, rows: state.rows)
+        let metrics = MetricsTable(columns: MetricsTable.columns(spec.experiment), rows: state.rows)
         let earlier = ((try? run.readRecord())?.provenance?.attempts) ?? []
         try RunRecordFile(run: spec, directory: run, attempts: earlier).write(status: .failed, state: state, metrics: metrics, error: message)
     }

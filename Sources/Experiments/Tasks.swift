@@ -46,28 +46,31 @@ extension TrainingTask {
 
 /// The data an experiment trains on, loaded once for all of its runs.
 enum PreparedData {
-    case images(train: CIFARDataset, test: CIFARDataset, normalization: CIFARNormalization)
+    case images(train: CIFARDataset, validation: CIFARDataset?, test: CIFARDataset, normalization: CIFARNormalization)
     case text(PTBCorpus)
 }
 
-/// Image classification: shuffled, augmented CIFAR batches; cross-entropy; test error in percent.
+/// Image classification: shuffled, augmented CIFAR batches; cross-entropy; validation (when held out) and test error in percent.
 final class ImageClassificationTask: TrainingTask {
     let model: Layer, optimizer: any Optimizer
-    let batches: CIFARBatches, testBatches: CIFARBatches
+    let batches: CIFARBatches, validationBatches: CIFARBatches?, testBatches: CIFARBatches
     let seed: Int
     private var iterator: Prefetcher<ImageBatch>?
     var carriedState: [String: Tensor] = [:]
 
-    init(model: Layer, optimizer: any Optimizer, train: CIFARDataset, test: CIFARDataset,
+    init(model: Layer, optimizer: any Optimizer, train: CIFARDataset, validation: CIFARDataset? = nil, test: CIFARDataset,
          normalization: CIFARNormalization, batchSize: Int, evalBatchSize: Int, seed: Int) throws {
         self.model = model
         self.optimizer = optimizer
         self.seed = seed
         batches = try CIFARBatches(dataset: train, batchSize: batchSize, training: true, seed: UInt64(seed), normalization: normalization)
+        validationBatches = try validation.map {
+            try CIFARBatches(dataset: $0, batchSize: evalBatchSize, training: false, seed: 0, normalization: normalization)
+        }
         testBatches = try CIFARBatches(dataset: test, batchSize: evalBatchSize, training: false, seed: 0, normalization: normalization)
     }
 
-    var columns: [String] { MetricsTable.classificationColumns }
+    var columns: [String] { validationBatches == nil ? MetricsTable.classificationColumns : MetricsTable.classificationValidationColumns }
     var stepsPerEpoch: Int { batches.batchCount }
 
     func beginEpoch(_ epoch: Int, fromStep step: Int) {
@@ -101,9 +104,14 @@ final class ImageClassificationTask: TrainingTask {
     }
 
     func evaluate() -> [Double] {
+        (validationBatches.map { evaluate($0) } ?? []) + evaluate(testBatches)
+    }
+
+    /// Mean loss and error in percent over one evaluation set.
+    private func evaluate(_ set: CIFARBatches) -> [Double] {
         var lossSum = 0.0, errors = 0, count = 0
         var context = ForwardContext(training: false)
-        for batch in testBatches.epoch(0) {
+        for batch in set.epoch(0) {
             let out = Tape.withoutGradients { model.forward(Variable(batch.images), &context) }
             let loss = Tape.withoutGradients { crossEntropy(out, labels: batch.labels) }
             lossSum += Double(loss.value.scalarValue) * Double(batch.labels.count)

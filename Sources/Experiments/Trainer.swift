@@ -139,7 +139,11 @@ public final class ExperimentRunner {
                 } else if config.dataset.mean != nil || config.dataset.std != nil {
                     throw TrainError("dataset: give both \"mean\" and \"std\" to override the normalisation, or neither")
                 }
-                return .images(train: train, test: test, normalization: normalization)
+                if config.dataset.validation > 0 {
+                    let (kept, held) = try train.holdingOut(last: config.dataset.validation)
+                    return .images(train: kept, validation: held, test: test, normalization: normalization)
+                }
+                return .images(train: train, validation: nil, test: test, normalization: normalization)
             }
         } catch let error as DatasetError {
             throw TrainError("\(error.localizedDescription)")
@@ -168,7 +172,7 @@ final class RunTrainer {
                                              googLeNetEpsQuirk: c.model.googLeNetEpsQuirk, tiedWeights: c.model.tiedWeights,
                                              weightDrop: c.model.weightDrop)
         switch data {
-        case .images(let train, _, _): modelConfig.classes = train.classCount
+        case .images(let train, _, _, _): modelConfig.classes = train.classCount
         case .text(let corpus): modelConfig.vocabulary = corpus.vocabulary.count
         }
         modelDescription = modelConfig.description
@@ -176,8 +180,8 @@ final class RunTrainer {
         let parameters = model.module.namedParameters.map { NamedParameter($0.0, $0.1) }
         let optimizer = try makeOptimizer(run.optimizer.name, parameters: parameters, options: run.optimizer.options)
         switch (data, model) {
-        case (.images(let train, let test, let normalization), .imageClassifier(let layer)):
-            task = try ImageClassificationTask(model: layer, optimizer: optimizer, train: train, test: test,
+        case (.images(let train, let validation, let test, let normalization), .imageClassifier(let layer)):
+            task = try ImageClassificationTask(model: layer, optimizer: optimizer, train: train, validation: validation, test: test,
                                                normalization: normalization, batchSize: c.training.batchSize,
                                                evalBatchSize: c.training.evalBatchSize, seed: run.seed)
         case (.text(let corpus), .languageModel(let lm)):

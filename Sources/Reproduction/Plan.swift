@@ -13,7 +13,10 @@ extension ReproductionRunner {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let calibration = try comparison.calibrate(steps: calibrationSteps, scratch: scratch)
         var stages: [(String, SweepGrid)] = []
-        if plan.needsSelection { stages.append(("lr selection on seed \(plan.selectionSeed ?? 0)", try writeConfig(plan, selection: true).grid)) }
+        if plan.needsSelection {
+            stages.append(("lr selection on seed \(plan.selectionSeed ?? 0), planned grids (each edge extension adds one run of its optimizer, at most \(Tuning.maxExtensions))",
+                           try writeConfig(plan, selection: true).grid))
+        }
         stages.append(("comparison on seeds \(plan.seeds.map(String.init).joined(separator: ","))", comparison))
         return stages.map { label, grid in
             let states = grid.states(results: runsDirectory)
@@ -114,6 +117,12 @@ extension ReproductionRunner {
                             lines.append(String(format: "  %@: %d runs (%d left), %.2f CPU-hours (%.2f left)", c.label, c.runs, c.left, c.cpuHours, c.cpuHoursLeft)
                                          + (plan.claims.count > 1 ? " — shared with claims \(plan.claims.filter { $0 != claim.id }.joined(separator: ","))" : ""))
                         }
+                        let names = Array(Set(try writeConfig(plan, selection: false).grid.runs.map(\.optimizer.name))).sorted()
+                        lines.append("  \(plan.name): " + (regimeCheck(plan, optimizers: names)?.line ?? "regime check: steps per run unknown (no data to count them from)"))
+                        if let trials = plan.optimizers.first(where: { $0.lrGrid != nil })?.lrGrid?.count {
+                            lines.append("  \(plan.name): tuning budget per optimizer: \(trials) lr trials on seed \(plan.selectionSeed ?? 0), up to \(trials + Tuning.maxExtensions) with extensions, chosen on "
+                                         + (plan.dataset == "ptb" ? "the PTB validation text" : "\(plan.validation ?? 0) held-out training images") + "; compared on \(plan.seeds.count) fresh seeds")
+                        }
                     }
                 case .hessian:
                     let h = scale.hessian
@@ -143,19 +152,21 @@ extension ReproductionRunner {
         var out: [(String, SlurmSweep, [Int], String)] = []
         for plan in trainingPlans {
             // The selection stage goes first until all its runs are done; then the comparison at the chosen lrs.
-            var selection = false
+            try Tuning.checkDesign(plan)
+            var selection = false, chosen: [String: Double] = [:], grids: [String: [Double]] = [:]
             if plan.needsSelection {
-                let selectionGrid = try writeConfig(plan, selection: true).grid
-                selection = !selectionGrid.states(results: runsDirectory).allSatisfy(\.isDone)
+                let state = try tuningState(plan)
+                selection = !state.finished
+                grids = state.grids
+                for s in state.searches { if let best = s.best { chosen[s.optimizer] = best } }
             }
-            let chosen = plan.needsSelection && !selection ? try select(plan).chosen : [:]
-            let (path, grid) = try writeConfig(plan, selection: selection, chosen: chosen)
+            let (path, grid) = try writeConfig(plan, selection: selection, chosen: chosen, grids: grids)
             let states = grid.states(results: runsDirectory)
             let indices = states.indices.filter { !states[$0].isDone && !states[$0].isRunning }
             var slurm = SlurmSweep(grid: grid, settings: settings ?? grid.slurm, executable: executable, configPath: path,
                                    results: runsDirectory, workingDirectory: FileManager.default.currentDirectoryPath)
             slurm.workerArguments = plan.maxSteps.map { ["--max-steps", String($0)] } ?? []
-            let note = selection ? "the lr selection stage; the comparison on seeds \(plan.seeds.map(String.init).joined(separator: ",")) is submitted by running reproduce again once it has finished"
+            let note = selection ? "the lr selection stage (its grids extended outward from an edge, at most \(Tuning.maxExtensions) times, by running reproduce again); the comparison on seeds \(plan.seeds.map(String.init).joined(separator: ",")) is submitted by running reproduce again once it has finished"
                 : "the comparison stage"
             out.append((plan.name, slurm, indices, note))
         }

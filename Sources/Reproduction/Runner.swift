@@ -23,6 +23,11 @@ public struct TrainingEvidence: Codable, Equatable {
     public var meanLogTrainLoss: [String: [Int: Double]] = [:]
     public var finalTestLoss: [String: [Int: Double]] = [:]
     public var epochs: [String: Int] = [:]
+    /// Fair tuning: the optimizers whose best lr stayed at an edge of its grid, and the lr trials per optimizer.
+    public var unconvergedTuning: [String] = []
+    public var trials: [String: Int] = [:]
+    /// optimizer → the lr of its last epoch (after the schedule), from the comparison runs' metrics.
+    public var finalLR: [String: Double] = [:]
     /// optimizer → seed → run directory (for the Hessian and the figures; relative to the report's directory in report.json).
     public var runDirectories: [String: [Int: String]] = [:]
     public var failedRuns: [String] = []
@@ -97,7 +102,7 @@ public struct ReproductionRunner {
 
     /// The config JSON of a plan's stage: `selection` tries each lr grid on the selection seed; `comparison`
     /// trains each optimizer at `chosen` (else its planned lr) on the fresh seeds.
-    public func configJSON(_ plan: TrainingPlan, selection: Bool, chosen: [String: Double] = [:]) throws -> [String: Any] {
+    public func configJSON(_ plan: TrainingPlan, selection: Bool, chosen: [String: Double] = [:], grids: [String: [Double]] = [:]) throws -> [String: Any] {
         var json: [String: Any] = [:]
         if let base = plan.base {
             let path = "\(repositoryRoot)/configs/\(base).json"
@@ -118,6 +123,7 @@ public struct ReproductionRunner {
             dataset["dir"] = dataDirectory(plan.dataset)
         }
         if plan.allowPartialData == true { dataset["allowPartial"] = true }
+        if let validation = plan.validation, plan.dataset != "ptb" { dataset["validation"] = validation }
         json["dataset"] = dataset
         var model = (json["model"] as? [String: Any]) ?? [:]
         if let name = plan.model { model["name"] = name }
@@ -138,9 +144,9 @@ public struct ReproductionRunner {
             }
             var sweep: [String: Any] = ["seeds": selection ? [plan.selectionSeed ?? 1] : plan.seeds]
             if selection {
-                var grids: [String: Any] = [:]
-                for o in entries { grids[o.name] = o.lrGrid! }
-                sweep["lr"] = grids
+                var lrs: [String: Any] = [:]
+                for o in entries { lrs[o.name] = grids[o.name] ?? o.lrGrid! }
+                sweep["lr"] = lrs
             }
             json["sweep"] = sweep
         } else {
@@ -150,10 +156,10 @@ public struct ReproductionRunner {
     }
 
     /// Writes a stage's config under `configs/` and returns its path and grid.
-    public func writeConfig(_ plan: TrainingPlan, selection: Bool, chosen: [String: Double] = [:]) throws -> (path: String, grid: SweepGrid) {
+    public func writeConfig(_ plan: TrainingPlan, selection: Bool, chosen: [String: Double] = [:], grids: [String: [Double]] = [:]) throws -> (path: String, grid: SweepGrid) {
         try FileManager.default.createDirectory(atPath: configsDirectory, withIntermediateDirectories: true)
         let path = "\(configsDirectory)/\(plan.name)-\(selection ? "selection" : "comparison").json"
-        let data = try JSONSerialization.data(withJSONObject: try configJSON(plan, selection: selection, chosen: chosen),
+        let data = try JSONSerialization.data(withJSONObject: try configJSON(plan, selection: selection, chosen: chosen, grids: grids),
                                               options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n", to: path)
         let grid = try ExperimentConfig.load(path: path).sweepGrid()
@@ -174,31 +180,6 @@ public struct ReproductionRunner {
         _ = try local.run()
     }
 
-    /// The lr of each optimizer with a grid, chosen on the selection seed by the final test metric;
-    /// a choice at either end of its grid is flagged.
-    public func select(_ plan: TrainingPlan) throws -> (chosen: [String: Double], notes: [String]) {
-        let runs = try RunLoader.load(experiment: "\(runsDirectory)/\(plan.name)")
-        var chosen: [String: Double] = [:], notes: [String] = []
-        for o in plan.optimizers {
-            guard let grid = o.lrGrid else { chosen[o.name] = o.lr; continue }
-            var scored: [(lr: Double, value: Double)] = []
-            for run in runs where run.record.optimizer == o.name && run.record.seed == plan.selectionSeed
-                && run.record.weightDecay == o.weightDecay && run.record.status == .completed && grid.contains(run.record.lr) {
-                if let final = try run.finalAndBest()?.final, final.isFinite { scored.append((run.record.lr, final)) }
-            }
-            guard let best = scored.min(by: { $0.value < $1.value }) else {
-                notes.append("\(o.name): no completed selection run; trained at its planned lr \(o.lr)")
-                chosen[o.name] = o.lr
-                continue
-            }
-            chosen[o.name] = best.lr
-            let edge = best.lr == grid.min() || best.lr == grid.max()
-            notes.append("\(o.name): lr \(formatNumber(best.lr)) chosen on seed \(plan.selectionSeed ?? 0) from {\(grid.map(formatNumber).joined(separator: ", "))} by final test metric \(formatNumber(best.value))"
-                         + (edge ? " — AT THE EDGE of its grid: a better lr may lie outside it" : ""))
-        }
-        return (chosen, notes)
-    }
-
     /// Fails, naming --data, when a plan on real data finds no directory for its data set.
     public func checkData(_ plan: TrainingPlan) throws {
         guard plan.synthetic == nil else { return }
@@ -212,18 +193,30 @@ public struct ReproductionRunner {
     /// Runs (or resumes) a plan's stages and reads its evidence.
     public func runTraining(_ plan: TrainingPlan) throws -> TrainingEvidence {
         try checkData(plan)
-        var chosen: [String: Double] = [:], notes: [String] = []
+        try Tuning.checkDesign(plan)
+        var chosen: [String: Double] = [:], notes: [String] = [], searches: [Tuning.Search] = []
         if plan.needsSelection {
-            let (path, grid) = try writeConfig(plan, selection: true)
-            log("reproduce: \(plan.name): lr selection, \(grid.runs.count) runs on seed \(plan.selectionSeed ?? 0)")
-            try sweep(plan, path: path, grid: grid)
-            (chosen, notes) = try select(plan)
+            // One sweep per round: the planned grids, then at most maxExtensions extensions.
+            for round in 0...(Tuning.maxExtensions + 1) {
+                let state = try tuningState(plan)
+                if state.finished { searches = state.searches; break }
+                if round == Tuning.maxExtensions + 1 {
+                    throw ReproductionError("\(plan.name): the lr selection runs did not all end (interrupted?); run reproduce again to resume them")
+                }
+                let (path, grid) = try writeConfig(plan, selection: true, grids: state.grids)
+                log("reproduce: \(plan.name): lr selection round \(round + 1), \(grid.runs.count) runs on seed \(plan.selectionSeed ?? 0) (a best lr at an edge extends its grid ×\(formatNumber(Tuning.factor)) outward, at most \(Tuning.maxExtensions) times)")
+                try sweep(plan, path: path, grid: grid)
+            }
+            for s in searches { if let best = s.best { chosen[s.optimizer] = best } }
+            notes = tuningNotes(plan, searches)
         }
         let (path, grid) = try writeConfig(plan, selection: false, chosen: chosen)
         log("reproduce: \(plan.name): comparison, \(grid.runs.count) runs on seeds \(plan.seeds.map(String.init).joined(separator: ","))")
         try sweep(plan, path: path, grid: grid)
         var evidence = try readEvidence(plan, grid: grid)
         evidence.selectionNotes = notes
+        evidence.unconvergedTuning = searches.filter { !$0.converged }.map(\.optimizer)
+        for s in searches { evidence.trials[s.optimizer] = s.trials }
         for spec in grid.runs { evidence.chosen[spec.optimizer.name] = spec.optimizer.lr }
         return evidence
     }
@@ -251,6 +244,7 @@ public struct ReproductionRunner {
             if !losses.isEmpty { e.meanLogTrainLoss[name, default: [:]][seed] = losses.map { Foundation.log(max($0, 1e-12)) }.reduce(0, +) / Double(losses.count) }
             if let testLoss = try? run.series("test_loss").last?.value { e.finalTestLoss[name, default: [:]][seed] = testLoss }
             e.runDirectories[name, default: [:]][seed] = directory
+            if let lr = try? run.series("lr").last?.value { e.finalLR[name] = lr }
         }
         return e
     }

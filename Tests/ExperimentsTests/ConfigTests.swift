@@ -31,6 +31,17 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(problems, ["optimizers[2]: adam: lr must be > 0, got -1.0"])
     }
 
+    func testTheValidationSplitIsForCIFARAndAddsItsColumns() throws {
+        let json = tinyConfigJSON().replacingOccurrences(of: #""seed": 3}"#, with: #""seed": 3}, "validation": 64"#)
+        let c = try parseConfig(json)
+        XCTAssertEqual(c.dataset.validation, 64)
+        XCTAssertEqual(MetricsTable.columns(c), MetricsTable.classificationValidationColumns)
+        XCTAssertEqual(MetricsTable.columns(try parseConfig(tinyConfigJSON())), MetricsTable.classificationColumns)
+        let negative = tinyConfigJSON().replacingOccurrences(of: #""seed": 3}"#, with: #""seed": 3}, "validation": -1"#)
+        XCTAssertEqual(configProblems(negative).count, 1)
+        XCTAssertTrue(configProblems(negative)[0].hasPrefix("dataset.validation"), configProblems(negative)[0])
+    }
+
     func testUnknownKeysSuggestTheClosestValidName() {
         let json = tinyConfigJSON().replacingOccurrences(of: #""batchSize": 64"#, with: #""batchSzie": 64"#)
         XCTAssertEqual(configProblems(json), [#"training.batchSzie: unknown key; did you mean "batchSize"?"#])

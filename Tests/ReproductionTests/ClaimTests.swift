@@ -269,8 +269,13 @@ final class FlatnessClaimTests: XCTestCase {
         }
         context.trainingEvidence[scale.hessian.experiment] = evidence
         let verdict = try Claim.flatness.judge(context)
-        XCTAssertEqual(verdict.kind, .supported, verdict.notes.joined(separator: "\n"))
+        // The smoke runs are far under the regime check: the comparisons are made and reported, the verdict says so.
+        XCTAssertEqual(verdict.kind, .scaleTooSmall, verdict.notes.joined(separator: "\n"))
+        XCTAssertTrue(verdict.notes.contains { $0.contains("would be supported") }, verdict.notes.joined(separator: "\n"))
         XCTAssertEqual(verdict.comparisons["adai-vs-adam"]?.pairs, 3)
+        XCTAssertEqual(verdict.comparisons["adai-vs-adam"]?.kind, .supported)
+        // Fig. 7's second pair: Adai against SGD-M (log 6 − log 5 ≈ 0.18, at the margin log 1.2 ≈ 0.182).
+        XCTAssertEqual(verdict.comparisons["adai-vs-sgdm"]?.pairs, 3)
         let chart = try XCTUnwrap(try Claim.flatness.figure(context, verdict))
         XCTAssertEqual(chart.series.map(\.name), ["adai", "adam", "sgdm"])
         XCTAssertTrue(chart.series.allSatisfy { !$0.connected }, "seeds are separate runs: no line joins them")

@@ -51,7 +51,7 @@ final class ScaleTests: XCTestCase {
 
     func testBadScaleAndClaimsAreRejectedWithTheValidValues() {
         XCTAssertThrowsError(try ReproductionScale.parse("big")) {
-            XCTAssertEqual("\($0)", "--scale big: unknown; use one of smoke, small, paper")
+            XCTAssertEqual("\($0)", "--scale big: unknown; use one of smoke, small, medium, paper")
         }
         for bad in ["11", "3,,6", "x", ""] {
             XCTAssertThrowsError(try Claims.parse(bad), bad) {

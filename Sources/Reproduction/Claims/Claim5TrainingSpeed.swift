@@ -15,8 +15,10 @@ extension Claim {
         judge: { context in
             let cifar = try context.training(for: "5").filter { $0.dataset != "ptb" }
             let parts = cifar.map { e in
-                Verdicts.pairs(claim: "5", a: ["adai"], baselines: ["sgdm"], values: e.meanLogTrainLoss, lowerIsBetter: true,
-                               margin: ClaimRules.trainingLossMargin, unit: "mean log loss", epochs: e.epochs, label: "\(e.model): ")
+                context.trainingChecked(
+                    Verdicts.pairs(claim: "5", a: ["adai"], baselines: ["sgdm"], values: e.meanLogTrainLoss, lowerIsBetter: true,
+                                   margin: ClaimRules.trainingLossMargin, unit: "mean log loss", epochs: e.epochs, label: "\(e.model): "),
+                    experiment: e.experiment, optimizers: ["adai", "sgdm"], label: "\(e.model): ")
             }
             return context.runner.withFailures(Verdicts.merge(claim: "5", parts), cifar)
         },

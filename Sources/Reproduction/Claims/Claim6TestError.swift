@@ -21,9 +21,11 @@ extension Claim {
                 let baselines = (["sgdm"] + ReproductionScale.cifarAdamFamily).filter { e.finalMetric[$0] != nil }
                 var effects: [String: Double] = [:]
                 for g in power where g.model == e.model && g.gap > 0 { effects["\(g.a)-vs-\(g.b)"] = g.gap }
-                return Verdicts.pairs(claim: "6", a: ours.isEmpty ? ["adai"] : ours, baselines: baselines.isEmpty ? ["sgdm"] : baselines,
-                                      values: e.finalMetric, lowerIsBetter: true, margin: ClaimRules.testErrorMargin, unit: "pp",
-                                      epochs: e.epochs, effects: effects, label: "\(e.model): ")
+                let a = ours.isEmpty ? ["adai"] : ours, b = baselines.isEmpty ? ["sgdm"] : baselines
+                return context.trainingChecked(
+                    Verdicts.pairs(claim: "6", a: a, baselines: b, values: e.finalMetric, lowerIsBetter: true, margin: ClaimRules.testErrorMargin,
+                                   unit: "pp", epochs: e.epochs, effects: effects, label: "\(e.model): "),
+                    experiment: e.experiment, optimizers: a + b, label: "\(e.model): ")
             }
             if let paperTable = context.paperTable {
                 var ours: [String: [String: Double]] = [:]

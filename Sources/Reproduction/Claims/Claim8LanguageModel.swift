@@ -16,8 +16,9 @@ extension Claim {
             guard let e = try context.training(for: "8").first(where: { $0.dataset == "ptb" }) else {
                 return ClaimVerdict(claim: "8", kind: .runsFailed, notes: ["the scale lists no PTB runs for claim 8"])
             }
-            return context.runner.withFailures(Verdicts.pairs(claim: "8", a: ["adai"], baselines: ["sgdm", "adam"], values: e.finalTestLoss,
-                                                              lowerIsBetter: true, margin: ClaimRules.perplexityMargin, unit: "nats"), [e])
+            let v = Verdicts.pairs(claim: "8", a: ["adai"], baselines: ["sgdm", "adam"], values: e.finalTestLoss,
+                                   lowerIsBetter: true, margin: ClaimRules.perplexityMargin, unit: "nats", epochs: e.epochs)
+            return context.runner.withFailures(context.trainingChecked(v, experiment: e.experiment, optimizers: ["adai", "sgdm", "adam"]), [e])
         },
         figure: { context, _ in
             guard let e = try context.training(for: "8").first(where: { $0.dataset == "ptb" }) else { return nil }
