@@ -137,18 +137,8 @@ final class AWDLanguageModelTask: TrainingTask {
     }
 
     var carriedState: [String: Tensor] {
-        get {
-            var out: [String: Tensor] = [:]
-            for (i, t) in state.hidden.enumerated() { out["hidden.\(i)"] = t }
-            for (i, t) in state.cell.enumerated() { out["cell.\(i)"] = t }
-            return out
-        }
-        set {
-            let layers = state.hidden.count
-            guard (0..<layers).allSatisfy({ newValue["hidden.\($0)"] != nil && newValue["cell.\($0)"] != nil }) else { return }
-            state = LSTMState(hidden: (0..<layers).map { newValue["hidden.\($0)"]!.copy() },
-                              cell: (0..<layers).map { newValue["cell.\($0)"]!.copy() })
-        }
+        get { state.carried }
+        set { state.restore(carried: newValue) }
     }
 
     var recipeState: RecipeState? { recipe }

@@ -164,18 +164,8 @@ final class LanguageModelTask: TrainingTask {
     var stepsPerEpoch: Int { train.windowCount(bptt: bptt) }
 
     var carriedState: [String: Tensor] {
-        get {
-            var out: [String: Tensor] = [:]
-            for (i, t) in state.hidden.enumerated() { out["hidden.\(i)"] = t }
-            for (i, t) in state.cell.enumerated() { out["cell.\(i)"] = t }
-            return out
-        }
-        set {
-            let layers = state.hidden.count
-            guard (0..<layers).allSatisfy({ newValue["hidden.\($0)"] != nil && newValue["cell.\($0)"] != nil }) else { return }
-            state = LSTMState(hidden: (0..<layers).map { newValue["hidden.\($0)"]!.copy() },
-                              cell: (0..<layers).map { newValue["cell.\($0)"]!.copy() })
-        }
+        get { state.carried }
+        set { state.restore(carried: newValue) }
     }
 
     func beginEpoch(_ epoch: Int, fromStep step: Int) {
@@ -234,5 +224,23 @@ final class LanguageModelTask: TrainingTask {
     func trainColumns(lossSum: Double, errorSum: Double, count: Double) -> [Double] {
         let loss = lossSum / max(count, 1)
         return [loss, Foundation.exp(loss)]
+    }
+}
+
+extension LSTMState {
+    /// The hidden and cell state of every layer as the checkpoint's carried tensors (`hidden.<layer>`, `cell.<layer>`).
+    var carried: [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (i, t) in hidden.enumerated() { out["hidden.\(i)"] = t }
+        for (i, t) in cell.enumerated() { out["cell.\(i)"] = t }
+        return out
+    }
+
+    /// Takes copies of `carried`'s tensors for every layer; leaves the state as it is when a layer is missing.
+    mutating func restore(carried: [String: Tensor]) {
+        let layers = hidden.count
+        guard (0..<layers).allSatisfy({ carried["hidden.\($0)"] != nil && carried["cell.\($0)"] != nil }) else { return }
+        self = LSTMState(hidden: (0..<layers).map { carried["hidden.\($0)"]!.copy() },
+                         cell: (0..<layers).map { carried["cell.\($0)"]!.copy() })
     }
 }
