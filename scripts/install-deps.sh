@@ -11,7 +11,9 @@ pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
 pkg-config --exists cairo 2>/dev/null || missing+=(libcairo2-dev)
 # pdftoppm: the tests render the PDF figures with it.
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
-{ command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q 'DejaVu Sans'; } || missing+=(fonts-dejavu-core fontconfig)
+# grep reads fc-list's whole output: with pipefail, `grep -q` would stop early, fc-list would die of SIGPIPE, and
+# the fonts would be reinstalled on every run.
+{ command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep 'DejaVu Sans' >/dev/null; } || missing+=(fonts-dejavu-core fontconfig)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
