@@ -272,6 +272,24 @@ public struct ReproductionRunner {
         return out
     }
 
+    /// Σ‖W‖² of the convolution kernels (each feeding a batch-norm layer) of each final checkpoint, per optimizer
+    /// and seed: the weight norm that claim 7's weight-norm-free sharpness multiplies λ_max by (BatchNormScale).
+    /// Read in this process from the checkpoint; a run whose model cannot be read is logged and left out.
+    public func runKernelNorms(_ evidence: TrainingEvidence) -> [String: [Int: Double]] {
+        var out: [String: [Int: Double]] = [:]
+        for name in scale.hessian.optimizers {
+            for (seed, directory) in (evidence.runDirectories[name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                do {
+                    let source = try ModelSource.run(directory: directory)
+                    out[name, default: [:]][seed] = try BatchNormScale.kernelNormSquared(source.model.module, description: source.description).value
+                } catch {
+                    log("reproduce: the kernel norm of \(directory): \(error)")
+                }
+            }
+        }
+        return out
+    }
+
     /// Expected sharpness at the plan's σ per optimizer and seed, by `adai-bench sharpness` on each final checkpoint.
     public func runSharpness(_ evidence: TrainingEvidence) throws -> [String: [Int: Double]] {
         let p = scale.hessian

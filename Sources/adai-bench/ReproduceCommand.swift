@@ -14,7 +14,8 @@ struct ReproduceCommand: ParsableCommand {
             runs are skipped, interrupted ones resume), applies the decision rules of docs/claims.md to the results \
             files, and writes <out>/REPORT.md, report.json and a figure per claim. Scales (Sources/Reproduction/Scales.swift): \
             smoke (synthetic data, tiny models, a few minutes: checks the machinery), small (the real CIFAR-10 files and \
-            Penn Treebank at hand, reduced to about 2 hours of 2 cores), paper (the paper's protocol, for a cluster). \
+            Penn Treebank at hand, reduced to about 2 hours of 2 cores), medium (the full CIFAR-10 with the real ResNet18, \
+            a workstation night or a cluster day), paper (the paper's protocol, for a cluster). \
             --plan lists the runs, CPU-hours and design checks per claim; --backend slurm submits the training stages as job \
             arrays (--dry-run prints them); run reproduce again once they finish to run the analyses and write the report.
 
@@ -27,7 +28,7 @@ struct ReproduceCommand: ParsableCommand {
             Claims (--claims takes their identifiers):
             """ + Claims.all.map { "\n  \($0.id). \($0.title) [\($0.needs.map(\.rawValue).joined(separator: ", "))]" }.joined())
 
-    @Option(help: "smoke, small or paper.")
+    @Option(help: "smoke, small, medium or paper.")
     var scale: String
 
     @Option(help: "Only these claims, e.g. 3,6 (default: all; the list is below).")

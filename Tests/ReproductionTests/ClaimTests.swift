@@ -284,6 +284,49 @@ final class FlatnessClaimTests: XCTestCase {
 }
 
 
+/// Claim 7's weight-norm-free sharpness, reported beside the rule: λ_max · Σ‖W_conv‖² per seed.
+final class WeightNormFreeSharpnessTests: XCTestCase {
+    /// Planted so that λ_max alone favours Adai (5 < 6 < 20) but Adai's kernels are 100× Adam's: the
+    /// normalised statistic reverses the order, and the notes say so without touching the decisive verdict.
+    func testTheNormalisedStatisticIsReportedBesideTheRuleWithItsOwnPairs() {
+        var logTop: [String: [Int: Double]] = [:], norms: [String: [Int: Double]] = [:]
+        for (name, top, norm) in [("adai", 5.0, 100.0), ("sgdm", 6.0, 10.0), ("adam", 20.0, 1.0)] {
+            for seed in [2, 3, 4] {
+                logTop[name, default: [:]][seed] = log(top * (1 + 0.01 * Double(seed)))
+                norms[name, default: [:]][seed] = norm * (1 + 0.02 * Double(seed))
+            }
+        }
+        let notes = weightNormFree(logTop: logTop, kernelNorms: norms, optimizers: ["adai", "sgdm", "adam"])
+        let text = notes.joined(separator: "\n")
+        XCTAssertTrue(notes[0].contains("adai 106, sgdm 10.6, adam 1.06"), text)  // the mean norms: 1.04, 1.06, 1.08 → 1.06 × the planted norm
+        XCTAssertTrue(text.contains("weight-norm-free: adai vs adam:"), text)
+        XCTAssertTrue(text.contains("weight-norm-free: adai vs sgdm:"), text)
+        // log(5·100) − log(20·1) > 0: Adai's normalised sharpness is higher, the pair against Adam is reversed.
+        XCTAssertTrue(notes.last!.contains("would say contradicted"), text)
+    }
+
+    /// Without any kernel norm the note says it was not computed (the decisive rule is unaffected).
+    func testWithoutKernelNormsTheNoteSaysNotComputed() {
+        let notes = weightNormFree(logTop: ["adai": [2: 1]], kernelNorms: [:], optimizers: ["adai", "adam"])
+        XCTAssertEqual(notes.count, 1)
+        XCTAssertTrue(notes[0].contains("not computed"), notes[0])
+    }
+}
+
+/// Claim 8 at a scale that plans no PTB runs: scale too small, not "runs failed".
+final class LanguageModelClaimTests: XCTestCase {
+    func testTheMediumScaleLeavesClaim8ToALargerScale() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claim8-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        XCTAssertFalse(ReproductionScale.medium.training.contains { $0.claims.contains("8") })
+        let context = ClaimContext(runner: ReproductionRunner(scale: .medium, out: directory, dataRoot: "/data", repositoryRoot: "/repo",
+                                                              executable: "/bin/true", threads: 1, claims: ["8"]), paperTable: nil)
+        let verdict = try Claim.languageModel.judge(context)
+        XCTAssertEqual(verdict.kind, .scaleTooSmall)
+        XCTAssertEqual(verdict.notes, ["the medium scale runs no PTB LSTM (its budget goes to claims 1–7); claim 8 needs the paper scale's runs of 5 × 1,000 steps or more"])
+    }
+}
+
 /// Claims 9 and 10 on planted noise measurements, and once for real at the smoke scale.
 final class NoiseClaimTests: XCTestCase {
     /// A noise report whose judged statistics scatter by ±`spread` around the planted values (4 replicates,

@@ -33,6 +33,7 @@ extension Claim {
                                let values = inSeedOrder(sharpness[name]!)
                                return "\(name) \(formatNumber(values.reduce(0, +) / Double(values.count))) (mean of \(values.count))"
                            }.joined(separator: ", "))
+            v.notes += weightNormFree(logTop: logTop, kernelNorms: context.runner.runKernelNorms(e), optimizers: h.optimizers)
             return context.runner.withFailures(v, [e])
         },
         figure: { context, _ in
@@ -57,4 +58,36 @@ extension Claim {
             return TrainingScope.line(context, claim: "7") + lrs
                 + "; top Hessian eigenvalue (\(h.iterations) Lanczos iterations) and expected sharpness (σ \(formatNumber(h.sigma)), \(h.sharpnessSamples) draws) on \(h.batches) × \(h.batchSize) training examples of the final checkpoints of \(h.optimizers.joined(separator: ", "))"
         })
+}
+
+/// Claim 7's weight-norm-free sharpness, reported beside the rule (docs/claims.md, claim 7): per seed
+/// log(λ_max · Σ‖W_conv‖²) = log λ_max + log Σ‖W_conv‖², the same pairs and paired rule as the decisive
+/// statistic, and each optimizer's mean kernel norm.
+func weightNormFree(logTop: [String: [Int: Double]], kernelNorms: [String: [Int: Double]], optimizers: [String]) -> [String] {
+    var normalized: [String: [Int: Double]] = [:]
+    for (name, seeds) in logTop {
+        for (seed, l) in seeds {
+            if let n = kernelNorms[name]?[seed], n > 0 { normalized[name, default: [:]][seed] = l + Foundation.log(n) }
+        }
+    }
+    guard !normalized.isEmpty else {
+        return ["weight-norm-free sharpness (reported beside the rule): not computed, no checkpoint's kernel norm could be read"]
+    }
+    let norms = optimizers.compactMap { name -> String? in
+        guard let values = kernelNorms[name].map({ inSeedOrder($0) }), !values.isEmpty else { return nil }
+        return "\(name) \(formatNumber(values.reduce(0, +) / Double(values.count)))"
+    }
+    var notes = ["weight-norm-free sharpness log(λ_max · Σ‖W_conv‖²), reported beside the rule and not decisive (Σ‖W_conv‖² over the convolution kernels, each feeding a batch-norm layer; mean per optimizer: "
+                 + norms.joined(separator: ", ") + ")"]
+    let label = "weight-norm-free: "
+    var parts = [Verdicts.pairs(claim: "7", a: optimizers.filter { $0 != "adam" }, baselines: ["adam"], values: normalized,
+                                lowerIsBetter: true, margin: ClaimRules.sharpnessMargin, unit: "log(λ·‖W‖²)", label: label)]
+    if optimizers.contains("adai") && optimizers.contains("sgdm") {
+        parts.append(Verdicts.pairs(claim: "7", a: ["adai"], baselines: ["sgdm"], values: normalized, lowerIsBetter: true,
+                                    margin: ClaimRules.sharpnessMargin, unit: "log(λ·‖W‖²)", label: label))
+    }
+    let merged = Verdicts.merge(claim: "7", parts)
+    notes += merged.notes
+    notes.append("\(label)the paired rule on this statistic would say \(merged.kind.rawValue)")
+    return notes
 }
