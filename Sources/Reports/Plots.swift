@@ -97,7 +97,10 @@ public enum Plots {
     }
 
     /// The mean over seeds of the final or best metric for each lr (columns) × weight decay (rows) of one optimizer.
-    public static func heatmap(experiment: String, optimizer: String, value which: RunValue = .final, title: String? = nil) throws -> Heatmap {
+    /// With `basinDistance`, the cells of the drawn grid within that distance of its lowest cell are outlined (Figure 5's
+    /// basin, docs/claims.md claim 11; with `value` final the cells are those `collect` counts).
+    public static func heatmap(experiment: String, optimizer: String, value which: RunValue = .final, title: String? = nil,
+                               basinDistance: Double? = nil) throws -> Heatmap {
         let runs = try RunLoader.load(experiment: experiment)
         let (settings, _) = try Summaries.settings(runs)
         let mine = settings.filter { $0.setting.optimizer == optimizer }
@@ -114,6 +117,15 @@ public enum Plots {
                           yLabel: "weight decay", columnLabels: lrs.map { Ticks.label($0) }, rowLabels: wds.map { Ticks.label($0) },
                           values: values)
         map.valueLabel = axisTitle(metric)
+        if let distance = basinDistance {
+            guard distance.isFinite, distance >= 0 else {
+                throw ReportError("the basin distance must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error), got \(distance)")
+            }
+            let members = Basin.members(values.flatMap { $0 }, distance: distance)
+            map.marked = wds.indices.map { r in lrs.indices.map { c in members[r * lrs.count + c] } }
+            let count = members.filter { $0 }.count
+            map.markNote = "outlined: the basin, \(count) of \(members.count) cells within \(formatNumber(distance, significant: 4)) of the lowest \(which.rawValue) value"
+        }
         return map
     }
 
