@@ -114,7 +114,7 @@ public enum Plots {
         }
         let metric = mine[0].metric
         var map = Heatmap(title: title ?? "\(optimizer): \(which.rawValue) \(axisTitle(metric))", xLabel: "learning rate",
-                          yLabel: "weight decay", columnLabels: lrs.map { Ticks.label($0) }, rowLabels: wds.map { Ticks.label($0) },
+                          yLabel: "weight decay", columnLabels: lrs.map(gridLabel), rowLabels: wds.map(gridLabel),
                           values: values)
         map.valueLabel = axisTitle(metric)
         if let distance = basinDistance {
@@ -127,6 +127,15 @@ public enum Plots {
             map.markNote = "outlined: the basin, \(count) of \(members.count) cells within \(formatNumber(distance, significant: 4)) of the lowest \(which.rawValue) value"
         }
         return map
+    }
+
+    /// A grid value as a heatmap labels it: the tick label when that is exact, else three significant digits
+    /// (1.58e-4, 0.00158, 3.16), so that a half-decade grid is not labelled with rounded neighbours.
+    static func gridLabel(_ v: Double) -> String {
+        let plain = Ticks.label(v)
+        if let x = Double(plain), abs(x - v) <= 1e-9 * abs(v) { return plain }
+        if abs(v) < 1e-3 { return String(format: "%.2e", v).replacingOccurrences(of: "e-0", with: "e-") }
+        return String(format: "%.3g", v)
     }
 
     /// One optimizer's measured escape rates with their confidence intervals, as read from an escape CSV.

@@ -79,6 +79,9 @@ final class BasinTests: XCTestCase {
         XCTAssertEqual(map.figure().layoutProblems(), [])
         let image = try Raster.readPNG(from: path)
         XCTAssertTrue(image.colors.contains(.white), "the outline on the dark cells of the basin")
+        // A half-decade grid is labelled with three significant digits, not with rounded neighbours.
+        XCTAssertEqual([1.58114e-4, 5e-5, 0.00158114, 0.0316228, 3.16228, 0.1].map(Plots.gridLabel),
+                       ["1.58e-4", "5e-5", "0.00158", "0.0316", "3.16", "0.1"])
         // Without --basin nothing is outlined; a negative distance is refused.
         XCTAssertEqual(try Plots.heatmap(experiment: experiment, optimizer: "adai").layout().outlines, [])
         XCTAssertThrowsError(try Plots.heatmap(experiment: experiment, optimizer: "adai", basinDistance: -1)) {
