@@ -132,6 +132,11 @@ extension ReproductionRunner {
                     lines.append("  noise: \(scale.noise.description) (seconds to minutes on one core)" + shared)
                 }
             }
+            let requirements = claim.scaleChecks(self)
+            if !requirements.isEmpty {
+                lines.append("  what the rule needs of the scale, counted from the plan" + (requirements.allSatisfy(\.passes) ? ":" : " — the claim will read \"scale too small\" and is not run:"))
+                lines += requirements.map { "    " + $0.line }
+            }
             let checks = claim.design(scale)
             if !checks.isEmpty {
                 lines.append("  design, checked before running" + (checks.contains(where: \.separable) ? ":" : " — REFUSED, the claim will not run:"))
