@@ -51,7 +51,7 @@ extension Claim {
         },
         scope: { context in
             let line = TrainingScope.line(context, claim: "11")
-            return line.isEmpty ? ScaleRequirement.basin(context.runner).map(\.line).joined(separator: "; ") : line
+            return line.isEmpty ? "nothing run at the \(context.scale.name) scale; " + ScaleRequirement.basin(context.runner).map(\.line).joined(separator: "; ") : line
         },
         scaleChecks: ScaleRequirement.basin)
 }

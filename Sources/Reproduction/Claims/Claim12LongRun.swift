@@ -36,7 +36,7 @@ extension Claim {
         },
         scope: { context in
             let line = TrainingScope.line(context, claim: "12")
-            return line.isEmpty ? ScaleRequirement.longRun(context.runner).map(\.line).joined(separator: "; ") : line
+            return line.isEmpty ? "nothing run at the \(context.scale.name) scale; " + ScaleRequirement.longRun(context.runner).map(\.line).joined(separator: "; ") : line
         },
         scaleChecks: ScaleRequirement.longRun)
 
