@@ -84,7 +84,8 @@ public enum Basin {
             case .diverged:
                 cells[run.setting, default: [:]][run.record.seed] = .infinity
             default:
-                cells[run.setting, default: [:]] = cells[run.setting] ?? [:]
+                // Failed, interrupted or running: the cell exists but this seed has no value.
+                if cells[run.setting] == nil { cells[run.setting] = [:] }
             }
         }
         return Set(cells.keys.map(\.optimizer)).sorted().map { optimizer in

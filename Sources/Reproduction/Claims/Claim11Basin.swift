@@ -26,6 +26,10 @@ extension Claim {
                 var v = Verdicts.pairs(claim: "11", a: ["adai"], baselines: ["sgdm", "adam"], values: basins.mapValues { $0.perSeed.mapValues(Double.init) },
                                        lowerIsBetter: false, margin: ClaimRules.basinMargin, unit: "cells", epochs: e.epochs, label: label)
                 v.notes += basins.keys.sorted().map { "\(label)basin of the grid of means over seeds (reported beside the rule): " + basins[$0]!.line }
+                let diverged = basins.values.flatMap(\.cells).flatMap(\.values.values).filter { $0 == .infinity }.count
+                if diverged > 0 {
+                    v.notes.append("\(label)diverged runs (or non-finite final test errors), \(diverged) here, count as cells outside the basin on their seed, not left out; only failed or unfinished runs leave their seed out")
+                }
                 v.notes += try context.runner.drawBasins(plan, optimizers: basins.keys.sorted()).map { "\(label)heatmap with the basin outlined: \($0)" }
                 return context.trainingChecked(v, experiment: plan.name, optimizers: plan.optimizers.map(\.name), label: label)
             }
