@@ -246,7 +246,7 @@ public struct ReproductionRunner {
             guard run.record.status == .completed, let (final, best) = try run.finalAndBest() else {
                 e.failedRuns.append("\(spec.id): \(run.record.status.rawValue)\(run.record.error.map { " (\($0))" } ?? "")"); continue
             }
-            // A basin plan (claim 11) trains many cells per optimizer and seed: its runs are read per cell (BasinEvidence).
+            // A basin plan (claim 11) trains many cells per optimizer and seed: `basins(_:)` (Claim11Basin.swift) reads them per cell.
             guard plan.basin == nil else { continue }
             e.finalMetric[name, default: [:]][seed] = final
             e.bestMetric[name, default: [:]][seed] = best

@@ -57,7 +57,6 @@ public struct BasinGrid: Codable, Equatable {
     }
     public func lrs(around lr: Double) -> [Double] { Self.centred(lr, points: lrPoints, spacing: spacing) }
     public var weightDecays: [Double] { Self.centred(weightDecay, points: weightDecayPoints, spacing: spacing) }
-    public var cells: Int { lrPoints * weightDecayPoints }
 
     /// The grid of the medium and paper scales: 5 lrs × 5 weight decays around 5e-4, half a decade apart.
     static let figure5 = BasinGrid(lrPoints: 5, weightDecayPoints: 5, weightDecay: 5e-4, spacing: 10.0.squareRoot())
