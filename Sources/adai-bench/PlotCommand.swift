@@ -143,6 +143,9 @@ struct PlotLoss: ParsableCommand {
     }
 }
 
+/// A number as `--help` shows a default: 1, not 1.0.
+private func formatted(_ x: Double) -> String { String(format: "%g", x) }
+
 struct PlotHeatmap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heatmap",
@@ -165,14 +168,14 @@ struct PlotHeatmap: ParsableCommand {
     @Flag(help: "Outline the cells of the basin.")
     var basin = false
 
-    @Option(help: "The basin's distance from the lowest cell, in the metric's units (percentage points of test error).")
-    var basinDistance: Double = ClaimRules.basinDistance
+    @Option(help: "The basin's distance from the lowest cell, in the metric's units (percentage points of test error; default \(formatted(ClaimRules.basinDistance)), docs/claims.md claim 11); implies --basin.")
+    var basinDistance: Double?
 
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let map = try Plots.heatmap(experiment: experiment, optimizer: optimizer, value: value, title: output.title,
-                                    basinDistance: basin ? basinDistance : nil)
+                                    basinDistance: basinDistance ?? (basin ? ClaimRules.basinDistance : nil))
         try output.write(map.figure(), base: (experiment as NSString).appendingPathComponent("heatmap-\(optimizer)"))
     }
 }

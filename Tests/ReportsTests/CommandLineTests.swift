@@ -68,6 +68,10 @@ final class CommandLineTests: XCTestCase {
         let plot = try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin"])
         XCTAssertEqual(plot.status, 0, plot.errors)
         XCTAssert(FileManager.default.fileExists(atPath: "\(experiment)/heatmap-adai.png"))
+        XCTAssertEqual(try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin-distance", "0.5"]).status, 0)
+        let badPlot = try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin-distance=-1"])
+        XCTAssertNotEqual(badPlot.status, 0)
+        XCTAssert(badPlot.errors.hasPrefix("Error: the basin distance must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error), got -1.0"), badPlot.errors)
     }
 
     /// `model summary` of an AWD-LSTM names the weight-drop variant; an unknown variant is refused with the two choices.
