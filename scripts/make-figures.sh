@@ -69,7 +69,7 @@ and markers use the Okabe–Ito palette, heatmaps the viridis ramp.
 |---|---|
 | ![curves](figures/curves.png) | `adai-bench plot curves results/quickstart`: test error per epoch, mean ± std over seeds (shaded) |
 | ![loss](figures/loss.png) | `adai-bench plot loss results/quickstart`: training loss on a log scale |
-| ![heatmap](figures/heatmap.png) | `adai-bench plot heatmap results/<sweep> --optimizer adam --value best`: lr × wd grid, mean over seeds in each cell |
+| ![heatmap](figures/heatmap.png) | `adai-bench plot heatmap results/<sweep> --optimizer adam --value best`: lr × wd grid, mean over seeds in each cell; `--basin` outlines the cells within `--basin-distance` of the lowest (Figure 5's basin, claim 11) |
 | ![escape](figures/escape.png) | `adai-bench plot escape results/escape/escape.csv`: escape rate against 1/k with intervals and fitted lines (Figure 6); Adam (lr 0.03) did not escape once in these 4 × 24 repeats of at most 20 000 steps, so it has no points |
 | ![hessian](figures/hessian.png) | `adai-bench plot hessian adai.csv sgdm.csv adam.csv`: top Hessian eigenvalues with Lanczos residual bars, traces in the legend (Figure 7) |
 | ![sharpness](figures/sharpness.png) | `adai-bench plot sharpness adai.csv sgdm.csv adam.csv`: expected sharpness against σ, ± one standard error (Figure 14) |

@@ -9,6 +9,10 @@ public struct Heatmap: Sendable {
     public var values: [[Double]]
     /// Label of the colour bar (e.g. the metric); empty for none.
     public var valueLabel = ""
+    /// Cells outlined as marked (`marked[row][column]`, e.g. Figure 5's basin), with a line under the grid saying what
+    /// the outline means; empty for none.
+    public var marked: [[Bool]] = []
+    public var markNote = ""
 
     public init(title: String, xLabel: String, yLabel: String, columnLabels: [String], rowLabels: [String], values: [[Double]]) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
@@ -38,11 +42,14 @@ public struct Heatmap: Sendable {
     public static func textColor(on fill: RGB) -> RGB { fill.luminance > 0.5 ? .black : .white }
 
     public func value(_ r: Int, _ c: Int) -> Double { r < values.count && c < values[r].count ? values[r][c] : .nan }
+    public func isMarked(_ r: Int, _ c: Int) -> Bool { r < marked.count && c < marked[r].count && marked[r][c] }
 
     public struct Layout {
         public var figure: Figure
         public var cells: [[Box]]
         public var colorBar: Box
+        /// The outlines drawn on the marked cells, row by row.
+        public var outlines: [Box]
     }
 
     public func figure() -> Figure { layout().figure }
@@ -97,13 +104,16 @@ public struct Heatmap: Sendable {
         let maxWidth = max(contentWidth, 560)
         let titleWidthWanted = TextMetrics.width(title, titleFont) + 2 * m
         // Whole points, so that PDF and SVG pages have simple sizes.
-        let width = min(max(contentWidth, titleWidthWanted, gridLeftWithoutCentering + xTitleWidth + m), maxWidth).rounded(.up)
+        let noteWidthWanted = markNote.isEmpty ? 0 : TextMetrics.width(markNote, tickFont) + 2 * m
+        let width = min(max(contentWidth, titleWidthWanted, noteWidthWanted, gridLeftWithoutCentering + xTitleWidth + m), maxWidth).rounded(.up)
         while titleFont.size > tickFont.size && TextMetrics.width(title, titleFont) > width - 2 * m { titleFont.size -= 0.5 }
         let shift = (width - contentWidth) / 2
         let gridLeft = gridLeftWithoutCentering + shift
         let columnLabelTop = gridTop + gridHeight + 3
         let xTitleTop = columnLabelTop + tickHeight + 3
-        let height = max(xTitleTop + (xLabel.isEmpty ? 0 : axisHeight) + m, gridTop + barHeight + tickHeight / 2 + m).rounded(.up)
+        let noteTop = xTitleTop + (xLabel.isEmpty ? 0 : axisHeight) + 3
+        let bottom = markNote.isEmpty ? noteTop - 3 : noteTop + tickHeight
+        let height = max(bottom + m, gridTop + barHeight + tickHeight / 2 + m).rounded(.up)
 
         var figure = Figure(width: width, height: height)
         var cells: [[Box]] = []
@@ -128,6 +138,20 @@ public struct Heatmap: Sendable {
         for c in 1..<max(cols, 1) {
             let x = gridLeft + Double(c) * cellWidth
             figure.add(.polyline([(x, gridTop), (x, gridTop + gridHeight)], .white, width: 1, dash: nil))
+        }
+        // Marked cells: an outline inside the cell, in the colour that contrasts with its fill.
+        var outlines: [Box] = []
+        for r in 0..<rows {
+            for c in 0..<cols where isMarked(r, c) {
+                let cell = cells[r][c], v = value(r, c)
+                let outline = Box(x: cell.x + 2, y: cell.y + 2, width: cell.width - 4, height: cell.height - 4)
+                figure.add(.strokeRect(outline, Heatmap.textColor(on: v.isFinite ? Heatmap.color(fraction(v)) : RGB.missing), width: 1.5))
+                outlines.append(outline)
+            }
+        }
+        if !markNote.isEmpty {
+            figure.text(TextMetrics.fit(markNote, tickFont, width: width - 2 * m), x: width / 2, y: noteTop, font: tickFont,
+                        horizontal: .center, role: "mark note")
         }
         for (r, label) in rowLabels.enumerated() {
             figure.text(label, x: gridLeft - 4, y: gridTop + (Double(r) + 0.5) * cellHeight, font: tickFont, horizontal: .right,
@@ -176,6 +200,6 @@ public struct Heatmap: Sendable {
             figure.text(TextMetrics.fit(title, titleFont, width: width - 2 * m), x: width / 2, y: m, font: titleFont, horizontal: .center,
                         role: "title")
         }
-        return Layout(figure: figure, cells: cells, colorBar: bar)
+        return Layout(figure: figure, cells: cells, colorBar: bar, outlines: outlines)
     }
 }

@@ -41,6 +41,11 @@ public enum Collect {
         return out.sorted { ($0.optimizer, $0.lr, $0.weightDecay, $0.name) < ($1.optimizer, $1.lr, $1.weightDecay, $1.name) }
     }
 
+    /// Each optimizer's basin over the experiment's runs (Figure 5; docs/claims.md, claim 11).
+    public static func basins(experiment directory: String, distance: Double) throws -> [OptimizerBasin] {
+        try Basin.of(runs: try RunLoader.load(experiment: directory), distance: distance)
+    }
+
     /// summary.csv: `setting,optimizer,lr,weight_decay,metric,seeds_done,seeds,final_mean,final_std,best_mean,best_std,`
     /// then a count per status and `epochs_planned`. A std of one seed, or a mean of none, is left empty.
     public static func csv(_ settings: [CollectedSetting]) -> String {

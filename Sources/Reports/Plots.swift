@@ -97,7 +97,10 @@ public enum Plots {
     }
 
     /// The mean over seeds of the final or best metric for each lr (columns) × weight decay (rows) of one optimizer.
-    public static func heatmap(experiment: String, optimizer: String, value which: RunValue = .final, title: String? = nil) throws -> Heatmap {
+    /// With `basinDistance`, the cells of the drawn grid within that distance of its lowest cell are outlined (Figure 5's
+    /// basin, docs/claims.md claim 11; with `value` final the cells are those `collect` counts).
+    public static func heatmap(experiment: String, optimizer: String, value which: RunValue = .final, title: String? = nil,
+                               basinDistance: Double? = nil) throws -> Heatmap {
         let runs = try RunLoader.load(experiment: experiment)
         let (settings, _) = try Summaries.settings(runs)
         let mine = settings.filter { $0.setting.optimizer == optimizer }
@@ -111,10 +114,28 @@ public enum Plots {
         }
         let metric = mine[0].metric
         var map = Heatmap(title: title ?? "\(optimizer): \(which.rawValue) \(axisTitle(metric))", xLabel: "learning rate",
-                          yLabel: "weight decay", columnLabels: lrs.map { Ticks.label($0) }, rowLabels: wds.map { Ticks.label($0) },
+                          yLabel: "weight decay", columnLabels: lrs.map(gridLabel), rowLabels: wds.map(gridLabel),
                           values: values)
         map.valueLabel = axisTitle(metric)
+        if let distance = basinDistance {
+            guard distance.isFinite, distance >= 0 else {
+                throw ReportError("the basin distance must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error), got \(distance)")
+            }
+            let members = Basin.members(values.flatMap { $0 }, distance: distance)
+            map.marked = wds.indices.map { r in lrs.indices.map { c in members[r * lrs.count + c] } }
+            let count = members.filter { $0 }.count
+            map.markNote = "outlined: the basin, \(count) of \(members.count) cells within \(formatNumber(distance, significant: 4)) of the lowest \(which.rawValue) value"
+        }
         return map
+    }
+
+    /// A grid value as a heatmap labels it: the tick label when that is exact, else three significant digits
+    /// (1.58e-4, 0.00158, 3.16), so that a half-decade grid is not labelled with rounded neighbours.
+    static func gridLabel(_ v: Double) -> String {
+        let plain = Ticks.label(v)
+        if let x = Double(plain), abs(x - v) <= 1e-9 * abs(v) { return plain }
+        if abs(v) < 1e-3 { return String(format: "%.2e", v).replacingOccurrences(of: "e-0", with: "e-") }
+        return String(format: "%.3g", v)
     }
 
     /// One optimizer's measured escape rates with their confidence intervals, as read from an escape CSV.

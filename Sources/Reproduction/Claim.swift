@@ -10,7 +10,7 @@ public enum ClaimNeed: String, Codable, Equatable {
 /// Every plan, runner, report and help text iterates `Claims.all`; a claim's facts live in its own file
 /// under `Sources/Reproduction/Claims/`.
 public struct Claim {
-    /// Stable identifier: "1" to "10" for the Adai paper's claims (the numbers of docs/claims.md); later
+    /// Stable identifier: "1" to "12" for the Adai paper's claims (the numbers of docs/claims.md); later
     /// claims take new identifiers, never a reused one.
     public let id: String
     public let title: String
@@ -32,6 +32,10 @@ public struct Claim {
     public let figure: (ClaimContext, ClaimVerdict) throws -> LineChart?
     /// What was run, in one line: settings, steps run against the paper's, seeds or repeats compared.
     public let scope: (ClaimContext) -> String
+    /// What the claim needs of the scale's design (claims 11 and 12: the grid, the epochs at a fixed lr, the regime),
+    /// counted from the plan before anything runs; one that fails makes the verdict "inconclusive: scale too small",
+    /// with both numbers, and nothing is run for it.
+    public var scaleChecks: (ReproductionRunner) -> [ScaleRequirement] = { _ in [] }
 
     public var figureFile: String { "claim-\(id).png" }
     /// The heading of its section in docs/claims.md.
@@ -43,7 +47,7 @@ public enum Claims {
     public static let all: [Claim] = [
         .saddleAdaptive, .saddleMomentum, .escapeSharpness, .escapeMomentum,
         .trainingSpeed, .testError, .flatness, .languageModel,
-        .noiseCovariance, .noiseTails,
+        .noiseCovariance, .noiseTails, .basinWidth, .longRunConvergence,
     ]
 
     public static func named(_ id: String) -> Claim? { all.first { $0.id == id } }

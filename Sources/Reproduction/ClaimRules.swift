@@ -18,6 +18,20 @@ public enum ClaimRules {
     public static let sharpnessMargin = log(1.2)
     /// Claim 8: nats of test loss (1% in perplexity).
     public static let perplexityMargin = 0.01
+    /// Claim 11: a cell is in an optimizer's basin when its final test error lies within this many percentage points
+    /// of that optimizer's best cell.
+    public static let basinDistance = 1.0
+    /// Claim 11: Adai's basin must be larger by at least this many cells (paired by seed).
+    public static let basinMargin = 2.0
+    /// Claim 11: the grid the rule needs per optimizer, lr points × weight-decay points (each log-spaced, the lr grid
+    /// centred on the optimizer's default lr, the weight-decay grid the same for every optimizer).
+    public static let basinLRPoints = 5, basinWeightDecayPoints = 5
+    /// Claim 12: the fixed-lr run the rule needs (the paper's Fig. 12), in epochs.
+    public static let longRunEpochs = 1000
+    /// Claim 12: the statistic averages log training loss over this last fraction of the epochs.
+    public static let longRunTail = 0.1
+    /// Claim 12: non-inferiority margin on log training loss: Adai's at most twice Adam's.
+    public static let longRunMargin = log(2.0)
 
     /// A decision rule changed after results had been seen (docs/claims.md, "Changes to the rules after results").
     public struct Change: Codable, Equatable {

@@ -17,7 +17,9 @@ extension ReproductionRunner {
             stages.append(("lr selection on seed \(plan.selectionSeed ?? 0), planned grids (each edge extension adds one run of its optimizer, at most \(Tuning.maxExtensions))",
                            try writeConfig(plan, selection: true).grid))
         }
-        stages.append(("comparison on seeds \(plan.seeds.map(String.init).joined(separator: ","))", comparison))
+        let seeds = plan.seeds.map(String.init).joined(separator: ",")
+        stages.append((plan.basin.map { "every cell of \($0.lrPoints) lrs × \($0.weightDecayPoints) weight decays per optimizer on seeds \(seeds)" }
+                        ?? "comparison on seeds \(seeds)", comparison))
         return stages.map { label, grid in
             let states = grid.states(results: runsDirectory)
             let e = grid.estimate(calibration, states: states, maxSteps: plan.maxSteps)
@@ -131,6 +133,11 @@ extension ReproductionRunner {
                 case .noise:
                     lines.append("  noise: \(scale.noise.description) (seconds to minutes on one core)" + shared)
                 }
+            }
+            let requirements = claim.scaleChecks(self)
+            if !requirements.isEmpty {
+                lines.append("  what the rule needs of the scale, counted from the plan" + (requirements.allSatisfy(\.passes) ? ":" : " — the claim will read \"scale too small\" and is not run:"))
+                lines += requirements.map { "    " + $0.line }
             }
             let checks = claim.design(scale)
             if !checks.isEmpty {

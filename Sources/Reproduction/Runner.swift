@@ -21,6 +21,8 @@ public struct TrainingEvidence: Codable, Equatable {
     public var finalMetric: [String: [Int: Double]] = [:]
     public var bestMetric: [String: [Int: Double]] = [:]
     public var meanLogTrainLoss: [String: [Int: Double]] = [:]
+    /// Claim 12: the mean of log training loss over the last `ClaimRules.longRunTail` of the epochs run.
+    public var tailLogTrainLoss: [String: [Int: Double]] = [:]
     public var finalTestLoss: [String: [Int: Double]] = [:]
     public var epochs: [String: Int] = [:]
     /// Fair tuning: the optimizers whose best lr stayed at an edge of its grid, and the lr trials per optimizer.
@@ -147,6 +149,12 @@ public struct ReproductionRunner {
                 var lrs: [String: Any] = [:]
                 for o in entries { lrs[o.name] = grids[o.name] ?? o.lrGrid! }
                 sweep["lr"] = lrs
+            } else if let basin = plan.basin {
+                // Claim 11: every cell of every optimizer's lr × weight-decay grid on every seed.
+                var lrs: [String: Any] = [:]
+                for o in entries { lrs[o.name] = basin.lrs(around: o.lr) }
+                sweep["lr"] = lrs
+                sweep["weightDecay"] = basin.weightDecays
             }
             json["sweep"] = sweep
         } else {
@@ -238,10 +246,14 @@ public struct ReproductionRunner {
             guard run.record.status == .completed, let (final, best) = try run.finalAndBest() else {
                 e.failedRuns.append("\(spec.id): \(run.record.status.rawValue)\(run.record.error.map { " (\($0))" } ?? "")"); continue
             }
+            // A basin plan (claim 11) trains many cells per optimizer and seed: `basins(_:)` (Claim11Basin.swift) reads them per cell.
+            guard plan.basin == nil else { continue }
             e.finalMetric[name, default: [:]][seed] = final
             e.bestMetric[name, default: [:]][seed] = best
             let losses = try run.series("train_loss").map(\.value)
             if !losses.isEmpty { e.meanLogTrainLoss[name, default: [:]][seed] = losses.map { Foundation.log(max($0, 1e-12)) }.reduce(0, +) / Double(losses.count) }
+            let tail = losses.suffix(max(1, Int((ClaimRules.longRunTail * Double(losses.count)).rounded(.up))))
+            if !tail.isEmpty { e.tailLogTrainLoss[name, default: [:]][seed] = tail.map { Foundation.log(max($0, 1e-12)) }.reduce(0, +) / Double(tail.count) }
             if let testLoss = try? run.series("test_loss").last?.value { e.finalTestLoss[name, default: [:]][seed] = testLoss }
             e.runDirectories[name, default: [:]][seed] = directory
             if let lr = try? run.series("lr").last?.value { e.finalLR[name] = lr }

@@ -38,7 +38,28 @@ public struct TrainingPlan: Codable, Equatable {
     public var allowPartialData: Bool? = nil
     /// CIFAR: training images held out of training as the validation split that selects the lr (`dataset.validation`).
     public var validation: Int? = nil
+    /// Claim 11: every optimizer trained on this lr × weight-decay grid on every seed (no selection).
+    public var basin: BasinGrid? = nil
     public var needsSelection: Bool { optimizers.contains { $0.lrGrid != nil } && selectionSeed != nil }
+}
+
+/// Claim 11 (Figure 5): an lr × weight-decay grid per optimizer, `lrPoints` lrs centred on the optimizer's planned lr and
+/// `weightDecayPoints` weight decays centred on `weightDecay` (the same for every optimizer), both spaced by the factor
+/// `spacing`, so that every optimizer's grid has the same size and the same log spacing.
+public struct BasinGrid: Codable, Equatable {
+    public var lrPoints: Int, weightDecayPoints: Int
+    public var weightDecay: Double
+    public var spacing: Double
+
+    /// `points` values spaced by `spacing` with `centre` in the middle (six significant digits, as the run directories read).
+    static func centred(_ centre: Double, points: Int, spacing: Double) -> [Double] {
+        (0..<points).map { Double(formatNumber(centre * pow(spacing, Double($0) - Double(points - 1) / 2)))! }
+    }
+    public func lrs(around lr: Double) -> [Double] { Self.centred(lr, points: lrPoints, spacing: spacing) }
+    public var weightDecays: [Double] { Self.centred(weightDecay, points: weightDecayPoints, spacing: spacing) }
+
+    /// The grid of the medium and paper scales: 5 lrs × 5 weight decays around 5e-4, half a decade apart.
+    static let figure5 = BasinGrid(lrPoints: 5, weightDecayPoints: 5, weightDecay: 5e-4, spacing: 10.0.squareRoot())
 }
 
 /// Claims 3 and 4: the local sensitivity S = d log Γ / d log k at a matched escape rate (EscapeSensitivity).
@@ -248,7 +269,7 @@ public struct ReproductionScale: Codable, Equatable {
     /// check of claims 5–7 (docs/claims.md, "The medium scale"). Not run by this project yet.
     public static let medium = ReproductionScale(
         name: "medium",
-        summary: "the full CIFAR-10 with the real ResNet18 at batch 128 for 24 epochs (8,448 steps, past 5 × 1,000), Adai, SGD-M and Adam tuned alike on a 5,000-image validation split, 4 fresh seeds; claims 1–7 (no PTB)",
+        summary: "the full CIFAR-10 with the real ResNet18 at batch 128 for 24 epochs (8,448 steps, past 5 × 1,000), Adai, SGD-M and Adam tuned alike on a 5,000-image validation split, 4 fresh seeds; claims 1–7 (no PTB); Figure 5's 5 × 5 lr × wd grid (claim 11) and Figure 12's 1,000 fixed-lr epochs (claim 12) with resnet18-narrow",
         training: [
             TrainingPlan(name: "repro-medium-cifar10", base: nil, dataset: "cifar10", synthetic: nil, model: "resnet18",
                          epochs: 24, batchSize: 128, milestones: [12, 18], gamma: 0.1,
@@ -256,6 +277,19 @@ public struct ReproductionScale: Codable, Equatable {
                                       PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4, lrGrid: [0.03, 0.1, 0.3]),
                                       PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4, lrGrid: [3e-4, 1e-3, 3e-3])],
                          selectionSeed: 1, seeds: [2, 3, 4, 5], maxSteps: nil, claims: ["5", "6", "7"], validation: 5000),
+            // Claim 11 (Figure 5): 25 lr × wd cells per optimizer on 3 seeds, each run past the regime check (15 × 391 steps).
+            TrainingPlan(name: "repro-medium-basin", base: nil, dataset: "cifar10", synthetic: nil, model: "resnet18-narrow",
+                         epochs: 15, batchSize: 128, milestones: [6, 12], gamma: 0.1,
+                         optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4),
+                                      PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4),
+                                      PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4)],
+                         selectionSeed: nil, seeds: [1, 2, 3], maxSteps: nil, claims: ["11"], basin: .figure5),
+            // Claim 12 (Figure 12): 1,000 epochs at a fixed lr.
+            TrainingPlan(name: "repro-medium-long", base: nil, dataset: "cifar10", synthetic: nil, model: "resnet18-narrow",
+                         epochs: 1000, batchSize: 128, milestones: [], gamma: 0.1,
+                         optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4),
+                                      PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4)],
+                         selectionSeed: nil, seeds: [1, 2, 3], maxSteps: nil, claims: ["12"]),
         ],
         // The synthetic claims and the noise measurement as at the small scale (minutes of CPU at most).
         escape: small.escape,
@@ -268,6 +302,8 @@ public struct ReproductionScale: Codable, Equatable {
             "optimizers: Adai, SGD-M and Adam (of eleven): the pairs of claims 5–7; claim 6 is judged on Adai against SGD-M and Adam only",
             "seeds: every optimizer's lr chosen on seed 1 from a 3-point grid (extended ×3 outward at most twice) by final validation error, then 4 fresh seeds",
             "no PTB: claim 8 is not run at this scale (5,000 LSTM steps of the paper's model are left to the paper scale)",
+            "claim 11 (Figure 5's basin): resnet18-narrow (a quarter of ResNet18's widths) on the full CIFAR-10 at batch 128 for 15 epochs of 391 steps (5,865 steps, past the regime check) with lr ÷10 at epochs 6 and 12, instead of ResNet18 for 200 epochs; 5 lrs × 5 weight decays per optimizer (half a decade apart, around each default lr and 5e-4), Adai, SGD-M and Adam, 3 seeds (the paper's grid is not published)",
+            "claim 12 (Figure 12): resnet18-narrow on the full CIFAR-10 at batch 128, 1,000 epochs at a fixed lr (Adai 1, Adam 1e-3, weight decay 5e-4), 3 seeds; the paper's model and lrs for Fig. 12 are not published",
             Reduction(.escape, "escape: 200 repeats per k and optimizer (the paper scale: 400), k ∈ {1/1.5, 1, 1.5} at a mean escape of 1,000 steps at k = 1"),
             Reduction(.noise, "noise (claims 9, 10): as at the small scale, the first 4,000 CIFAR-10 training images pooled to 2×2×3, a 746-parameter network (the paper's Fig. 1 model is not stated), 2,000 minibatches per B × 5 replicates; the paper scale measures a 1,898-parameter network on all 50,000"),
         ],
@@ -296,6 +332,19 @@ public struct ReproductionScale: Codable, Equatable {
             TrainingPlan(name: "ptb-lstm", base: "ptb-lstm", dataset: "ptb", synthetic: nil, model: nil,
                          epochs: nil, batchSize: nil, milestones: nil, gamma: nil, optimizers: [], selectionSeed: nil,
                          seeds: [1, 2, 3], maxSteps: nil, claims: ["8"]),
+            // Claim 11 (Figure 5): the Table 2 protocol of ResNet18 on CIFAR-10 over 5 lrs × 5 weight decays per optimizer.
+            TrainingPlan(name: "cifar10-resnet18-basin", base: "cifar10-resnet18", dataset: "cifar10", synthetic: nil, model: nil,
+                         epochs: nil, batchSize: nil, milestones: nil, gamma: nil,
+                         optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4),
+                                      PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4),
+                                      PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4)],
+                         selectionSeed: nil, seeds: [1, 2, 3], maxSteps: nil, claims: ["11"], basin: .figure5),
+            // Claim 12 (Figure 12): ResNet18 on CIFAR-10 for 1,000 epochs at a fixed lr.
+            TrainingPlan(name: "cifar10-resnet18-long", base: "cifar10-resnet18", dataset: "cifar10", synthetic: nil, model: nil,
+                         epochs: 1000, batchSize: nil, milestones: [], gamma: nil,
+                         optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4),
+                                      PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4)],
+                         selectionSeed: nil, seeds: [1, 2, 3], maxSteps: nil, claims: ["12"]),
         ],
         escape: EscapePlan(optimizers: ["sgd:lr=0.0055", "sgdm:lr=0.0006:momentum=0.9", "adam:lr=0.18", "adai:lr=0.0055"],
                            reference: "sgd", targetSteps: 1000, kFactor: 1.5, repeats: 400, maxSteps: 2_000_000, samples: 50_000, dimension: 10,
@@ -312,6 +361,7 @@ public struct ReproductionScale: Codable, Equatable {
             Reduction(.escape, "the escape k values and learning rates are ours (the paper's are not legible): k ∈ {1/1.5, 1, 1.5} around a matched mean escape of 1,000 steps (docs/claims.md, claim 3)"),
             "the LSTM recipe is Zaremba et al.'s medium model (the paper's is not published; docs/paper.md §4.4)",
             Reduction(.noise, "noise (claims 9, 10): a 1,898-parameter network on CIFAR-10 pooled to 4×4×3, small enough for its full Hessian; the paper's Fig. 1 model is not stated"),
+            "claims 11 and 12: the grid of Figure 5 (5 lrs × 5 weight decays, half a decade apart, around each default lr and 5e-4) and the model and lrs of Figure 12 (ResNet18 on CIFAR-10, Adai 1 and Adam 1e-3, weight decay 5e-4) are ours; the paper's are not published",
         ],
         openPoints: [])
 

@@ -35,6 +35,9 @@ public enum Tuning {
     /// Checks a plan's tuning design before it runs: every compared optimizer has a grid, all of one size; a CIFAR
     /// plan holds out a validation split; the selection seed is not a comparison seed.
     public static func checkDesign(_ plan: TrainingPlan) throws {
+        if plan.basin != nil && (plan.optimizers.isEmpty || plan.optimizers.contains { $0.lrGrid != nil }) {
+            throw ReproductionError("\(plan.name): a basin plan (claim 11) trains every cell of its lr × weight-decay grid on every seed around each optimizer's planned lr; list its optimizers, each without an lr grid to select from (Sources/Reproduction/Scales.swift)")
+        }
         guard plan.optimizers.contains(where: { $0.lrGrid != nil }) else { return }
         let sizes = Set(plan.optimizers.map { $0.lrGrid?.count ?? 0 })
         guard sizes.count == 1, let size = sizes.first, size > 0 else {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Plot
 import Reports
+import Reproduction
 
 extension ImageFormat: ExpressibleByArgument {}
 
@@ -142,11 +143,18 @@ struct PlotLoss: ParsableCommand {
     }
 }
 
+/// A number as `--help` shows a default: 1, not 1.0.
+private func formatted(_ x: Double) -> String { String(format: "%g", x) }
+
 struct PlotHeatmap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heatmap",
         abstract: "Test error over the learning rate × weight decay grid of a sweep, one optimizer (Figure 5).",
-        discussion: "Each cell is the mean over seeds, printed in the cell; grey cells were not run. The figure's size follows the grid.")
+        discussion: """
+            Each cell is the mean over seeds, printed in the cell; grey cells were not run. The figure's size follows the \
+            grid. --basin outlines the cells within --basin-distance of the lowest cell drawn (Figure 5's basin, \
+            docs/claims.md claim 11; with --value final they are the cells `collect` counts).
+            """)
 
     @Argument(help: "The sweep's results directory (results/<name>).")
     var experiment: String
@@ -157,10 +165,17 @@ struct PlotHeatmap: ParsableCommand {
     @Option(help: "final (after the last epoch) or best (lowest over epochs).")
     var value: RunValue = .final
 
+    @Flag(help: "Outline the cells of the basin.")
+    var basin = false
+
+    @Option(help: "The basin's distance from the lowest cell, in the metric's units (percentage points of test error; default \(formatted(ClaimRules.basinDistance)), docs/claims.md claim 11); implies --basin.")
+    var basinDistance: Double?
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let map = try Plots.heatmap(experiment: experiment, optimizer: optimizer, value: value, title: output.title)
+        let map = try Plots.heatmap(experiment: experiment, optimizer: optimizer, value: value, title: output.title,
+                                    basinDistance: basinDistance ?? (basin ? ClaimRules.basinDistance : nil))
         try output.write(map.figure(), base: (experiment as NSString).appendingPathComponent("heatmap-\(optimizer)"))
     }
 }

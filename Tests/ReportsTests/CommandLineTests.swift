@@ -48,6 +48,32 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(c.output, "wrote \(experiment)/curves.png (360×240 px at 72 dpi)\n")
     }
 
+    /// `collect` reports each optimizer's basin (claim 11) and writes basin.csv; `plot heatmap --basin` outlines it; a
+    /// negative distance is refused with what to pass.
+    func testCollectReportsTheBasinAndTheHeatmapOutlinesIt() throws {
+        for (lr, final) in [(0.1, 6.0), (1, 4.5), (10, 5.25)] {
+            try results.run(experiment: "grid", optimizer: "adai", lr: lr, seed: 1, testErrors: [20, final])
+        }
+        let experiment = results.root.appendingPathComponent("grid").path
+        let r = try run(["collect", experiment])
+        XCTAssertEqual(r.status, 0, r.errors)
+        XCTAssert(r.output.contains("\(experiment)/basin.csv: the basin of each optimizer (docs/claims.md, claim 11)\n"
+                                    + "  adai: 2 of 3 cells within 1 of the best cell (lr 1, wd 0.0005: 4.5, mean of 1); per seed 1: 2\n"), r.output)
+        XCTAssert(FileManager.default.fileExists(atPath: "\(experiment)/basin.csv"))
+        let wide = try run(["collect", experiment, "--basin-distance", "2"])
+        XCTAssert(wide.output.contains("adai: 3 of 3 cells within 2"), wide.output)
+        let bad = try run(["collect", experiment, "--basin-distance=-1"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertEqual(bad.errors, "error: --basin-distance -1.0: must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error)\n")
+        let plot = try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin"])
+        XCTAssertEqual(plot.status, 0, plot.errors)
+        XCTAssert(FileManager.default.fileExists(atPath: "\(experiment)/heatmap-adai.png"))
+        XCTAssertEqual(try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin-distance", "0.5"]).status, 0)
+        let badPlot = try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin-distance=-1"])
+        XCTAssertNotEqual(badPlot.status, 0)
+        XCTAssert(badPlot.errors.hasPrefix("Error: the basin distance must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error), got -1.0"), badPlot.errors)
+    }
+
     /// `model summary` of an AWD-LSTM names the weight-drop variant; an unknown variant is refused with the two choices.
     func testTheAWDLSTMWeightDropVariantIsAnOption() throws {
         for variant in ["authors", "correct"] {

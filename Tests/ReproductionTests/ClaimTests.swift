@@ -228,8 +228,10 @@ final class ClaimListTests: XCTestCase {
         for claim in Claims.all {
             // Docs: its own section, which states its rule.
             XCTAssertTrue(docs.contains(claim.docsHeading + claim.title), "docs/claims.md lacks the section '\(claim.docsHeading)\(claim.title)'")
-            // Plan: a design checked before running, or training runs of the scale that serve it.
+            // Plan: a design checked before running, training runs of the scale that serve it, or (claims 11 and 12) what
+            // the rule needs of the scale, counted from its plan.
             let planned = !claim.design(scale).isEmpty || scale.training.contains { $0.claims.contains(claim.id) } || claim.needs.contains(.noise)
+                || !claim.scaleChecks(context.runner).isEmpty
             XCTAssertTrue(planned, "claim \(claim.id): nothing in the smoke scale's plan runs it")
             XCTAssertFalse(claim.needs.isEmpty, "claim \(claim.id) needs nothing run")
             // Judge: a verdict for this claim, with its scope.
