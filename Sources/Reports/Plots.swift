@@ -91,7 +91,7 @@ public enum Plots {
                          series: series, logY: true)
     }
 
-    static func defaultTitle(_ runs: [Run], experiment: String) -> String {
+    public static func defaultTitle(_ runs: [Run], experiment: String) -> String {
         let pairs = Set(runs.map { "\($0.record.dataset) \($0.record.model)" }).sorted()
         return pairs.count == 1 ? pairs[0] : (experiment as NSString).lastPathComponent
     }

@@ -48,6 +48,7 @@ public enum Claims {
         .saddleAdaptive, .saddleMomentum, .escapeSharpness, .escapeMomentum,
         .trainingSpeed, .testError, .flatness, .languageModel,
         .noiseCovariance, .noiseTails, .basinWidth, .longRunConvergence,
+        .awdLSTM,
     ]
 
     public static func named(_ id: String) -> Claim? { all.first { $0.id == id } }

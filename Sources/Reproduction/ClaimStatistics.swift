@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Reports
 
 /// The three headline verdicts of docs/claims.md.
 public enum Verdict: String, Codable, Equatable {

@@ -160,6 +160,19 @@ public struct ReproductionRunner {
         } else {
             json["sweep"] = ["seeds": plan.seeds]
         }
+        if let keep = plan.baseOptimizers {
+            let entries = (json["optimizers"] as? [[String: Any]]) ?? []
+            json["optimizers"] = try keep.map { k -> [String: Any] in
+                let matches = entries.filter { e in
+                    e["name"] as? String == k.name && k.lr.map { lr in ((e["lr"] as? Double).map { abs($0 - lr) <= 1e-12 * lr }) ?? false } ?? true
+                }
+                guard matches.count == 1 else {
+                    throw ReproductionError("plan \(plan.name): configs/\(plan.base ?? "?").json has \(matches.count) optimizer entries named \(k.name)"
+                                            + (k.lr.map { " at lr \($0)" } ?? "") + "; the plan must name exactly one")
+                }
+                return matches[0]
+            }
+        }
         return json
     }
 

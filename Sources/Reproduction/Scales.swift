@@ -40,7 +40,18 @@ public struct TrainingPlan: Codable, Equatable {
     public var validation: Int? = nil
     /// Claim 11: every optimizer trained on this lr × weight-decay grid on every seed (no selection).
     public var basin: BasinGrid? = nil
+    /// Keep only these entries of the base config's optimizers, with all their settings (eps, betas, decay
+    /// variant), instead of `optimizers`: each is a name, or a name and an lr where the base lists one
+    /// optimizer at several lrs (the AWD-LSTM configs' AdaBelief).
+    public var baseOptimizers: [BaseOptimizer]? = nil
     public var needsSelection: Bool { optimizers.contains { $0.lrGrid != nil } && selectionSeed != nil }
+}
+
+/// An optimizer entry of a plan's base config, kept as it is (TrainingPlan.baseOptimizers).
+public struct BaseOptimizer: Codable, Equatable {
+    public var name: String
+    public var lr: Double?
+    public init(_ name: String, lr: Double? = nil) { self.name = name; self.lr = lr }
 }
 
 /// Claim 11 (Figure 5): an lr × weight-decay grid per optimizer, `lrPoints` lrs centred on the optimizer's planned lr and
@@ -345,7 +356,7 @@ public struct ReproductionScale: Codable, Equatable {
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4),
                                       PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4)],
                          selectionSeed: nil, seeds: [1, 2, 3], maxSteps: nil, claims: ["12"]),
-        ],
+        ] + adaMomentumPlans,
         escape: EscapePlan(optimizers: ["sgd:lr=0.0055", "sgdm:lr=0.0006:momentum=0.9", "adam:lr=0.18", "adai:lr=0.0055"],
                            reference: "sgd", targetSteps: 1000, kFactor: 1.5, repeats: 400, maxSteps: 2_000_000, samples: 50_000, dimension: 10,
                            noiseScale: 1, bootstrapReplicates: 1000, calibrationRepeats: 64, calibrationTries: 8, calibrationTolerance: 0.2),
@@ -357,6 +368,7 @@ public struct ReproductionScale: Codable, Equatable {
         noise: .make(synthetic: nil, examples: 50000, side: 4, hidden: 32, batchSizes: [16, 64, 256], minibatches: 4000, replicates: 10,
                      trainSteps: 5000),
         reductions: [
+            "AdaMomentum's claim AM1: AdaMomentum, Adam, AdaBelief and SGD (of the authors' eight) on the 1-, 2- and 3-layer AWD-LSTMs with the authors' settings and seeds 0-4; AdaBelief at the lr of the authors' better row per depth (1e-3 for 1 layer, 1e-2 for 2 and 3)",
             "the paper's lr grid for SGD-M is not published: every optimizer trains at the lr of configs/*.json (docs/paper.md §4.1), without selection",
             Reduction(.escape, "the escape k values and learning rates are ours (the paper's are not legible): k ∈ {1/1.5, 1, 1.5} around a matched mean escape of 1,000 steps (docs/claims.md, claim 3)"),
             "the LSTM recipe is Zaremba et al.'s medium model (the paper's is not published; docs/paper.md §4.4)",
@@ -365,4 +377,14 @@ public struct ReproductionScale: Codable, Equatable {
         ],
         openPoints: [])
 
+    /// AdaMomentum's claim AM1 (docs/claims.md): the authors' AWD-LSTMs as the configs give them (200 epochs, their
+    /// recipe and seeds 0-4), AdaMomentum against Adam, AdaBelief and SGD; AdaBelief at the lr of the authors' better
+    /// row for each depth (results/paper/adamomentum-ptb.csv), fixed before any of our runs.
+    static let adaMomentumPlans: [TrainingPlan] = [(1, 1e-3), (2, 1e-2), (3, 1e-2)].map { layers, adaBeliefLR in
+        TrainingPlan(name: "ptb-awd-lstm-\(layers)layer", base: "ptb-awd-lstm-\(layers)layer", dataset: "ptb", synthetic: nil, model: nil,
+                     epochs: nil, batchSize: nil, milestones: nil, gamma: nil, optimizers: [], selectionSeed: nil,
+                     seeds: [0, 1, 2, 3, 4], maxSteps: nil, claims: ["AM1"],
+                     baseOptimizers: [BaseOptimizer("adamomentum"), BaseOptimizer("adam"), BaseOptimizer("adabelief", lr: adaBeliefLR),
+                                      BaseOptimizer("sgd")])
+    }
 }

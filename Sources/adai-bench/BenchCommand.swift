@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Experiments
 import Foundation
+import NN
 
 extension ConvKernels.WinogradPolicy: ExpressibleByArgument {}
 
@@ -23,6 +24,9 @@ struct Bench: ParsableCommand {
 
     @Option(name: .customLong("infer-batch"), help: "Inference batch (image models).")
     var inferBatch: Int = 256
+
+    @Option(help: "Language models: tokens per sequence window (default 70 for the AWD-LSTMs, as main.py's --bptt, else 35).")
+    var bptt: Int?
 
     @Option(help: "Timed steps (after one warm-up step).")
     var steps: Int = 5
@@ -58,6 +62,7 @@ struct Bench: ParsableCommand {
         if batch < 1 || inferBatch < 1 || steps < 1 || classes < 1 {
             throw ValidationError("--batch, --infer-batch, --steps and --classes must be at least 1")
         }
+        if let bptt, bptt < 1 { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if compareGEMMThreading && steps < 2 {
             throw ValidationError("--compare-gemm-threading alternates the settings step by step: give --steps 2 or more (6 or more for stable medians)")
@@ -77,6 +82,7 @@ struct Bench: ParsableCommand {
         benchmark.batch = batch
         benchmark.inferenceBatch = inferBatch
         benchmark.steps = steps
+        benchmark.bptt = bptt ?? (model.hasPrefix("awd-lstm") ? 70 : 35)
         benchmark.classes = classes
         benchmark.optimizer = optimizer
         benchmark.compareGEMMThreading = compareGEMMThreading
@@ -90,7 +96,7 @@ struct Bench: ParsableCommand {
         let gflops = r.trainFlopsPerStep / trainMedian / 1e9
         if json {
             var object: [String: Any] = [
-                "model": model, "batch": batch, "threads": Parallel.threadCount, "steps": steps, "unit": r.unit,
+                "model": model, "batch": batch, "bptt": benchmark.bptt, "threads": Parallel.threadCount, "steps": steps, "unit": r.unit,
                 "train_per_second": r.trainPerSecond, "infer_per_second": r.inferPerSecond,
                 "train_step_seconds_median": trainMedian, "train_step_seconds_min": r.trainSeconds.min()!,
                 "train_step_seconds_max": r.trainSeconds.max()!, "train_gflops": gflops,
@@ -119,7 +125,7 @@ struct Bench: ParsableCommand {
               + (compareReductions ? ", reduction order alternating" : ""))
         print(String(format: "training:  median %.3f s/step (min %.3f, max %.3f)  %.1f %@/s  %.1f GFLOP/s",
                      trainMedian, r.trainSeconds.min()!, r.trainSeconds.max()!, r.trainPerSecond, r.unit, gflops))
-        print(String(format: "inference: %.1f %@/s (batch %d)", r.inferPerSecond, r.unit, model == "lstm" ? batch : inferBatch))
+        print(String(format: "inference: %.1f %@/s (batch %d)", r.inferPerSecond, r.unit, ModelZoo.isLanguageModel(model) ? batch : inferBatch))
         print(String(format: "peak resident memory: %.0f MiB after training, %.0f MiB with inference",
                      Double(r.trainPeakResidentBytes) / 1_048_576, Double(r.peakResidentBytes) / 1_048_576))
         if compareGEMMThreading, let split = r.byThreading[.split], let threaded = r.byThreading[.openBLAS] {

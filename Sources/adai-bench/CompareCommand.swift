@@ -22,6 +22,14 @@ struct CompareCommand: ParsableCommand {
             subscript, the lowest of each row in bold, † for runs shorter than the paper's protocol; --with-paper \
             adds the paper's numbers in a row below ours. The LaTeX is a tabular (plain LaTeX, no packages) ready \
             for \\input inside a table environment.
+
+            For runs of the AdaMomentum authors' AWD-LSTMs (configs/ptb-awd-lstm-*layer.json; a results directory or \
+            one run directory) the comparison is instead per epoch with the authors' five runs of the same \
+            configuration (optimizer, layers, lr, eps) in --authors-curves: their mean, s and a 95% prediction interval \
+            for one new run, mean ± t(4, 0.975)·s·√(1 + 1/5), and whether ours is inside it at each epoch. --quantity \
+            test compares the test perplexity (batch 1, as main.py evaluates); --quantity train compares main.py's \
+            logged training perplexity (exp of the mean loss over the epoch's last complete 200-batch window) with \
+            ours logged the same way (train_ppl_window).
             """)
 
     @Argument(help: "The experiment's results directory (results/<name>), holding <setting>/seed-<n>/run.json and metrics.csv.")
@@ -49,6 +57,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The K of the verdict 'within K std' when --fail-outside is not given.", valueName: "K"))
     var within: Double = 2
 
+    @Option(name: .customLong("authors-curves"), help: "The AdaMomentum authors' per-epoch PTB curves (for AWD-LSTM runs).")
+    var authorsCurves: String = AuthorsCurves.defaultPath
+
+    @Option(help: "For AWD-LSTM runs: test (test perplexity) or train (main.py's logged training perplexity, ours train_ppl_window).")
+    var quantity: AuthorsCurves.Quantity = .test
+
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case md, csv, latex }
     enum Layout: String, ExpressibleByArgument, CaseIterable { case detail, table }
 
@@ -62,6 +76,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if try besideAuthors() { return }
         let table = try PaperTable.read(paper)
         let comparisons = try Compare.compare(experiment: experiment, paper: table, compared: value, k: failOutside ?? within)
         if (layout ?? (format == .latex ? .table : .detail)) == .table {
@@ -77,6 +92,26 @@ struct CompareCommand: ParsableCommand {
             FileHandle.standardError.write(Data("compare: \(outside.count) cell(s) further than \(formatNumberForCLI(k)) std from the paper: \(outside.joined(separator: ", "))\n".utf8))
             throw ExitCode(status)
         }
+    }
+}
+
+extension AuthorsCurves.Quantity: ExpressibleByArgument {}
+
+extension CompareCommand {
+    /// Runs of the authors' AWD-LSTMs are compared per epoch with the authors' curves; returns false for other runs.
+    func besideAuthors() throws -> Bool {
+        let runs = try RunLoader.load(experiment: experiment)
+        guard runs.contains(where: { AuthorsCurves.layers(model: $0.record.model) != nil }) else { return false }
+        if format == .latex || layout == .table {
+            throw ValidationError("AWD-LSTM runs are compared epoch by epoch with the authors' runs; use --format md or csv without --layout table")
+        }
+        let comparisons = try BesideAuthors.compare(runs: runs, curves: try AuthorsCurves.read(authorsCurves), quantity: quantity)
+        print(format == .md ? BesideAuthors.markdown(comparisons) : BesideAuthors.csv(comparisons), terminator: "")
+        if let k = failOutside, comparisons.contains(where: { !$0.outside.isEmpty }) {
+            FileHandle.standardError.write(Data("compare: some epochs are outside the authors' prediction interval (--fail-outside \(formatNumberForCLI(k)) asks for none)\n".utf8))
+            throw ExitCode(1)
+        }
+        return true
     }
 }
 

@@ -102,7 +102,14 @@ func besideFile(_ path: String, _ name: String) -> String {
 struct PlotCurves: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "curves",
-        abstract: "Test error against epoch, one line per optimizer: mean over seeds with a shaded ± std band (Figures 2-3).")
+        abstract: "Test error against epoch, one line per optimizer: mean over seeds with a shaded ± std band (Figures 2-3).",
+        discussion: """
+            Runs of the AdaMomentum authors' AWD-LSTMs (awd-lstm-1layer, -2layer, -3layer) are drawn beside the authors' \
+            five runs of the same configuration from --authors-curves: their mean with a shaded 95% prediction interval \
+            for one new run (mean ± t(4, 0.975)·s·√(1 + 1/5)), and ours per run, up to our last epoch; \
+            the command prints at which epochs ours is outside the interval. --metric test_ppl (the default for these \
+            runs) or train_ppl_window (main.py's logged training perplexity); --no-authors draws ours alone.
+            """)
 
     @Argument(help: "The experiment's results directory (results/<name>).")
     var experiment: String
@@ -113,10 +120,33 @@ struct PlotCurves: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Only these optimizers (default: all in the experiment).")
     var optimizers: [String] = []
 
+    @Option(name: .customLong("authors-curves"), help: "For runs of the authors' AWD-LSTMs: the authors' per-epoch PTB curves drawn beside ours.")
+    var authorsCurves: String = AuthorsCurves.defaultPath
+
+    @Flag(name: .customLong("no-authors"), help: "For AWD-LSTM runs, draw ours alone (mean ± std over seeds) instead of beside the authors' runs.")
+    var noAuthors = false
+
     @OptionGroup var chart: ChartOptions
 
     func run() throws {
-        let plot = try Plots.curves(experiment: experiment, column: metric, optimizers: optimizers, title: chart.title)
+        let runs = try RunLoader.load(experiment: experiment)
+        let selected = optimizers.isEmpty ? runs : runs.filter { optimizers.contains($0.record.optimizer) }
+        if !noAuthors, !selected.isEmpty, selected.allSatisfy({ AuthorsCurves.layers(model: $0.record.model) != nil }) {
+            let quantity: AuthorsCurves.Quantity
+            switch metric {
+            case "test_error", "test_ppl": quantity = .test
+            case "train_ppl_window": quantity = .train
+            default: throw ValidationError("beside the authors' runs --metric is test_ppl or train_ppl_window (their logged training perplexity); "
+                                           + "pass --no-authors to draw \(metric) alone")
+            }
+            let comparisons = try BesideAuthors.compare(runs: selected, curves: try AuthorsCurves.read(authorsCurves), quantity: quantity)
+            let title = chart.title ?? "\(selected[0].record.model) beside the authors' runs"
+            try chart.write(try BesideAuthors.chart(comparisons, title: title), base: (experiment as NSString).appendingPathComponent("curves"))
+            for c in comparisons { print("\(c.run.directory): \(c.summary)") }
+            return
+        }
+        let plot = try Plots.curves(runs: runs, column: metric, optimizers: optimizers,
+                                    title: chart.title ?? Plots.defaultTitle(runs, experiment: experiment))
         try chart.write(plot, base: (experiment as NSString).appendingPathComponent("curves"))
     }
 }

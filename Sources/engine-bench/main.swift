@@ -29,6 +29,7 @@ if CommandLine.arguments.contains("--help") {
     print("                    [--lstm-only]       (only the third table: the LSTM's GEMMs and one lstmSequence layer)")
     print("                    [--pointwise-only]  (DenseNet121's 1×1 convolutions, one GEMM per image vs batched GEMMs)")
     print("                    [--parallel-overhead] (element-wise loops: DispatchQueue.concurrentPerform vs the worker pool)")
+    print("                    [--mask-ops]        (the AWD-LSTM's locked and word dropout: broadcasting mul vs mulColumns/mulRows)")
     exit(0)
 }
 let batch = argument("--batch", default: 128)
@@ -58,6 +59,40 @@ func medianSeconds(_ body: () -> Void) -> Double {
 func gflops(_ flops: Double, _ seconds: Double) -> Double { flops / seconds / 1e9 }
 
 var rng = RandomGenerator(seed: 1)
+if CommandLine.arguments.contains("--mask-ops") {
+    // Forward and backward of the AWD-LSTM's mask products at main.py's shapes (batch 20, BPTT 70): locked dropout
+    // of a [T·B, D] sequence with one [B, D] mask (D = 400 and 1150), and word dropout of the [10000, 400] embedding
+    // matrix with one factor per word; the broadcasting `mul` the model used before against the ops it uses now.
+    print("AWD-LSTM mask products, forward + backward, \(Parallel.threadCount) threads, ms (median of \(repeats))")
+    print("product | broadcasting mul | mulColumns / mulRows | ratio")
+    func timeBoth(_ label: String, _ old: (Variable) -> Variable, _ new: (Variable) -> Variable, shape: [Int]) {
+        let x = Variable(Tensor(uninitializedShape: shape), requiresGrad: true)
+        rng.fillNormal(x.value)
+        func run(_ f: (Variable) -> Variable) -> Double {
+            medianSeconds {
+                let tape = Tape()
+                let y = tape.record { sum(f(x)) }
+                tape.backward(from: y)
+                x.zeroGrad()
+            }
+        }
+        let a = run(old), b = run(new)
+        print(String(format: "%@ | %.2f | %.2f | %.1f×", label, a * 1e3, b * 1e3, a / b))
+    }
+    let (steps, batchSize) = (70, 20)
+    for d in [400, 1150] {
+        let mask = Tensor(uninitializedShape: [batchSize, d])
+        rng.fillBernoulli(mask.data, count: mask.count, p: 0.6, value: 1 / 0.6)
+        timeBoth("locked dropout [\(steps)·\(batchSize), \(d)]", { x in
+            reshape(mul(reshape(x, [steps, batchSize * d]), Variable(mask.reshaped([1, batchSize * d]))), [steps * batchSize, d])
+        }, { x in mulColumns(x, mask) }, shape: [steps * batchSize, d])
+    }
+    let words = Tensor(uninitializedShape: [10000])
+    rng.fillBernoulli(words.data, count: words.count, p: 0.9, value: 1 / 0.9)
+    timeBoth("word dropout [10000, 400]", { x in mul(x, Variable(words.reshaped([10000, 1]))) }, { x in mulRows(x, words) },
+             shape: [10000, 400])
+    exit(0)
+}
 let parallelOnly = CommandLine.arguments.contains("--parallel-overhead")
 let pointwiseOnly = CommandLine.arguments.contains("--pointwise-only")
 if parallelOnly {

@@ -244,6 +244,22 @@ final class OpGradientTests: XCTestCase {
         }
     }
 
+    /// Locked dropout's op: one [B·D] mask (zeros and 1/(1 − p)) at every row of a [T, B·D] input; word dropout's:
+    /// one factor per row. Both: the finite-difference check, and the values by hand.
+    func testMaskBroadcastOps() {
+        let x = randomVariable([6, 10], seed: 37)  // T·B = 3·2 rows of D = 10 → viewed as [3, 20]
+        let columnMask = Tensor(shape: [2, 10], values: (0..<20).map { $0 % 3 == 0 ? 0 : 1 / 0.6 })
+        checkGradients([x]) { mulColumns(x, columnMask) }
+        let rowScales = Tensor(shape: [6], values: [0, 2, 1, 0, 1.25, 3])
+        checkGradients([x]) { mulRows(x, rowScales) }
+        let y = Tape.withoutGradients { mulColumns(x, columnMask) }, z = Tape.withoutGradients { mulRows(x, rowScales) }
+        XCTAssertEqual(y.shape, [6, 10])
+        for i in 0..<60 {
+            XCTAssertEqual(y.value[i], x.value[i] * columnMask[i % 20])
+            XCTAssertEqual(z.value[i], x.value[i] * rowScales[i / 10])
+        }
+    }
+
     func testEmbeddingWithRepeatedIndices() {
         let w = randomVariable([6, 4], seed: 36)
         checkGradients([w]) { embedding([1, 4, 1, 0, 5, 4], weight: w) }

@@ -61,6 +61,24 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(Parallel.reductionOrder, .fixed)
     }
 
+    /// The AWD-LSTMs are timed at the window given by --bptt (70 by default, main.py's), in tokens.
+    func testAWDLSTMBenchTakesItsWindow() throws {
+        guard let executable = adaiBenchExecutable() else { return }
+        let directory = try makeTemporaryDirectory("bench")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = "\(directory)/awd.log"
+        let pid = try ChildProcess.spawn(executable, ["bench", "--model", "awd-lstm-tiny", "--batch", "2", "--bptt", "5", "--steps", "1",
+                                                      "--threads", "1", "--json"], outputFile: log)
+        XCTAssertEqual(ChildProcess.wait(pid), .exited(0))
+        let output = try String(contentsOfFile: log, encoding: .utf8)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], output)
+        XCTAssertEqual(object["bptt"] as? Int, 5)
+        XCTAssertEqual(object["unit"] as? String, "tokens")
+        let perSecond = try XCTUnwrap(object["train_per_second"] as? Double)
+        let median = try XCTUnwrap(object["train_step_seconds_median"] as? Double)
+        XCTAssertEqual(perSecond * median, 10, accuracy: 1e-6, "2 sequences × 5 tokens per step")
+    }
+
     func testReductionComparisonWithOneStepIsRefused() throws {
         guard let executable = adaiBenchExecutable() else { return }
         let directory = try makeTemporaryDirectory("bench")
@@ -70,6 +88,7 @@ final class BenchTests: XCTestCase {
              "Error: --compare-reductions alternates the reduction orders step by step: give --steps 2 or more (8 or more for stable medians)\n"),
             (["--steps", "4", "--compare-reductions", "--compare-gemm-threading"],
              "Error: --compare-reductions and --compare-gemm-threading each alternate one setting: give only one of them\n"),
+            (["--bptt", "0"], "Error: --bptt must be at least 1, got 0\n"),
         ].enumerated() {
             let log = "\(directory)/bench-\(index).log"
             let pid = try ChildProcess.spawn(executable, ["bench", "--model", "lstm-tiny"] + arguments, outputFile: log)

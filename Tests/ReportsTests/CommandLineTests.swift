@@ -32,6 +32,29 @@ final class CommandLineTests: XCTestCase {
         return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
+    /// An AWD-LSTM run is compared and drawn beside the authors' runs; a setting they did not run is refused with their list.
+    func testAWDLSTMRunsAreComparedWithTheAuthorsRuns() throws {
+        let curves = try results.authorsCurves()
+        let experiment = try results.awdRun(testPpl: [110, 70, 87])
+        let a = try run(["compare", experiment, "--authors-curves", curves])
+        XCTAssertEqual(a.status, 0, a.errors)
+        XCTAssert(a.output.contains("inside at 1 of 3 epochs; outside at 2 (below), 3 (above)"), a.output)
+        let b = try run(["compare", experiment, "--authors-curves", curves, "--fail-outside", "1"])
+        XCTAssertEqual(b.status, 1)
+        XCTAssert(b.errors.contains("outside the authors' prediction interval"), b.errors)
+        let c = try run(["plot", "curves", experiment, "--authors-curves", curves, "--dpi", "72"])
+        XCTAssertEqual(c.status, 0, c.errors)
+        XCTAssert(c.output.hasPrefix("wrote \(experiment)/curves.png (360×240 px at 72 dpi)\n"), c.output)
+        XCTAssert(c.output.contains("inside at 1 of 3 epochs"), c.output)
+        let d = try run(["plot", "curves", experiment, "--authors-curves", curves, "--metric", "valid_ppl"])
+        XCTAssertNotEqual(d.status, 0)
+        XCTAssert(d.errors.contains("beside the authors' runs --metric is test_ppl or train_ppl_window"), d.errors)
+        let other = try results.awdRun(experiment: "other", optimizer: "adam", lr: 0.5, eps: 1e-8, testPpl: [100])
+        let e = try run(["compare", other, "--authors-curves", curves])
+        XCTAssertNotEqual(e.status, 0)
+        XCTAssert(e.errors.contains("no configuration of the authors matches adam, 1 layer, lr 0.5, eps 1e-08"), e.errors)
+    }
+
     func testPlotWritesTheFormatOfTheExtensionOrOfFormat() throws {
         let experiment = try results.comparisonExperiment()
         let pdf = results.root.appendingPathComponent("curves.pdf").path

@@ -20,3 +20,60 @@ public func dropout(_ x: Variable, p: Float, training: Bool, generator: inout Ra
         }
     }
 }
+
+// Fixed masks broadcast along one axis (the AWD-LSTM's locked and word dropout): the mask is a constant, so
+// only `x` gets a gradient, the same product with the mask. Both split the rows over the threads; each
+// element is one product, so the result is the same at every thread count.
+
+/// y[r, c] = x[r, c] · mask[c], x seen as [count / mask.count, mask.count] (row-major): one mask per row, e.g.
+/// locked dropout's [B·D] mask at every time step of a [T, B·D] sequence.
+public func mulColumns(_ x: Variable, _ mask: Tensor) -> Variable {
+    Profiler.measure(.elementwise) {
+        let columns = mask.count
+        precondition(columns > 0 && x.value.count % columns == 0,
+                     "mulColumns: \(x.value.count) elements are not whole rows of the mask's \(columns)")
+        let rows = x.value.count / columns
+        func apply(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+            let pm = mask.data
+            Parallel.forChunks(rows, grain: max(1, 65_536 / columns)) { r in
+                for row in r {
+                    let s = src + row * columns, d = dst + row * columns
+                    for j in 0..<columns { d[j] = s[j] * pm[j] }
+                }
+            }
+        }
+        let y = Tensor(uninitializedShape: x.shape)
+        apply(x.value.data, y.data)
+        return Tape.result(y, inputs: [x], category: .elementwise) { g in
+            let d = Tensor(uninitializedShape: x.shape)
+            apply(g.data, d.data)
+            x.accumulateGrad(d, owned: true)
+        }
+    }
+}
+
+/// y[r, c] = x[r, c] · scales[r], x seen as [scales.count, count / scales.count]: one factor per row, e.g. word
+/// dropout's [V] mask over the [V, E] embedding matrix.
+public func mulRows(_ x: Variable, _ scales: Tensor) -> Variable {
+    Profiler.measure(.elementwise) {
+        let rows = scales.count
+        precondition(rows > 0 && x.value.count % rows == 0, "mulRows: \(x.value.count) elements are not \(rows) whole rows")
+        let columns = x.value.count / rows
+        func apply(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+            let ps = scales.data
+            Parallel.forChunks(rows, grain: max(1, 65_536 / max(1, columns))) { r in
+                for row in r {
+                    let s = src + row * columns, d = dst + row * columns, f = ps[row]
+                    for j in 0..<columns { d[j] = s[j] * f }
+                }
+            }
+        }
+        let y = Tensor(uninitializedShape: x.shape)
+        apply(x.value.data, y.data)
+        return Tape.result(y, inputs: [x], category: .elementwise) { g in
+            let d = Tensor(uninitializedShape: x.shape)
+            apply(g.data, d.data)
+            x.accumulateGrad(d, owned: true)
+        }
+    }
+}

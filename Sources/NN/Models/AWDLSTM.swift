@@ -281,7 +281,7 @@ public final class AWDLSTMLanguageModel: Module {
         var encoderWeight = encoder.weight
         if let m = masks.embedding {
             precondition(m.shape == [s.vocabulary], "embedding mask \(m.shape), expected [\(s.vocabulary)]")
-            encoderWeight = mul(encoder.weight, Variable(m.reshaped([s.vocabulary, 1])))
+            encoderWeight = mulRows(encoder.weight, m)
         }
         var x = embedding(tokens, weight: encoderWeight, paddingIndex: s.vocabulary - 1)
         c.record(encoder, kind: "Embedding \(s.vocabulary)×\(s.embeddingSize), word dropout \(s.dropoutEmbedding)",
@@ -332,8 +332,8 @@ public final class AWDLSTMLanguageModel: Module {
         guard let mask else { return x }
         let d = x.shape[1]
         precondition(mask.shape == [batch, d], "locked-dropout mask \(mask.shape), expected [\(batch), \(d)]")
-        let y = mul(reshape(x, [steps, batch * d]), Variable(mask.reshaped([1, batch * d])))
-        return reshape(y, [steps * batch, d])
+        precondition(x.shape[0] == steps * batch, "locked dropout of \(x.shape[0]) rows for \(steps) steps × \(batch) sequences")
+        return mulColumns(x, mask)  // x [T, B·D] in memory: the [B·D] mask at every step
     }
 
     /// main.py's training loss: cross-entropy (mean over the T·B targets) + α·mean(dropped last output²)

@@ -3,6 +3,7 @@ import Datasets
 import Engine
 import Foundation
 import Plot
+import Reports
 import RunFormat
 
 /// Claims 9 and 10: `adai-bench noise` at the scale's plan, its files and figures.

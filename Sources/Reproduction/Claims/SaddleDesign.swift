@@ -1,6 +1,7 @@
 import Analyses
 import Foundation
 import Plot
+import Reports
 
 /// What claims 1 and 2 share: the saddle plan's optimizers as closed-form models, the interval widths the
 /// repeats give, the scope line and the figure.
