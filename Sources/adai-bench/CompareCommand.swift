@@ -51,7 +51,7 @@ struct CompareCommand: ParsableCommand {
     var value: RunValue = .best
 
     @Option(name: .customLong("fail-outside"), help: ArgumentHelp(
-        "Exit with status 1 when any optimizer is further than K paper std from the paper.", valueName: "K"))
+        "Exit with status 1 when any optimizer is further than K paper std from the paper; for AWD-LSTM runs, when any epoch lies outside the authors' 95% prediction interval (the interval sets the bound there, K is not used).", valueName: "K"))
     var failOutside: Double?
 
     @Option(help: ArgumentHelp("The K of the verdict 'within K std' when --fail-outside is not given.", valueName: "K"))
