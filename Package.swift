@@ -38,12 +38,13 @@ let package = Package(
             name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
             providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"])]),
         .target(name: "Engine", dependencies: ["CBLAS", "CLAPACK"], swiftSettings: engineSettings),
-        // The registry of optimizers is collected from the files' `static let registration` at build time.
-        .target(name: "Optim", dependencies: ["Engine"], swiftSettings: optimSettings, plugins: ["OptimizerRegistry"]),
-        .executableTarget(name: "optimizer-registry"),
-        .plugin(name: "OptimizerRegistry", capability: .buildTool(), dependencies: ["optimizer-registry"]),
+        // The registries of optimizers (Optim) and models (NN) are collected from the files' `static let registration`
+        // at build time.
+        .target(name: "Optim", dependencies: ["Engine"], swiftSettings: optimSettings, plugins: ["RegistrationCollector"]),
+        .executableTarget(name: "registration-collector"),
+        .plugin(name: "RegistrationCollector", capability: .buildTool(), dependencies: ["registration-collector"]),
         .target(name: "Datasets", dependencies: ["Engine"]),
-        .target(name: "NN", dependencies: ["Engine"]),
+        .target(name: "NN", dependencies: ["Engine"], plugins: ["RegistrationCollector"]),
         .target(name: "Plot", dependencies: ["CCairo", "CPNG"]),
         .target(name: "RunFormat", dependencies: ["Engine"]),
         .target(name: "Reports", dependencies: ["Plot", "RunFormat"]),

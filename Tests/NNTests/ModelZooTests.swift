@@ -196,7 +196,7 @@ final class ModelZooTests: XCTestCase {
     func testBadConfigurationsAreErrorsWithMessages() {
         XCTAssertThrowsError(try ModelZoo.make(ModelConfiguration(name: "resnet19"), seed: 0)) { error in
             XCTAssertEqual((error as? ModelError)?.message,
-                           "unknown model \"resnet19\"; known models: resnet18, resnet34, resnet50, vgg11, vgg13, vgg16, vgg19, densenet121, googlenet, lstm, awd-lstm-1layer, awd-lstm-2layer, awd-lstm-3layer, resnet-tiny, vgg-tiny, densenet-tiny, googlenet-tiny, lstm-tiny, resnet18-narrow, awd-lstm-tiny")
+                           "unknown model \"resnet19\"; known models: resnet18, resnet34, resnet50, vgg11, vgg13, vgg16, vgg19, densenet121, googlenet, lstm, awd-lstm-1layer, awd-lstm-2layer, awd-lstm-3layer, resnet-tiny, resnet18-narrow, vgg-tiny, densenet-tiny, googlenet-tiny, lstm-tiny, awd-lstm-tiny")
         }
         XCTAssertThrowsError(try ModelZoo.make(ModelConfiguration(name: "resnet18", classes: 0), seed: 0)) { error in
             XCTAssertEqual((error as? ModelError)?.message, "--classes must be at least 1, got 0")

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import Optim
 
-/// The registry is collected at build time (the OptimizerRegistry plugin) from the optimizer files'
+/// The registry is collected at build time (the RegistrationCollector plugin) from the optimizer files'
 /// `static let registration`; these tests check the collected list against the files themselves.
 final class RegistryTests: XCTestCase {
     /// Sources/Optim, found from this file's path.
