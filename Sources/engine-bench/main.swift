@@ -3,7 +3,8 @@
 //
 //   swift run -c release engine-bench [--batch 128] [--repeats 5] [--threads N]
 //
-// Goal (issue 2): conv forward and backward each at ≥ 70% of the sgemm rate.
+// Goal: conv forward and backward each at ≥ 70% of the sgemm rate (a convolution is GEMMs plus the
+// im2col/col2im or Winograd transforms around them; below that, the transforms cost more than they should).
 // A second table times Winograd (F(2×2, 3×3) forward, F(4×4, 3×3) backward) against im2col on the 3×3 stride-1 shapes of the
 // CIFAR models (ResNet, VGG, DenseNet's 128→32 growth layers, ResNet's 3-channel stem), with the
 // nominal (direct-convolution) FLOPs divided by the time, so the two columns compare directly.
