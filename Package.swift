@@ -58,8 +58,9 @@ let package = Package(
             name: "adai-bench",
             dependencies: ["Engine", "Optim", "Datasets", "NN", "Experiments", "Reports", "Plot", "Analyses", "RunFormat", "Reproduction",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS"]),
-        .executableTarget(name: "optim-bench", dependencies: ["Engine", "Optim"], swiftSettings: engineSettings),
+        .executableTarget(name: "engine-bench", dependencies: ["Engine", "CBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "optim-bench", dependencies: ["Engine", "Optim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: engineSettings),
         // Test helpers shared by the test targets (where the real data sets are found).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
