@@ -2,6 +2,7 @@
 import Engine
 import Foundation
 import RunFormat
+import TestSupport
 import XCTest
 
 /// The run-directory contract: run.json's legal moves, and the provenance of every attempt.

@@ -1,6 +1,7 @@
 @testable import Experiments
 import Foundation
 import RunFormat
+import TestSupport
 import XCTest
 
 /// The run killed after its last epoch's checkpoint but before run.json said `completed` (commit 784f2f3 fixed it):

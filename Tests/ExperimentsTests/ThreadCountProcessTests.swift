@@ -23,8 +23,7 @@ final class ThreadCountProcessTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = Repository.root
     static let config = root.appendingPathComponent("configs/quickstart.json").path
     static let run = "quickstart/adai-lr1-wd0.0005/seed-1/metrics.csv"
 

@@ -1,16 +1,14 @@
 import Foundation
 import NN
+import TestSupport
 import XCTest
 
 /// The model zoo is collected at build time (the RegistrationCollector plugin) from the model files'
 /// `static let registration`; these tests check the collected zoo against the files themselves, as
 /// RegistryTests does for the optimizers.
 final class ModelRegistryTests: XCTestCase {
-    /// Sources/NN, found from this file's path.
-    var nnSources: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Sources/NN")
-    }
+    /// Sources/NN.
+    var nnSources: URL { Repository.url("Sources/NN") }
 
     /// The Swift files under Sources/NN (its Models and Layers folders included) and their text.
     func sourceTexts() throws -> [(file: String, text: String)] {
