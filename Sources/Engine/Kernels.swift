@@ -48,21 +48,13 @@ public enum Kernels {
         }
         _ = Parallel.blasConfigured
         if !Parallel.inPerThreadSection {
-            switch Parallel.gemmThreading {
-            case .split where Parallel.legacyReductions:  // `ReductionOrder.threadCountDependent`: bench baseline only
-                if Parallel.threadCount > 1 && m * n * k >= splitMinimum {
-                    legacySplitGEMM(threads: Parallel.threadCount, transA: transA, transB: transB, m: m, n: n, k: k,
-                                    alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-                    return
-                }
-            case .split:
-                if m * n * k >= splitMinimum {
-                    splitGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-                    return
-                }
-            case .openBLAS:
-                if Parallel.threadCount > 1 { Parallel.yieldCores() }  // OpenBLAS's threads need both cores
+            if Parallel.benchmarkBaseline {  // never in training (BenchmarkBaselines.swift)
+                if baselineGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
+            } else if m * n * k >= splitMinimum {
+                splitGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                return
             }
         }
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
@@ -106,23 +98,6 @@ public enum Kernels {
     ) {
         let (alongN, width, blocks) = splitLayout(m: m, n: n, k: k)
         Parallel.forEachBlock(blocks) { part, _ in
-            sgemmBlock(alongN: alongN, first: part * width, width: width, transA: transA, transB: transB, m: m, n: n, k: k,
-                       alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        }
-    }
-
-    /// The split before the thread-count-invariant engine, for `ReductionOrder.threadCountDependent`
-    /// (baseline for `bench --compare-reductions` only; not deterministic across thread counts): C cut
-    /// into one block per thread along its longer side (blocks a multiple of 16 wide), so the blocks'
-    /// shapes, hence OpenBLAS's kernels, follow the thread count.
-    static func legacySplitGEMM(
-        threads: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        let alongN = n >= m, extent = alongN ? n : m
-        let width = ((extent + threads - 1) / threads + 15) / 16 * 16
-        Parallel.run(parts: (extent + width - 1) / width) { part in
             sgemmBlock(alongN: alongN, first: part * width, width: width, transA: transA, transB: transB, m: m, n: n, k: k,
                        alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }

@@ -18,22 +18,6 @@ public enum GEMMThreading: String, CaseIterable, Sendable {
     case openBLAS = "openblas"
 }
 
-/// How the engine splits the reductions that cross threads (`Parallel.reductionOrder`).
-///
-/// `.fixed` is the engine: the only order training, `model grad` and every other command use.
-/// `.threadCountDependent` is a **baseline for `adai-bench bench --compare-reductions` only**: the
-/// splits the engine had before its reductions were made thread-count invariant (GEMMs cut into one
-/// block per thread, convolution weight gradients summed per thread, Winograd chunks dealt per thread
-/// with a lock per transform position, the LSTM's ∂L/∂h summed from per-thread partials), kept so
-/// that the cost of the fixed order can be measured step by step in one process. Its results are
-/// **not deterministic across thread counts** (and, with late helpers, not even across runs).
-public enum ReductionOrder: String, CaseIterable, Sendable {
-    /// Work cut into blocks by the problem's shape alone, partial results combined in a fixed order.
-    case fixed
-    /// The pre-fix splits, which follow the thread count (benchmark baseline only; see above).
-    case threadCountDependent = "thread-count-dependent"
-}
-
 /// The engine's threads: one setting drives both our own parallel loops and the GEMMs.
 ///
 /// Every parallel loop and every GEMM starts on the training thread and ends before the next one
@@ -45,17 +29,6 @@ public enum Parallel {
 
     /// See `GEMMThreading`.
     nonisolated(unsafe) public private(set) static var gemmThreading: GEMMThreading = .split
-
-    /// See `ReductionOrder`. Only `adai-bench bench --compare-reductions` sets anything but `.fixed`.
-    nonisolated(unsafe) public private(set) static var reductionOrder: ReductionOrder = .fixed
-
-    /// Chooses the reduction order (see `ReductionOrder`; `.threadCountDependent` is a benchmark
-    /// baseline only). Call it between steps, never while an op runs.
-    public static func setReductionOrder(_ order: ReductionOrder) { reductionOrder = order }
-
-    /// `reductionOrder == .threadCountDependent`, for the ops' legacy paths.
-    @inline(__always)
-    static var legacyReductions: Bool { reductionOrder == .threadCountDependent }
 
     /// Set while a per-thread section runs (each thread issuing its own single-threaded GEMMs: the
     /// per-image convolutions, the LSTM recurrence); `Kernels.gemm` does not split GEMMs then.
@@ -74,6 +47,7 @@ public enum Parallel {
     /// a GEMM runs.
     public static func setGEMMThreading(_ threading: GEMMThreading) {
         gemmThreading = threading
+        updateBenchmarkBaseline()
         openblas_set_num_threads(Int32(blasThreadCount))
         if threading == .split { BLASThreads.stopSpinning() }  // its idle workers would compete with ours
     }

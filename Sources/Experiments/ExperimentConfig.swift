@@ -171,7 +171,7 @@ public struct ExperimentConfig {
     private static func readModel(_ r: JSONObjectReader?, dataset: DatasetSpec?) -> ModelSpec? {
         guard let r else { return nil }
         let name = r.string("name") ?? ""
-        let known = (ModelZoo.names + ModelZoo.tinyNames)
+        let known = ModelZoo.allNames
         if !name.isEmpty && !known.contains(name) {
             let guess = closestName(to: name, in: known).map { "; did you mean \"\($0)\"?" } ?? ""
             r.problem("name", "unknown model \"\(name)\"\(guess) (known: \(known.joined(separator: ", ")))")

@@ -2,11 +2,10 @@ import Engine
 
 // The models by name, as the command line and the experiment configs refer to them.
 //
-// The paper's models: resnet18, resnet34, resnet50, vgg11, vgg13, vgg16, vgg19, densenet121,
-// googlenet, lstm. The "-tiny" variants have the same structure (and parameter names) at a few
-// channels each; they exist for gradient checks and fast tests. "resnet18-narrow" is ResNet18's
-// structure (four stages of two basic blocks) at a quarter of its widths, for reduced-scale
-// reproductions (`reproduce --scale small`).
+// Each model file registers its variants (`static let registration`, as kuangliu's
+// `def ResNet18(): return ResNet(BasicBlock, [2, 2, 2, 2])` sits beside `ResNet`); the build collects
+// the registrations (the RegistrationCollector plugin) and `ModelZoo` derives every list from them.
+// Adding a model or a variant is editing its file only.
 
 /// An unknown model name or an impossible configuration.
 public struct ModelError: Error, CustomStringConvertible, Equatable {
@@ -77,16 +76,87 @@ public enum Model {
     }
 }
 
-public enum ModelZoo {
-    public static let names = ["resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19",
-                               "densenet121", "googlenet", "lstm", "awd-lstm-1layer", "awd-lstm-2layer", "awd-lstm-3layer"]
-    public static let tinyNames = ["resnet-tiny", "vgg-tiny", "densenet-tiny", "googlenet-tiny", "lstm-tiny", "resnet18-narrow",
-                                   "awd-lstm-tiny"]
+/// What a model is, as the rest of the tool needs to know it: its input, its metric and its config keys.
+public enum ModelKind: Equatable, Sendable {
+    /// x [N, 3, 32, 32] → logits [N, classes]; CIFAR.
+    case imageClassifier
+    /// The LSTM language model (tokens → logits over the vocabulary); PTB.
+    case languageModel
+    /// The AdaMomentum paper's AWD-LSTMs (AWDLSTM.swift): a language model with its own recipe and config keys.
+    case awdLanguageModel
 
-    public static func isLanguageModel(_ name: String) -> Bool { name == "lstm" || name == "lstm-tiny" || isAWDLSTM(name) }
+    public var isLanguageModel: Bool { self != .imageClassifier }
+}
+
+/// What a model file tells the rest of the tool: its variants, each a name and how to build it.
+public struct ModelRegistration {
+    /// The reference's sizes, or the same structure made smaller (fewer channels or blocks) for tests and
+    /// reduced-scale reproductions.
+    public enum Size: Equatable, Sendable { case full, reduced }
+
+    public struct Variant {
+        /// The name configs and the command line use (lower case).
+        public let name: String
+        public let size: Size
+        /// Builds the structure (parameters zeros, batch-norm weights ones) from a validated configuration.
+        let make: (ModelConfiguration) throws -> Model
+
+        public init(_ name: String, _ size: Size = .full, make: @escaping (ModelConfiguration) throws -> Model) {
+            self.name = name
+            self.size = size
+            self.make = make
+        }
+    }
+
+    /// Where the file's names come in the lists (the paper's models hold 1–9 in the order of its tables;
+    /// additions take 100 or more; equal positions are ordered by name).
+    public let position: Int
+    public let kind: ModelKind
+    public let variants: [Variant]
+
+    public init(position: Int, kind: ModelKind, _ variants: [Variant]) {
+        self.position = position
+        self.kind = kind
+        self.variants = variants
+    }
+}
+
+public enum ModelZoo {
+    /// Every model file's registration, in list order (`position`, then first name). Nobody maintains this
+    /// list: the RegistrationCollector build plugin writes `discoveredRegistrations` from the sources.
+    public static let registrations: [ModelRegistration] = {
+        let sorted = discoveredRegistrations.sorted {
+            ($0.position, $0.variants[0].name) < ($1.position, $1.variants[0].name)
+        }
+        var seen = Set<String>()
+        for name in sorted.flatMap({ $0.variants.map(\.name) }) {
+            precondition(seen.insert(name).inserted, "two model registrations claim the name \"\(name)\"")
+        }
+        return sorted
+    }()
+
+    /// The full-size models (the paper's and any added), in list order.
+    public static let names = registrations.flatMap { $0.variants.filter { $0.size == .full }.map(\.name) }
+    /// The reduced variants (the "-tiny" test models and the reduced-scale "resnet18-narrow"), in list order.
+    public static let reducedNames = registrations.flatMap { $0.variants.filter { $0.size == .reduced }.map(\.name) }
+    /// Every name a config may use: the full models, then the reduced ones.
+    public static var allNames: [String] { names + reducedNames }
+
+    /// The registration and variant answering to `name`, if any.
+    public static func lookup(_ name: String) -> (registration: ModelRegistration, variant: ModelRegistration.Variant)? {
+        for registration in registrations {
+            if let variant = registration.variants.first(where: { $0.name == name }) { return (registration, variant) }
+        }
+        return nil
+    }
+
+    /// The kind the model named `name` registered, nil for an unknown name.
+    public static func kind(of name: String) -> ModelKind? { lookup(name)?.registration.kind }
+
+    public static func isLanguageModel(_ name: String) -> Bool { kind(of: name)?.isLanguageModel ?? false }
 
     /// The AdaMomentum paper's AWD-LSTMs (1, 2, 3 layers) and their test-sized twin.
-    public static func isAWDLSTM(_ name: String) -> Bool { name.hasPrefix("awd-lstm-") }
+    public static func isAWDLSTM(_ name: String) -> Bool { kind(of: name) == .awdLanguageModel }
 
     /// Builds the model with PyTorch's default initialisation drawn from `seed`
     /// (each tensor from `RandomGenerator(seed:).fork("init").fork(its name)`).
@@ -98,7 +168,8 @@ public enum ModelZoo {
 
     /// Builds the model's structure; parameters are zeros, batch-norm weights ones.
     public static func makeUninitialized(_ c: ModelConfiguration) throws -> Model {
-        if isLanguageModel(c.name) {
+        let found = lookup(c.name)
+        if found?.registration.kind.isLanguageModel == true {
             guard c.vocabulary >= 1 else { throw ModelError("the vocabulary must hold at least one word, got \(c.vocabulary)") }
         } else {
             guard c.classes >= 1 else { throw ModelError("--classes must be at least 1, got \(c.classes)") }
@@ -106,51 +177,10 @@ public enum ModelZoo {
         if let p = c.dropout, !(p >= 0 && p < 1) {
             throw ModelError("dropout must be in [0, 1), got \(p)")
         }
-        if isAWDLSTM(c.name), let p = c.dropout {
-            throw ModelError("\(c.name) has five dropouts with the authors' values (output 0.4, between layers 0.25, input 0.4, "
-                             + "embedding 0.1, weight drop 0.5); one dropout \(p) cannot set them: leave `dropout` out")
+        guard let variant = found?.variant else {
+            throw ModelError("unknown model \"\(c.name)\"; known models: \(allNames.joined(separator: ", "))")
         }
-
-        let classes = c.classes
-        switch c.name {
-        case "resnet18": return .imageClassifier(ResNet(block: .basic, blocks: [2, 2, 2, 2], classes: classes))
-        case "resnet34": return .imageClassifier(ResNet(block: .basic, blocks: [3, 4, 6, 3], classes: classes))
-        case "resnet50": return .imageClassifier(ResNet(block: .bottleneck, blocks: [3, 4, 6, 3], classes: classes))
-        case "vgg11", "vgg13", "vgg16", "vgg19":
-            return .imageClassifier(VGG(configuration: VGG.configurations[c.name]!, classes: classes))
-        case "densenet121": return .imageClassifier(DenseNet(blocks: [6, 12, 24, 16], growth: 32, classes: classes))
-        case "googlenet":
-            return .imageClassifier(GoogLeNet(classes: classes, faithfulEpsQuirk: c.googLeNetEpsQuirk, dropout: c.dropout ?? 0.4))
-        case "lstm":
-            return .languageModel(LSTMLanguageModel(vocabulary: c.vocabulary, dropout: c.dropout ?? 0.5, tied: c.tiedWeights))
-        case "resnet-tiny":
-            return .imageClassifier(ResNet(block: .basic, blocks: [1, 1, 1, 1], classes: classes, widths: [4, 8, 16, 16]))
-        case "resnet18-narrow":
-            return .imageClassifier(ResNet(block: .basic, blocks: [2, 2, 2, 2], classes: classes, widths: [16, 32, 64, 128]))
-        case "vgg-tiny":
-            return .imageClassifier(VGG(configuration: VGG.parse([4, 0, 8, 0, 8, 8, 0, 16, 0, 16, 0]), classes: classes))
-        case "densenet-tiny": return .imageClassifier(DenseNet(blocks: [2, 2, 2, 2], growth: 4, classes: classes))
-        case "googlenet-tiny":
-            return .imageClassifier(GoogLeNet(classes: classes, widthDivisor: 8, faithfulEpsQuirk: c.googLeNetEpsQuirk,
-                                              dropout: c.dropout ?? 0.4))
-        case "awd-lstm-1layer", "awd-lstm-2layer", "awd-lstm-3layer":
-            var settings = AWDLSTMSettings(vocabulary: c.vocabulary)
-            settings.layers = Int(String(c.name.dropFirst("awd-lstm-".count).prefix(1)))!
-            settings.weightDropVariant = c.weightDrop
-            return .awdLanguageModel(try AWDLSTMLanguageModel(settings))
-        case "awd-lstm-tiny":
-            // The 3-layer structure at embedding 6, hidden 10: the same code path, for tests.
-            var settings = AWDLSTMSettings(vocabulary: c.vocabulary)
-            settings.embeddingSize = 6
-            settings.hiddenSize = 10
-            settings.weightDropVariant = c.weightDrop
-            return .awdLanguageModel(try AWDLSTMLanguageModel(settings))
-        case "lstm-tiny":
-            return .languageModel(LSTMLanguageModel(vocabulary: c.vocabulary, embeddingSize: 8, hiddenSize: 8,
-                                                    dropout: c.dropout ?? 0.5, tied: c.tiedWeights))
-        default:
-            throw ModelError("unknown model \"\(c.name)\"; known models: \((names + tinyNames).joined(separator: ", "))")
-        }
+        return try variant.make(c)
     }
 
     /// The summary of one forward pass in evaluation mode: a 1×3×32×32 image, or one token

@@ -29,10 +29,10 @@ final class ASGDOptimizer: OptimizerCore<ASGDOptimizer.Settings> {
         var weightDecay: Double
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 101, [.init("asgd", benchOptions: ["lr": .number(30), "t0": .number(0), "lambd": .number(0)], benchBytesPerElement: 20)],
-        defaultLr: { _ in 1e-2 }, settings: settings, make: { try ASGDOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 1e-2 }, settings: settings, type: ASGDOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr`.
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -42,11 +42,6 @@ final class ASGDOptimizer: OptimizerCore<ASGDOptimizer.Settings> {
                  weightDecay: r.number("weightDecay", default: 0, .nonNegative))
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] { [("ax", 0)] }
 

@@ -25,10 +25,10 @@ final class AdaBeliefOptimizer: OptimizerCore<AdaBeliefOptimizer.Settings> {
         var rectify: Bool
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 7, [.init("adabelief", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
-        defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdaBeliefOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 1e-3 }, settings: settings, type: AdaBeliefOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -42,11 +42,6 @@ final class AdaBeliefOptimizer: OptimizerCore<AdaBeliefOptimizer.Settings> {
             rectify: r.bool("rectify", default: false))
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         [("exp_avg", 0), ("exp_avg_var", 0)] + (s.amsgrad ? [("max_exp_avg_var", 0)] : [])

@@ -22,10 +22,10 @@ final class AdaBoundOptimizer: OptimizerCore<AdaBoundOptimizer.Settings> {
         var amsbound: Bool
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 3, [.init("adabound", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
-        defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdaBoundOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 1e-3 }, settings: settings, type: AdaBoundOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -38,11 +38,6 @@ final class AdaBoundOptimizer: OptimizerCore<AdaBoundOptimizer.Settings> {
             amsbound: r.bool("amsbound", default: false))
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         [("exp_avg", 0), ("exp_avg_sq", 0)] + (s.amsbound ? [("max_exp_avg_sq", 0)] : [])

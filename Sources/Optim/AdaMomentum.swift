@@ -28,10 +28,10 @@ final class AdaMomentumOptimizer: OptimizerCore<AdaMomentumOptimizer.Settings> {
         var degeneratedToSGD: Bool
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 8, [.init("adamomentum", benchOptions: ["weightDecay": .number(5e-4), "weightDecouple": .bool(false), "eps": .number(1e-8)], benchBytesPerElement: 28)],
-        defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdaMomentumOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 1e-3 }, settings: settings, type: AdaMomentumOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -46,11 +46,6 @@ final class AdaMomentumOptimizer: OptimizerCore<AdaMomentumOptimizer.Settings> {
             degeneratedToSGD: r.bool("degeneratedToSGD", default: true))
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         [("exp_avg", 0), ("exp_avg_var", 0)] + (s.amsgrad ? [("max_exp_avg_var", 0)] : [])

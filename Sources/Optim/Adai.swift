@@ -37,12 +37,12 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
         var dampening: Double
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 9, [.init("adai", benchOptions: ["lr": .number(1), "weightDecay": .number(5e-4)], benchBytesPerElement: 48),
             .init("adaiw", benchOptions: ["lr": .number(0.1), "weightDecay": .number(5e-3)], benchBytesPerElement: 52),
             .init("adaiv2", benchOptions: ["lr": .number(0.1), "weightDecay": .number(5e-3)], benchBytesPerElement: 52)],
-        defaultLr: { _ in nil }, settings: settings, make: { try AdaiOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in nil }, settings: settings, type: AdaiOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -54,11 +54,6 @@ final class AdaiOptimizer: OptimizerCore<AdaiOptimizer.Settings> {
             dampening: name == "adaiv2" ? r.number("dampening", default: 1, .unit(includingOne: true)) : 1)
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         [("exp_avg", 0), ("exp_avg_sq", 0), ("beta1_prod", 1)]

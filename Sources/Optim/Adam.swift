@@ -19,12 +19,12 @@ final class AdamOptimizer: OptimizerCore<AdamOptimizer.Settings> {
         var decoupled: Bool
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 2, [.init("adam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28),
             .init("amsgrad", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 36),
             .init("adamw", benchOptions: ["weightDecay": .number(0.5)], benchBytesPerElement: 28)],
-        defaultLr: { _ in 1e-3 }, settings: settings, make: { try AdamOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 1e-3 }, settings: settings, type: AdamOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -36,11 +36,6 @@ final class AdamOptimizer: OptimizerCore<AdamOptimizer.Settings> {
             decoupled: name == "adamw")
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         [("exp_avg", 0), ("exp_avg_sq", 0)] + (s.amsgrad ? [("max_exp_avg_sq", 0)] : [])

@@ -18,10 +18,10 @@ final class LionOptimizer: OptimizerCore<LionOptimizer.Settings> {
         var decoupledWeightDecay: Bool
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 100, [.init("lion", benchOptions: ["lr": .number(1e-4), "weightDecay": .number(1e-2)], benchBytesPerElement: 20)],
-        defaultLr: { _ in 1e-4 }, settings: settings, make: { try LionOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 1e-4 }, settings: settings, type: LionOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -31,11 +31,6 @@ final class LionOptimizer: OptimizerCore<LionOptimizer.Settings> {
             decoupledWeightDecay: r.bool("decoupledWeightDecay", default: false))
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         [("exp_avg", 0)]

@@ -140,10 +140,12 @@ public struct OptimizerRegistration {
     let read: (_ name: String, _ reader: inout OptionReader) -> Void
     let make: (_ name: String, _ groups: [ParameterGroupSpec]) throws -> any Optimizer
 
-    /// `settings` is the file's reader of everything but `lr` (see `OptionReader`).
-    init<Settings>(position: Int, _ variants: [Variant], defaultLr: @escaping (_ name: String) -> Double?,
-                   settings: @escaping (_ name: String, _ reader: inout OptionReader) -> Settings,
-                   make: @escaping (_ name: String, _ groups: [ParameterGroupSpec]) throws -> any Optimizer)
+    /// `settings` is the file's reader of everything but `lr` (see `OptionReader`); `type` is the optimizer's
+    /// class, which the shared core builds (`OptimizerCore.init`) with this default lr and this reader, so an
+    /// optimizer file writes no initialiser.
+    init<Settings, O: OptimizerCore<Settings>>(position: Int, _ variants: [Variant], defaultLr: @escaping (_ name: String) -> Double?,
+                                               settings: @escaping (_ name: String, _ reader: inout OptionReader) -> Settings,
+                                               type: O.Type)
     {
         self.position = position
         self.variants = variants
@@ -152,7 +154,9 @@ public struct OptimizerRegistration {
             _ = readLearningRate(&reader, default: defaultLr(name))
             _ = settings(name, &reader)
         }
-        self.make = make
+        self.make = { name, groups in
+            try O(name: name, groups: groups, defaultLr: defaultLr(name)) { settings(name, &$0) }
+        }
     }
 
     func validate(_ name: String, _ options: OptimizerOptions) throws {
@@ -233,7 +237,8 @@ class OptimizerCore<Settings>: Optimizer {
 
     /// Parses and validates each group's settings: `lr` by `readLearningRate`, the rest by `parse` (the
     /// file's `settings`, the same reader `validateOptimizerOptions` runs). `defaultLr` nil means `lr` is required.
-    init(name: String, groups specs: [ParameterGroupSpec], defaultLr: Double?,
+    /// Every optimizer is built through this one initialiser, by its registration (`OptimizerRegistration.make`).
+    required init(name: String, groups specs: [ParameterGroupSpec], defaultLr: Double?,
          parse: (inout OptionReader) -> Settings) throws
     {
         var seen = Set<String>()

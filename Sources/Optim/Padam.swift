@@ -20,10 +20,10 @@ final class PadamOptimizer: OptimizerCore<PadamOptimizer.Settings> {
         var partial: Double
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 4, [.init("padam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 36)],
-        defaultLr: { _ in 0.1 }, settings: settings, make: { try PadamOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 0.1 }, settings: settings, type: PadamOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -35,11 +35,6 @@ final class PadamOptimizer: OptimizerCore<PadamOptimizer.Settings> {
             partial: r.number("partial", default: 0.125, .closed(0, 0.5)))
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         [("exp_avg", 0), ("exp_avg_sq", 0)] + (s.amsgrad ? [("max_exp_avg_sq", 0)] : [])

@@ -21,10 +21,10 @@ final class RAdamOptimizer: OptimizerCore<RAdamOptimizer.Settings> {
         var degeneratedToSGD: Bool
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 6, [.init("radam", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
-        defaultLr: { _ in 1e-3 }, settings: settings, make: { try RAdamOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 1e-3 }, settings: settings, type: RAdamOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -35,11 +35,6 @@ final class RAdamOptimizer: OptimizerCore<RAdamOptimizer.Settings> {
             degeneratedToSGD: r.bool("degeneratedToSGD", default: false))
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         [("exp_avg", 0), ("exp_avg_sq", 0)]

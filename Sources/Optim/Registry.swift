@@ -1,7 +1,7 @@
 /// Every optimizer's registration, in list order (`OptimizerRegistration.position`, then name).
 ///
-/// Nobody maintains this list by hand: the build-tool plugin `OptimizerRegistry`
-/// (Plugins/OptimizerRegistry) runs `optimizer-registry` over this module's sources at every build
+/// Nobody maintains this list by hand: the build-tool plugin `RegistrationCollector`
+/// (Plugins/RegistrationCollector) runs `registration-collector` over this module's sources at every build
 /// and writes `discoveredRegistrations`, one entry per type that declares a `static let registration`.
 /// Adding an optimizer is adding its file (docs/adding-an-optimizer.md); removing the file removes it
 /// from every list. Everything else derives from this list.

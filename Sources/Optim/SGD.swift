@@ -16,11 +16,11 @@ final class SGDOptimizer: OptimizerCore<SGDOptimizer.Settings> {
         var nesterov: Bool
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 1, [.init("sgd", benchOptions: ["lr": .number(0.1)], benchBytesPerElement: 12),
             .init("sgdm", benchOptions: ["lr": .number(0.1), "weightDecay": .number(5e-4)], benchBytesPerElement: 20)],
-        defaultLr: { _ in 1e-3 }, settings: settings, make: { try SGDOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 1e-3 }, settings: settings, type: SGDOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -34,11 +34,6 @@ final class SGDOptimizer: OptimizerCore<SGDOptimizer.Settings> {
         return s
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         s.momentum != 0 ? [("momentum_buffer", 0)] : []

@@ -18,10 +18,10 @@ final class YogiOptimizer: OptimizerCore<YogiOptimizer.Settings> {
         var weightDecay: Double
     }
 
-    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, factory.
+    /// The registration (see OptimizerRegistration): names, bench settings, default lr, settings reader, class.
     static let registration = OptimizerRegistration(
         position: 5, [.init("yogi", benchOptions: ["weightDecay": .number(5e-4)], benchBytesPerElement: 28)],
-        defaultLr: { _ in 1e-2 }, settings: settings, make: { try YogiOptimizer(name: $0, groups: $1) })
+        defaultLr: { _ in 1e-2 }, settings: settings, type: YogiOptimizer.self)
 
     /// Reads and checks one group's settings: every key but `lr` (read first, by the same rule for every optimizer).
     static func settings(_ name: String, _ r: inout OptionReader) -> Settings {
@@ -32,11 +32,6 @@ final class YogiOptimizer: OptimizerCore<YogiOptimizer.Settings> {
             weightDecay: r.number("weightDecay", default: 0, .nonNegative))
     }
 
-    init(name: String, groups: [ParameterGroupSpec]) throws {
-        try super.init(name: name, groups: groups, defaultLr: Self.registration.defaultLr(name)) { r in
-            Self.settings(name, &r)
-        }
-    }
 
     override func bufferLayout(_ s: Settings) -> [(name: String, initial: Float)] {
         [("exp_avg", Float(s.initialAccumulator)), ("exp_avg_sq", Float(s.initialAccumulator))]

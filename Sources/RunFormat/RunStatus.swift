@@ -16,8 +16,9 @@ public enum RunStatus: String, Codable, CaseIterable, Sendable {
 
     /// The legal moves of run.json's status: a run that is not finished may move to any status, a finished
     /// one to none (nil is a run directory without run.json yet). Together with the epoch rule of
-    /// `RunRecord.problem`, this makes the stuck state of issue 19 (`running` with nothing left to train)
-    /// impossible to write.
+    /// `RunRecord.problem`, this makes the stuck state (`running` with nothing left to train, which a run killed
+    /// between its last checkpoint and its `completed` once reached, so that every resume trained nothing and
+    /// left it `running`) impossible to write.
     public static func canMove(from old: RunStatus?, to new: RunStatus) -> Bool {
         guard let old else { return true }
         return !old.isFinished

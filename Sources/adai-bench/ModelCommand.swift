@@ -14,7 +14,7 @@ struct ModelCommand: ParsableCommand {
 
 /// Options shared by the model subcommands.
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The model.", discussion: "One of \((ModelZoo.names + ModelZoo.tinyNames).joined(separator: ", ")).",
+    @Option(help: ArgumentHelp("The model.", discussion: "One of \(ModelZoo.allNames.joined(separator: ", ")).",
                                valueName: "name"))
     var model: String
 

@@ -3,7 +3,8 @@
 //
 //   swift run -c release engine-bench [--batch 128] [--repeats 5] [--threads N]
 //
-// Goal (issue 2): conv forward and backward each at ≥ 70% of the sgemm rate.
+// Goal: conv forward and backward each at ≥ 70% of the sgemm rate (a convolution is GEMMs plus the
+// im2col/col2im or Winograd transforms around them; below that, the transforms cost more than they should).
 // A second table times Winograd (F(2×2, 3×3) forward, F(4×4, 3×3) backward) against im2col on the 3×3 stride-1 shapes of the
 // CIFAR models (ResNet, VGG, DenseNet's 128→32 growth layers, ResNet's 3-channel stem), with the
 // nominal (direct-convolution) FLOPs divided by the time, so the two columns compare directly.
@@ -13,35 +14,62 @@
 // cost of splitting element-wise loops over the threads, concurrentPerform vs the worker pool
 // (--parallel-overhead).
 
+import ArgumentParser
 import CBLAS
 import Engine
 import Foundation
 
-func argument(_ name: String, default value: Int) -> Int {
-    let args = CommandLine.arguments
-    if let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) { return v }
-    return value
+/// How the convolutions of the first table run (`--strategy`); without it the engine chooses per layer.
+enum ConvolutionStrategy: String, ExpressibleByArgument, CaseIterable {
+    /// im2col over a chunk of images, one GEMM per chunk.
+    case batched
+    /// Each thread convolves its own images with single-threaded GEMMs.
+    case threads
 }
 
-if CommandLine.arguments.contains("--help") {
-    print("usage: engine-bench [--batch B] [--repeats R] [--threads T] [--chunk IMAGES_PER_IM2COL_CHUNK] [--strategy batched|threads]")
-    print("                    [--winograd-only]   (only the Winograd column of the second table, e.g. for a profiler)")
-    print("                    [--lstm-only]       (only the third table: the LSTM's GEMMs and one lstmSequence layer)")
-    print("                    [--pointwise-only]  (DenseNet121's 1×1 convolutions, one GEMM per image vs batched GEMMs)")
-    print("                    [--parallel-overhead] (element-wise loops: DispatchQueue.concurrentPerform vs the worker pool)")
-    print("                    [--mask-ops]        (the AWD-LSTM's locked and word dropout: broadcasting mul vs mulColumns/mulRows)")
-    exit(0)
+struct EngineBenchOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine-bench",
+        abstract: "Times the engine's convolutions, Winograd, the LSTM's GEMMs and parallel loops against plain cblas_sgemm.")
+
+    @Option(help: "Images per batch.")
+    var batch: Int = 128
+
+    @Option(help: "Timed runs per measurement (the median is printed).")
+    var repeats: Int = 5
+
+    @Option(help: "Threads for the engine and OpenBLAS (default: all cores).")
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("Images per im2col chunk (default: the engine's).", valueName: "images"))
+    var chunk: Int?
+
+    @Option(help: "Force one convolution strategy (default: the engine chooses per layer).")
+    var strategy: ConvolutionStrategy?
+
+    @Flag(help: "Only the Winograd column of the second table (e.g. for a profiler).")
+    var winogradOnly = false
+
+    @Flag(help: "Only the third table: the LSTM's GEMMs and one lstmSequence layer.")
+    var lstmOnly = false
+
+    @Flag(help: "DenseNet121's 1×1 convolutions, one GEMM per image vs batched GEMMs.")
+    var pointwiseOnly = false
+
+    @Flag(help: "Element-wise loops: DispatchQueue.concurrentPerform vs the worker pool.")
+    var parallelOverhead = false
+
+    @Flag(help: "The AWD-LSTM's locked and word dropout: broadcasting mul vs mulColumns/mulRows.")
+    var maskOps = false
 }
-let batch = argument("--batch", default: 128)
-let repeats = argument("--repeats", default: 5)
-let threadArg = argument("--threads", default: 0)
-let chunkArg = argument("--chunk", default: 0)  // images per im2col chunk; 0 = the engine's default
+
+let options = EngineBenchOptions.parseOrExit()
+let batch = options.batch
+let repeats = options.repeats
+let chunkArg = options.chunk ?? 0  // images per im2col chunk; 0 = the engine's default
 // --strategy batched|threads forces one convolution strategy; without it the engine chooses per layer.
-let strategyArg: Bool? = {
-    guard let i = CommandLine.arguments.firstIndex(of: "--strategy"), i + 1 < CommandLine.arguments.count else { return nil }
-    return CommandLine.arguments[i + 1] == "threads"
-}()
-Parallel.setThreadCount(threadArg > 0 ? threadArg : nil)
+let strategyArg: Bool? = options.strategy.map { $0 == .threads }
+Parallel.setThreadCount(options.threads.flatMap { $0 > 0 ? $0 : nil })
 
 /// Median wall time of `body` over `repeats` runs after one warm-up.
 func medianSeconds(_ body: () -> Void) -> Double {
@@ -59,7 +87,7 @@ func medianSeconds(_ body: () -> Void) -> Double {
 func gflops(_ flops: Double, _ seconds: Double) -> Double { flops / seconds / 1e9 }
 
 var rng = RandomGenerator(seed: 1)
-if CommandLine.arguments.contains("--mask-ops") {
+if options.maskOps {
     // Forward and backward of the AWD-LSTM's mask products at main.py's shapes (batch 20, BPTT 70): locked dropout
     // of a [T·B, D] sequence with one [B, D] mask (D = 400 and 1150), and word dropout of the [10000, 400] embedding
     // matrix with one factor per word; the broadcasting `mul` the model used before against the ops it uses now.
@@ -93,8 +121,8 @@ if CommandLine.arguments.contains("--mask-ops") {
              shape: [10000, 400])
     exit(0)
 }
-let parallelOnly = CommandLine.arguments.contains("--parallel-overhead")
-let pointwiseOnly = CommandLine.arguments.contains("--pointwise-only")
+let parallelOnly = options.parallelOverhead
+let pointwiseOnly = options.pointwiseOnly
 if parallelOnly {
     // Element-wise loops of `work` floats split over the threads, 2²⁴ floats in all, through
     // DispatchQueue.concurrentPerform and through Parallel.run (the engine's worker pool); the second
@@ -170,8 +198,8 @@ print("engine-bench: conv2d 3×3 stride 1 pad 1, batch \(batch), \(Parallel.thre
 print("layer (T: images across threads, B: batched GEMM)")
 print("layer          | fwd GF/s | sgemm fwd | ratio | bwd GF/s | sgemm bwd | ratio")
 var worstRatio = Double.infinity
-let winogradOnly = CommandLine.arguments.contains("--winograd-only")
-let lstmOnly = CommandLine.arguments.contains("--lstm-only")
+let winogradOnly = options.winogradOnly
+let lstmOnly = options.lstmOnly
 let im2colShapes = winogradOnly || lstmOnly ? [] : [(64, 32), (128, 16), (256, 8), (512, 4)]
 for (channels, size) in im2colShapes {
     let g = Conv2dGeometry(batch: batch, inChannels: channels, height: size, width: size, outChannels: channels,

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Offline checks of scripts/download-data.sh: argument handling, the offline message, md5 checks,

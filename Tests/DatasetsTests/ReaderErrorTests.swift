@@ -1,4 +1,5 @@
 import Datasets
+import TestSupport
 import XCTest
 
 /// Every error of the readers, with its message.

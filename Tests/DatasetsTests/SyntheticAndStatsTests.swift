@@ -1,5 +1,6 @@
 import Datasets
 import Engine
+import TestSupport
 import XCTest
 
 final class SyntheticAndStatsTests: XCTestCase {

@@ -3,13 +3,14 @@ import Experiments
 import Foundation
 import NN
 import Optim
+import TestSupport
 import XCTest
 
 /// configs/ptb-awd-lstm-{1,2,3}layer.json: every optimizer's settings are those of the AdaMomentum authors'
 /// curve files (results/paper/adamomentum-ptb-curves.csv), the training settings main.py's; the model keys
 /// are checked (the recipe itself: AWDLSTMRecipeTests).
 final class AWDLSTMConfigTests: XCTestCase {
-    private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private let root = Repository.root
 
     /// main.py's --optimizer for our registry name.
     private let scriptName = ["adamomentum": "adam3", "adabelief": "adabelief", "sgd": "sgd", "adam": "adam", "adamw": "adamw",

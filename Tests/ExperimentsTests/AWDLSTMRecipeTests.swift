@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import NN
 import RunFormat
+import TestSupport
 import XCTest
 
 /// The AWD-LSTM recipe (AWDLSTMTask.swift, the AdaMomentum authors' main.py): sequence lengths from the

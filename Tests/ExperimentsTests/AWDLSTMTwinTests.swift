@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import NN
 import Optim
+import TestSupport
 import XCTest
 
 /// The AWD-LSTM recipe's training step against the authors' main.py loop with their own model class
@@ -22,8 +23,7 @@ import XCTest
 final class AWDLSTMTwinTests: XCTestCase {
     static let k = 50.0
     static let floorUlps = 16.0
-    static let fixturePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/twin-awd-lstm.safetensors").path
+    static let fixturePath = Repository.path("Tests/ExperimentsTests/Fixtures/twin-awd-lstm.safetensors")
 
     struct Twin {
         let archive: SafetensorsArchive

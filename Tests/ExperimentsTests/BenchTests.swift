@@ -1,6 +1,7 @@
 import Engine
 @testable import Experiments
 import Foundation
+import TestSupport
 import XCTest
 
 /// `adai-bench bench --compare-gemm-threading` and `--compare-reductions`: both settings timed,

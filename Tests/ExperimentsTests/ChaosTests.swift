@@ -1,6 +1,7 @@
 @testable import Experiments
 import Foundation
 import RunFormat
+import TestSupport
 import XCTest
 
 /// A small seeded generator for the random moments of the chaos tests (SplitMix64).

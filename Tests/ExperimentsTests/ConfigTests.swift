@@ -1,6 +1,7 @@
 import Experiments
 import Foundation
 import Optim
+import TestSupport
 import XCTest
 
 final class ConfigTests: XCTestCase {
@@ -15,8 +16,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testEveryShippedConfigIsValid() throws {
-        let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("configs")
+        let configs = Repository.url("configs")
         let files = try FileManager.default.contentsOfDirectory(atPath: configs.path).filter { $0.hasSuffix(".json") }
         XCTAssertGreaterThanOrEqual(files.count, 7, "configs/ should hold the quick start and the paper's six experiments")
         for file in files {

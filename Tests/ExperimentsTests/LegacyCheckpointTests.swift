@@ -4,6 +4,7 @@ import Foundation
 import NN
 import Optim
 import RunFormat
+import TestSupport
 import XCTest
 
 /// Checkpoints written by an older version of the code still resume, with every state buffer where
@@ -19,8 +20,7 @@ import XCTest
 /// (below); what must hold exactly is checked against the old files themselves, which any CPU reads
 /// to the same bits: each buffer by name and value, and the re-saved state against the old file.
 final class LegacyCheckpointTests: XCTestCase {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/legacy-checkpoint").path
+    static let fixture = Repository.path("Tests/ExperimentsTests/Fixtures/legacy-checkpoint")
     static let configJSON = tinyConfigJSON(name: "legacy", epochs: 2, optimizers: #"""
         [{"name": "adai", "lr": 0.5, "weightDecay": 5e-4}, {"name": "amsgrad", "lr": 0.01, "weightDecay": 5e-4},
          {"name": "sgdm", "lr": 0.05, "weightDecay": 5e-4}]

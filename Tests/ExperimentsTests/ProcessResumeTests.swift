@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import TestSupport
 import XCTest
 
 /// The trainer as users run it: a separate `adai-bench train` process, killed and resumed.

@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import TestSupport
 import XCTest
 
 /// The commit in a run's provenance is the one the binary was built from, stamped by the BuildStamp plugin.
@@ -7,8 +8,7 @@ final class ProvenanceTests: XCTestCase {
     /// `swift test` builds right before it runs, so the stamp must equal what git says of the checkout now:
     /// HEAD, "-dirty" when tracked files of the sources differ from it, "unknown" outside a git checkout.
     func testStampedCommitIsTheCheckoutsCommitAtBuildTime() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
+        let root = Repository.root.path
         let expected: String
         if let head = git(["-C", root, "rev-parse", "HEAD"]), !head.isEmpty {
             let changes = git(["-C", root, "status", "--porcelain", "--untracked-files=no", "--", "Sources", "Plugins", "Package.swift"]) ?? ""

@@ -2,6 +2,7 @@
 import Engine
 import Foundation
 import RunFormat
+import TestSupport
 import XCTest
 
 /// The run-directory contract: run.json's legal moves, and the provenance of every attempt.
@@ -24,7 +25,7 @@ final class RunDirectoryTests: XCTestCase {
         let run = RunDirectory("\(directory!)/run")
         try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
         XCTAssertNil(run.status())
-        // The stuck state of issue 19 cannot be written: `running` with every epoch done.
+        // The stuck state (a run killed after its last checkpoint, left `running` with every epoch done) cannot be written.
         XCTAssertEqual(message { try run.write(record(.running, epochs: 3)) },
                        "refusing to write \(run.runJSON): status running with all 3 epochs done (the run is completed); this is a bug of adai-bench, please report it")
         XCTAssertEqual(message { try run.write(record(.completed, epochs: 2)) },

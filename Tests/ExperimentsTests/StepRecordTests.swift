@@ -2,6 +2,7 @@ import Datasets
 import Engine
 import Experiments
 import Foundation
+import TestSupport
 import XCTest
 
 /// `train --log-steps N` (steps.csv) and `--record-batches FILE` (per-step example indices and

@@ -1,10 +1,11 @@
 @testable import Experiments
 import Foundation
 import RunFormat
+import TestSupport
 import XCTest
 
-/// The run killed after its last epoch's checkpoint but before run.json said `completed` (issue 19): every
-/// later `train --resume` and `sweep` trained nothing and left it `running`, and the sweep exited 1 forever.
+/// The run killed after its last epoch's checkpoint but before run.json said `completed` (commit 784f2f3 fixed it):
+/// every later `train --resume` and `sweep` trained nothing and left it `running`, and the sweep exited 1 forever.
 final class StuckRunTests: XCTestCase {
     private var directory: String!
 

@@ -1,13 +1,7 @@
 import Experiments
 import Foundation
+import TestSupport
 import XCTest
-
-/// A fresh temporary directory, removed by the caller's tearDown.
-func makeTemporaryDirectory(_ label: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("adai-\(label)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// A config for a tiny, fast experiment on synthetic CIFAR-10 data.
 func tinyConfigJSON(name: String = "tiny", epochs: Int = 3, optimizers: String = #"[{"name": "sgdm", "lr": 0.05, "weightDecay": 5e-4}]"#,
@@ -51,14 +45,11 @@ func metricsWithoutTiming(_ path: String) throws -> [String] {
     }
 }
 
-/// The adai-bench executable built beside the test bundle.
+/// The adai-bench executable built beside the test bundle (fails the test when it is not there).
 func adaiBenchExecutable(file: StaticString = #filePath, line: UInt = #line) -> String? {
-    // On Linux the test bundle's URL is the build directory itself; on macOS it is the .xctest inside it.
-    let bundle = Bundle(for: ConfigTests.self).bundleURL
-    let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("adai-bench").path }
-    guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-        XCTFail("adai-bench was not built next to the tests (\(candidates[0])); run `swift build` before `swift test`", file: file, line: line)
-        return nil
+    let (path, expected) = builtExecutable("adai-bench", besideBundleOf: ConfigTests.self)
+    if path == nil {
+        XCTFail("adai-bench was not built next to the tests (\(expected)); run `swift build` before `swift test`", file: file, line: line)
     }
     return path
 }

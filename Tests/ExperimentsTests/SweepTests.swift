@@ -2,6 +2,7 @@
 import Foundation
 import RunFormat
 import Reports
+import TestSupport
 import XCTest
 
 /// A tiny experiment with a sweep: sgdm over 2 learning rates × 2 seeds (4 runs), adam left out.
@@ -241,8 +242,7 @@ final class SweepTests: XCTestCase {
 final class ShippedSweepTests: XCTestCase {
     /// Every config in configs/ reads and its sweep expands; cifar10-resnet18's is the lr × wd grid of Adai, SGD-M and Adam.
     func testEveryShippedConfigExpands() throws {
-        let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("configs").path
+        let configs = Repository.path("configs")
         let files = try FileManager.default.contentsOfDirectory(atPath: configs).filter { $0.hasSuffix(".json") }.sorted()
         XCTAssertTrue(files.contains("cifar10-resnet18.json"))
         for file in files {

@@ -23,8 +23,7 @@ final class ThreadCountProcessTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = Repository.root
     static let config = root.appendingPathComponent("configs/quickstart.json").path
     static let run = "quickstart/adai-lr1-wd0.0005/seed-1/metrics.csv"
 
@@ -98,9 +97,10 @@ final class ThreadCountProcessTests: XCTestCase {
             return XCTFail(RealData.missingMessage("cifar-10-batches-bin"))
         }
         guard let ptb = RealData.folder(holding: "ptb") else { return XCTFail(RealData.missingMessage("ptb")) }
-        let models = ["resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19", "densenet121", "googlenet", "lstm",
-                      "awd-lstm-1layer", "awd-lstm-2layer", "awd-lstm-3layer"]
-        XCTAssertEqual(models, ModelZoo.names, "the list above must name every zoo model")
+        // Every full-size model of the zoo, as the model files register them (ModelRegistryTests checks the
+        // collected list against the files).
+        let models = ModelZoo.names
+        XCTAssertFalse(models.isEmpty, "the zoo lists no model")
         func succeed(_ arguments: [String]) throws {
             let p = try startAdaiBench(binary, arguments)
             p.waitUntilExit()

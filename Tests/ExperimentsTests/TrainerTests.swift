@@ -1,6 +1,7 @@
 import Engine
 import Experiments
 import Foundation
+import TestSupport
 import XCTest
 
 final class TrainerTests: XCTestCase {

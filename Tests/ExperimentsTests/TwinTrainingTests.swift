@@ -69,7 +69,7 @@ final class TwinTrainingTests: XCTestCase {
     }
 
     static func loadFixture() throws -> Fixture {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/twin-resnet18.json")
+        let url = Repository.url("Tests/ExperimentsTests/Fixtures/twin-resnet18.json")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw TrainError("fixture \(url.path) is missing; run scripts/fixtures/make_twin_fixture.py")
         }

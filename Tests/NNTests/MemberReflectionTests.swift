@@ -67,7 +67,7 @@ final class MemberReflectionTests: XCTestCase {
     }
 
     func testEveryStoredLayerAndParameterOfEveryZooModelIsAMember() throws {
-        for name in ModelZoo.names + ModelZoo.tinyNames {
+        for name in ModelZoo.allNames {
             let model = try ModelZoo.makeUninitialized(ModelConfiguration(name: name, classes: 10, vocabulary: 50))
             let missing = unreachableState(of: model.module)
             XCTAssertEqual(missing, [], "\(name): stored but not listed in `members` (neither trained nor saved)")

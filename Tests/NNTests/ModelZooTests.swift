@@ -19,6 +19,23 @@ final class ModelZooTests: XCTestCase {
         XCTAssertEqual(try build("lstm", vocabulary: 10_000, tied: true).module.parameterCount, 9_332_496)
     }
 
+    /// ResNet101 (kuangliu's `ResNet(Bottleneck, [3, 4, 23, 3])`) is ResNet50 with 17 more bottlenecks in
+    /// layer3, each 1024 → 256 → 256 → 1024 channels without a shortcut projection:
+    /// conv1 1024·256 + bn1 2·256 + conv2 256·256·9 + bn2 2·256 + conv3 256·1024 + bn3 2·1024 = 1,117,184.
+    /// ResNet50 with 10 classes has 23,520,842 (PyTorch's count for kuangliu's ResNet50()), so
+    /// 23,520,842 + 17 × 1,117,184 = 42,512,970; with 100 classes the linear layer adds 90 × 2049 = 184,410.
+    func testResNet101HasResNet50sStemAndHeadAndTwentyThreeBlocksInLayer3() throws {
+        XCTAssertEqual(try build("resnet50", classes: 10).module.parameterCount, 23_520_842)
+        XCTAssertEqual(try build("resnet101", classes: 10).module.parameterCount, 42_512_970)
+        XCTAssertEqual(try build("resnet101", classes: 100).module.parameterCount, 42_697_380)
+        let state = Set(try build("resnet101").module.namedState().map(\.0))
+        XCTAssertTrue(state.contains("layer3.22.bn3.num_batches_tracked"))
+        XCTAssertFalse(state.contains("layer3.23.conv1.weight"))
+        XCTAssertTrue(state.contains("layer3.0.shortcut.0.weight"))
+        XCTAssertFalse(state.contains("layer3.1.shortcut.0.weight"), "identity shortcut has no state")
+        XCTAssertTrue(state.contains("layer4.2.conv3.weight"))
+    }
+
     func testStateNamesFollowTheReferenceStateDict() throws {
         let resnet18 = try build("resnet18").module.namedState()
         XCTAssertEqual(resnet18.prefix(7).map(\.0), ["conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
@@ -196,7 +213,7 @@ final class ModelZooTests: XCTestCase {
     func testBadConfigurationsAreErrorsWithMessages() {
         XCTAssertThrowsError(try ModelZoo.make(ModelConfiguration(name: "resnet19"), seed: 0)) { error in
             XCTAssertEqual((error as? ModelError)?.message,
-                           "unknown model \"resnet19\"; known models: resnet18, resnet34, resnet50, vgg11, vgg13, vgg16, vgg19, densenet121, googlenet, lstm, awd-lstm-1layer, awd-lstm-2layer, awd-lstm-3layer, resnet-tiny, vgg-tiny, densenet-tiny, googlenet-tiny, lstm-tiny, resnet18-narrow, awd-lstm-tiny")
+                           "unknown model \"resnet19\"; known models: resnet18, resnet34, resnet50, resnet101, vgg11, vgg13, vgg16, vgg19, densenet121, googlenet, lstm, awd-lstm-1layer, awd-lstm-2layer, awd-lstm-3layer, resnet-tiny, resnet18-narrow, vgg-tiny, densenet-tiny, googlenet-tiny, lstm-tiny, awd-lstm-tiny")
         }
         XCTAssertThrowsError(try ModelZoo.make(ModelConfiguration(name: "resnet18", classes: 0), seed: 0)) { error in
             XCTAssertEqual((error as? ModelError)?.message, "--classes must be at least 1, got 0")

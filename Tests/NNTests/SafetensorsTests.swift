@@ -1,14 +1,14 @@
 import Engine
 import Foundation
 import NN
+import TestSupport
 import XCTest
 
 final class SafetensorsTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("nn-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = URL(fileURLWithPath: try makeTemporaryDirectory("nn-tests"))
     }
 
     override func tearDownWithError() throws {

@@ -1,11 +1,12 @@
 import Engine
 import Foundation
 import Optim
+import TestSupport
 import XCTest
 
 /// The JSON fixtures written by scripts/fixtures/make_optimizer_fixtures.py from PyTorch.
 enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let directory = Repository.url("Tests/OptimTests/Fixtures")
 
     static func load<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
         let data = try Data(contentsOf: directory.appendingPathComponent(name))

@@ -1,15 +1,13 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Optim
 
-/// The registry is collected at build time (the OptimizerRegistry plugin) from the optimizer files'
+/// The registry is collected at build time (the RegistrationCollector plugin) from the optimizer files'
 /// `static let registration`; these tests check the collected list against the files themselves.
 final class RegistryTests: XCTestCase {
-    /// Sources/Optim, found from this file's path.
-    var optimSources: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Sources/Optim")
-    }
+    /// Sources/Optim.
+    var optimSources: URL { Repository.url("Sources/Optim") }
 
     /// Every source file that declares a registration (a declaration line, not a comment) is in the
     /// registry, once: a file the build missed would be an optimizer no config could name.

@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import Plot
+import TestSupport
 import XCTest
 
 /// Charts used by several tests.
@@ -48,8 +49,7 @@ final class PlotTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("plot-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = URL(fileURLWithPath: try makeTemporaryDirectory("plot-tests"))
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }

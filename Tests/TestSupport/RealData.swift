@@ -13,9 +13,8 @@ public enum RealData {
     /// The environment variable that names a data folder of the user's own.
     public static let environmentVariable = "ADAI_BENCH_DATA"
 
-    /// The repository root, located from this file's path (Tests/TestSupport/RealData.swift).
-    public static let repositoryRoot: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().standardized.path
+    /// The repository root (`Repository.root`).
+    public static let repositoryRoot: String = Repository.root.path
 
     /// The folders searched, in order, each with how it was chosen.
     public static func searchedFolders(environment: [String: String] = ProcessInfo.processInfo.environment)

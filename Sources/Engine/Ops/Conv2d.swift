@@ -269,10 +269,7 @@ public enum ConvKernels {
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: Conv2dGeometry,
         dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?
     ) {
-        if Parallel.legacyReductions {
-            legacyBackwardImagesAcrossThreads(x, w, dy, g, dx: dx, dw: dw)
-            return
-        }
+        if Parallel.legacyReductions { return legacyBackwardImagesAcrossThreads(x, w, dy, g, dx: dx, dw: dw) }  // bench only (BenchmarkBaselines.swift)
         let k = g.patchSize, plane = g.outPlane, weightCount = g.outChannels * k
         // Each group of images sums its weight gradient into its own buffer, image by image; the
         // groups' sums are then added to dw in group order (see `imageGroups`).
@@ -311,36 +308,6 @@ public enum ConvKernels {
             Kernels.gemm(transA: true, transB: false, m: k, n: plane, k: g.outChannels, a: w, lda: k,
                          b: dyb, ldb: plane, c: col, ldc: plane)
             col2im(col, g, first: b, count: 1, dx, parallel: false)
-        }
-    }
-
-    /// `backwardImagesAcrossThreads` before the thread-count-invariant engine, for
-    /// `ReductionOrder.threadCountDependent` (baseline for `bench --compare-reductions` only; not
-    /// deterministic across thread counts): one contiguous block of images per thread, each thread
-    /// summing its own weight gradient, the threads' sums then added to dw in thread order.
-    static func legacyBackwardImagesAcrossThreads(
-        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: Conv2dGeometry,
-        dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?
-    ) {
-        let k = g.patchSize, plane = g.outPlane, threads = min(Parallel.threadCount, g.batch)
-        let weightCount = g.outChannels * k
-        let cols = Tensor(uninitializedShape: [g.isPointwise ? 0 : threads * k * plane])
-        let partialDw = Tensor(zeros: [dw == nil ? 0 : threads * weightCount])  // one weight gradient per thread
-        perThread(g.batch) { t, images in
-            let col = cols.data + t * k * plane, myDw = partialDw.data + t * weightCount
-            for b in images {
-                let dyb = dy + b * g.outChannels * plane
-                if dw != nil {  // dw [O, K] += dy_b [O, plane] × patchesᵀ [plane, K]
-                    let patches = imagePatches(x, g, image: b, into: col)
-                    Kernels.gemm(transA: false, transB: true, m: g.outChannels, n: k, k: plane, a: dyb, lda: plane,
-                                 b: patches, ldb: plane, beta: 1, c: myDw, ldc: k)
-                }
-                guard let dx else { continue }
-                imageInputGradient(w, dyb, g, image: b, col: col, dx: dx)
-            }
-        }
-        if let dw {
-            for t in 0..<threads { Kernels.addInPlace(dw, partialDw.data + t * weightCount, count: weightCount) }
         }
     }
 

@@ -232,7 +232,8 @@ public enum Winograd {
         var workspaceFloats: Int { stagingFloats + vFloats + mFloats + scratchVectors * lanes }
 
         /// `legacy` (`ReductionOrder.threadCountDependent`, a `bench --compare-reductions` baseline only):
-        /// chunks as before the thread-count-invariant engine, as many images as fit the workspace.
+        /// chunks as before the thread-count-invariant engine, as many images as fit the workspace, dealt
+        /// to the threads by `legacyForEachChunk`.
         init(_ g: Conv2dGeometry, legacy: Bool = Parallel.legacyReductions) {
             self.g = g
             tilesH = (g.outHeight + T.m - 1) / T.m
@@ -245,14 +246,9 @@ public enum Winograd {
             // a power of two in number (1, 2, 4, … threads share them evenly), at least 4 (when the batch
             // has that many images), each within the workspace.
             let fitting = max(1, min(g.batch, Winograd.workspaceFloatsPerThread / max(perImage, 1)))
-            if legacy {
-                chunk = fitting
-                chunks = (g.batch + chunk - 1) / chunk
-                return
-            }
             var count = 1
             while count * fitting < g.batch || (count < 4 && 2 * count <= g.batch) { count *= 2 }
-            chunk = (g.batch + count - 1) / count
+            chunk = legacy ? fitting : (g.batch + count - 1) / count  // legacy: BenchmarkBaselines.swift
             chunks = (g.batch + chunk - 1) / chunk
         }
     }
@@ -529,28 +525,11 @@ public enum Winograd {
     /// Runs `body(chunk, images, workspace)` for every chunk of the plan (see `Plan.chunks`), the
     /// chunks dealt to the threads in increasing order, each thread with a private workspace and
     /// OpenBLAS single-threaded meanwhile.
-    ///
-    /// Under `ReductionOrder.threadCountDependent` (a `bench --compare-reductions` baseline only; not
-    /// deterministic across thread counts) as before the thread-count-invariant engine: each thread
-    /// owns a contiguous block of the batch and runs its chunks one after the other, and the first
-    /// argument of `body` is the thread, not the chunk.
     static func forEachChunk<T>(_ plan: Plan<T>, _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         // Every layer asks for the same size (unless one image alone needs more), so that the
         // buffer pool hands all layers one recycled workspace instead of keeping one per shape.
         let floats = max(plan.workspaceFloats, workspaceFloatsPerThread + scratchVectors * lanes)
-        if Parallel.legacyReductions {
-            let threads = min(Parallel.threadCount, plan.g.batch)
-            let workspace = Tensor(uninitializedShape: [threads * floats])
-            ConvKernels.perThread(plan.g.batch) { t, images in
-                var first = images.lowerBound
-                while first < images.upperBound {
-                    let n = min(plan.chunk, images.upperBound - first)
-                    body(t, first..<(first + n), workspace.data + t * floats)
-                    first += n
-                }
-            }
-            return
-        }
+        if Parallel.legacyReductions { return legacyForEachChunk(plan, workspaceFloats: floats, body) }  // bench only (BenchmarkBaselines.swift)
         let workspace = Tensor(uninitializedShape: [Parallel.blockParts(plan.chunks) * floats])
         Parallel.perThreadSection {
             Parallel.forEachBlock(plan.chunks) { c, part in
@@ -623,20 +602,8 @@ public enum Winograd {
         // turn has come and waits only when none has.
         let du = Tensor(zeros: [dw == nil ? 0 : weightFloats])
         let inTurn: (_ chunk: Int, _ gemm: (Int) -> Void) -> Void
-        if Parallel.legacyReductions {
-            // `ReductionOrder.threadCountDependent` (bench baseline only): as before the thread-count-invariant
-            // engine, each position's GEMM under that position's lock, the threads (`forEachChunk` passes
-            // the thread) starting at different positions, so dU_t's sums follow the threads' timing.
-            let threads = min(Parallel.threadCount, g.batch)
-            let locks = (0..<(dw == nil ? 0 : positions)).map { _ in NSLock() }
-            inTurn = { thread, gemm in
-                for i in 0..<positions {
-                    let t = (i + thread * positions / threads) % positions
-                    locks[t].lock()
-                    gemm(t)
-                    locks[t].unlock()
-                }
-            }
+        if Parallel.legacyReductions {  // bench only (BenchmarkBaselines.swift)
+            inTurn = legacyInTurn(batch: g.batch, positions: positions, weightGradient: dw != nil)
         } else if #available(macOS 15.0, *) {
             let order = OrderedSteps(steps: dw == nil ? 0 : positions)
             inTurn = { chunk, gemm in order.inTurn(block: chunk, steps: positions, gemm) }

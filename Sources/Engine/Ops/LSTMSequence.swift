@@ -114,7 +114,7 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
             PackedGEMMOperand(k: g4, n: split.count($0))  // W_hh's columns of each block
         }
         let c0p = c0.data
-        if Parallel.legacyReductions {  // `ReductionOrder.threadCountDependent`: bench baseline only
+        if Parallel.legacyReductions {  // bench baseline only (BenchmarkBaselines.swift)
             legacyLSTMBackwardRecurrence(split: split, steps: steps, batch: batch, h: h, gates: pa, cells: pc, tanhCells: ptc,
                                          weights: pw, c0: c0p, gradOutput: pgo, dcNext: pdc, dGates: pdg)
         } else {
@@ -166,51 +166,6 @@ public func lstmSequence(projected: Variable, weightHH: Variable, biasHH: Variab
 }
 
 /// The hidden units split into `threads` contiguous blocks, one per thread.
-/// The backward recurrence of `lstmSequence` before the thread-count-invariant engine, for
-/// `ReductionOrder.threadCountDependent` (baseline for `bench --compare-reductions` only; not
-/// deterministic across thread counts): each block multiplies its own gate columns of ∂L/∂a_t by its
-/// rows of W_hh, giving one partial ∂L/∂h_{t−1} per block (so per thread), and the next step's gate
-/// loop adds the partials up. Fills `dGates` (∂L/∂a_t of every step, natural order) and updates `dcNext`.
-func legacyLSTMBackwardRecurrence(split: LSTMUnitSplit, steps: Int, batch: Int, h: Int, gates pa: UnsafePointer<Float>,
-                                  cells pc: UnsafePointer<Float>, tanhCells ptc: UnsafePointer<Float>,
-                                  weights pw: UnsafePointer<Float>, c0 c0p: UnsafePointer<Float>,
-                                  gradOutput pgo: UnsafePointer<Float>, dcNext pdc: UnsafeMutablePointer<Float>,
-                                  dGates pdg: UnsafeMutablePointer<Float>) {
-    let g4 = 4 * h
-    // Per block: its gate columns of ∂L/∂a_t (the A operand of its GEMM), and two alternating sets
-    // of partial ∂L/∂h (one [B, H] per block): step t reads those of step t+1 and writes its own.
-    let blockGrads = Tensor(uninitializedShape: [batch, g4])
-    let partials = Tensor(uninitializedShape: [2, split.threads, batch, h])
-    let pbg = blockGrads.data
-    let packedBackward = (0..<split.threads).map { PackedGEMMOperand(k: 4 * split.count($0), n: h) }  // each block's rows of W_hh
-    let partStride = batch * h
-    split.forEachStep(steps) { i, p, gemm, elementwise in
-        let t = steps - 1 - i
-        let first = t * batch
-        let cPrev = t == 0 ? c0p : pc + (first - batch) * h
-        let incoming: UnsafePointer<Float>? = t == steps - 1 ? nil : UnsafePointer(partials.data + ((t + 1) % 2) * split.threads * partStride)
-        let outgoing = partials.data + (t % 2) * split.threads * partStride
-        let start = split.start(p), n = split.count(p), block = 4 * start
-        elementwise {
-            for b in 0..<batch {
-                let r = first + b
-                LSTMKernels.legacyCellBackward(units: n, gates: pa + r * g4 + block, cPrev: cPrev + b * h + start,
-                                               tanhC: ptc + r * h + start, gradH: pgo + r * h + start,
-                                               dhParts: incoming.map { $0 + b * h + start }, parts: split.threads, partStride: partStride,
-                                               dcNext: pdc + b * h + start, dGates: pdg + r * g4 + start, gateStride: h,
-                                               blockGrads: pbg + b * g4 + block)
-            }
-        }
-        if t > 0 {  // this block's share of ∂L/∂h_{t−1} [B, H] = its ∂L/∂a_t [B, 4n] · its rows of W_hh [4n, H]
-            gemm {
-                if t == steps - 1 { packedBackward[p].pack(rows: { split.weightRow(pw, gateColumn: $0, block: p) }) }
-                SmallGEMM.multiply(m: batch, a: pbg + block, lda: g4, b: packedBackward[p], c: outgoing + p * partStride, ldc: h)
-            }
-        }
-    }
-    withExtendedLifetime((blockGrads, partials, packedBackward)) {}  // used above through raw pointers
-}
-
 struct LSTMUnitSplit {
     let hidden: Int
     let threads: Int
@@ -371,31 +326,6 @@ enum LSTMKernels {
             let di = dc * g * i * (1 - i), df = dc * v.load(cPrev + j) * f * (1 - f)
             let dg = dc * i * (1 - g * g), dO = dh * tc * o * (1 - o)
             v.store(di, d + j); v.store(df, d + s + j); v.store(dg, d + 2 * s + j); v.store(dO, d + 3 * s + j)
-            v.store(dc * f, dcNext + j)
-        }
-        sweep(n, step)
-    }
-
-    /// `cellBackward` for `legacyLSTMBackwardRecurrence` (`ReductionOrder.threadCountDependent`, bench
-    /// baseline only): ∂L/∂h_t is `gradH` plus the sum of the `parts` partials at `dhParts` (nil at the
-    /// last step), and ∂L/∂a_t is written twice: to `dGates` (gate k of unit u at k·gateStride + u) and
-    /// to `blockGrads` (at k·units + u).
-    @inline(__always)
-    static func legacyCellBackward(units n: Int, gates a: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
-                                   tanhC: UnsafePointer<Float>, gradH: UnsafePointer<Float>,
-                                   dhParts: UnsafePointer<Float>?, parts: Int, partStride: Int, dcNext: Row,
-                                   dGates d: Row, gateStride s: Int, blockGrads e: Row) {
-        @inline(__always)
-        func step(_ j: Int, _ v: Lanes) {
-            let i = v.load(a + j), f = v.load(a + n + j), g = v.load(a + 2 * n + j), o = v.load(a + 3 * n + j)
-            let tc = v.load(tanhC + j)
-            var dh = v.load(gradH + j)
-            if let dhParts { for q in 0..<parts { dh += v.load(dhParts + q * partStride + j) } }
-            let dc = v.load(dcNext + j) + dh * o * (1 - tc * tc)
-            let di = dc * g * i * (1 - i), df = dc * v.load(cPrev + j) * f * (1 - f)
-            let dg = dc * i * (1 - g * g), dO = dh * tc * o * (1 - o)
-            v.store(di, d + j); v.store(df, d + s + j); v.store(dg, d + 2 * s + j); v.store(dO, d + 3 * s + j)
-            v.store(di, e + j); v.store(df, e + n + j); v.store(dg, e + 2 * n + j); v.store(dO, e + 3 * n + j)
             v.store(dc * f, dcNext + j)
         }
         sweep(n, step)

@@ -357,3 +357,27 @@ public final class AWDLSTMLanguageModel: Module {
         return (total, ce)
     }
 }
+
+extension AWDLSTMLanguageModel {
+    /// The AdaMomentum paper's AWD-LSTMs of 1, 2 and 3 layers (the authors' main.py otherwise); "awd-lstm-tiny"
+    /// is the 3-layer structure at embedding 6, hidden 10: the same code path, for tests.
+    static let registration = ModelRegistration(position: 6, kind: .awdLanguageModel, [
+        .init("awd-lstm-1layer") { try make($0, layers: 1) },
+        .init("awd-lstm-2layer") { try make($0, layers: 2) },
+        .init("awd-lstm-3layer") { try make($0, layers: 3) },
+        .init("awd-lstm-tiny", .reduced) { try make($0, layers: 3, embeddingSize: 6, hiddenSize: 10) },
+    ])
+
+    private static func make(_ c: ModelConfiguration, layers: Int, embeddingSize: Int? = nil, hiddenSize: Int? = nil) throws -> Model {
+        if let p = c.dropout {
+            throw ModelError("\(c.name) has five dropouts with the authors' values (output 0.4, between layers 0.25, input 0.4, "
+                             + "embedding 0.1, weight drop 0.5); one dropout \(p) cannot set them: leave `dropout` out")
+        }
+        var settings = AWDLSTMSettings(vocabulary: c.vocabulary)
+        settings.layers = layers
+        if let embeddingSize { settings.embeddingSize = embeddingSize }
+        if let hiddenSize { settings.hiddenSize = hiddenSize }
+        settings.weightDropVariant = c.weightDrop
+        return .awdLanguageModel(try AWDLSTMLanguageModel(settings))
+    }
+}

@@ -104,3 +104,12 @@ public final class DenseNet: Layer {
         return linear.forward(flatten(out), &c)
     }
 }
+
+extension DenseNet {
+    /// kuangliu's `DenseNet121()` (growth 32); "densenet-tiny" is a dense block of two bottlenecks per stage at
+    /// growth 4 (gradient checks, fast tests).
+    static let registration = ModelRegistration(position: 3, kind: .imageClassifier, [
+        .init("densenet121") { .imageClassifier(DenseNet(blocks: [6, 12, 24, 16], growth: 32, classes: $0.classes)) },
+        .init("densenet-tiny", .reduced) { .imageClassifier(DenseNet(blocks: [2, 2, 2, 2], growth: 4, classes: $0.classes)) },
+    ])
+}

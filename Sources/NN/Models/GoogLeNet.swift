@@ -112,3 +112,17 @@ public final class GoogLeNet: Layer {
         return linear.forward(flatten(out), &c)
     }
 }
+
+extension GoogLeNet {
+    /// The reference's GoogLeNet (dropout 0.4 unless the config sets one); "googlenet-tiny" divides every
+    /// channel number by 8 (gradient checks, fast tests).
+    static let registration = ModelRegistration(position: 4, kind: .imageClassifier, [
+        .init("googlenet") {
+            .imageClassifier(GoogLeNet(classes: $0.classes, faithfulEpsQuirk: $0.googLeNetEpsQuirk, dropout: $0.dropout ?? 0.4))
+        },
+        .init("googlenet-tiny", .reduced) {
+            .imageClassifier(GoogLeNet(classes: $0.classes, widthDivisor: 8, faithfulEpsQuirk: $0.googLeNetEpsQuirk,
+                                       dropout: $0.dropout ?? 0.4))
+        },
+    ])
+}

@@ -62,3 +62,15 @@ public final class LSTMLanguageModel: Module {
         return (decoder.forward(dropped, &c), newState)
     }
 }
+
+extension LSTMLanguageModel {
+    /// The paper's PTB model (dropout 0.5 unless the config sets one); "lstm-tiny" has embedding and hidden
+    /// size 8 (gradient checks, fast tests).
+    static let registration = ModelRegistration(position: 5, kind: .languageModel, [
+        .init("lstm") { .languageModel(LSTMLanguageModel(vocabulary: $0.vocabulary, dropout: $0.dropout ?? 0.5, tied: $0.tiedWeights)) },
+        .init("lstm-tiny", .reduced) {
+            .languageModel(LSTMLanguageModel(vocabulary: $0.vocabulary, embeddingSize: 8, hiddenSize: 8,
+                                             dropout: $0.dropout ?? 0.5, tied: $0.tiedWeights))
+        },
+    ])
+}

@@ -116,3 +116,21 @@ public final class ResNet: Layer {
         return linear.forward(flatten(out), &c)
     }
 }
+
+extension ResNet {
+    /// The zoo's ResNets, kuangliu's `ResNet18()` … `ResNet101()`. "resnet-tiny" has four stages of one basic
+    /// block at a few channels (gradient checks, fast tests); "resnet18-narrow" is ResNet18's structure at a
+    /// quarter of its widths (reduced-scale reproductions, `reproduce --scale small`).
+    static let registration = ModelRegistration(position: 1, kind: .imageClassifier, [
+        .init("resnet18") { .imageClassifier(ResNet(block: .basic, blocks: [2, 2, 2, 2], classes: $0.classes)) },
+        .init("resnet34") { .imageClassifier(ResNet(block: .basic, blocks: [3, 4, 6, 3], classes: $0.classes)) },
+        .init("resnet50") { .imageClassifier(ResNet(block: .bottleneck, blocks: [3, 4, 6, 3], classes: $0.classes)) },
+        .init("resnet101") { .imageClassifier(ResNet(block: .bottleneck, blocks: [3, 4, 23, 3], classes: $0.classes)) },
+        .init("resnet-tiny", .reduced) {
+            .imageClassifier(ResNet(block: .basic, blocks: [1, 1, 1, 1], classes: $0.classes, widths: [4, 8, 16, 16]))
+        },
+        .init("resnet18-narrow", .reduced) {
+            .imageClassifier(ResNet(block: .basic, blocks: [2, 2, 2, 2], classes: $0.classes, widths: [16, 32, 64, 128]))
+        },
+    ])
+}

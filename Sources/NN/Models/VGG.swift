@@ -7,20 +7,14 @@ import Engine
 // has no state; it is left out.)
 
 public final class VGG: Layer {
-    public enum Entry: Equatable {
+    /// One entry of the reference's `cfg` table: a channel count is a conv3×3 + BN + ReLU with that many
+    /// outputs (written as the number itself), `.maxPool` is the reference's "M".
+    public enum Entry: Equatable, ExpressibleByIntegerLiteral {
         case conv(Int)
         case maxPool
+
+        public init(integerLiteral channels: Int) { self = .conv(channels) }
     }
-
-    public static let configurations: [String: [Entry]] = [
-        "vgg11": parse([64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0]),
-        "vgg13": parse([64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0]),
-        "vgg16": parse([64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0]),
-        "vgg19": parse([64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0]),
-    ]
-
-    /// Table shorthand: a channel count is a conv entry, 0 is "M".
-    static func parse(_ table: [Int]) -> [Entry] { table.map { $0 == 0 ? .maxPool : .conv($0) } }
 
     let features: Sequential
     let classifier: Linear
@@ -46,5 +40,23 @@ public final class VGG: Layer {
     /// x [N, 3, 32, 32] → logits [N, classes]
     public func forward(_ x: Variable, _ c: inout ForwardContext) -> Variable {
         classifier.forward(flatten(features.forward(x, &c)), &c)
+    }
+}
+
+extension VGG {
+    /// kuangliu's `cfg` for VGG11 … VGG19; "vgg-tiny" is six convolutions and five pools at a few channels (gradient checks,
+    /// fast tests).
+    static let registration = ModelRegistration(position: 2, kind: .imageClassifier, [
+        variant("vgg11", [64, .maxPool, 128, .maxPool, 256, 256, .maxPool, 512, 512, .maxPool, 512, 512, .maxPool]),
+        variant("vgg13", [64, 64, .maxPool, 128, 128, .maxPool, 256, 256, .maxPool, 512, 512, .maxPool, 512, 512, .maxPool]),
+        variant("vgg16", [64, 64, .maxPool, 128, 128, .maxPool, 256, 256, 256, .maxPool, 512, 512, 512, .maxPool,
+                          512, 512, 512, .maxPool]),
+        variant("vgg19", [64, 64, .maxPool, 128, 128, .maxPool, 256, 256, 256, 256, .maxPool, 512, 512, 512, 512, .maxPool,
+                          512, 512, 512, 512, .maxPool]),
+        variant("vgg-tiny", [4, .maxPool, 8, .maxPool, 8, 8, .maxPool, 16, .maxPool, 16, .maxPool], .reduced),
+    ])
+
+    private static func variant(_ name: String, _ configuration: [Entry], _ size: ModelRegistration.Size = .full) -> ModelRegistration.Variant {
+        .init(name, size) { .imageClassifier(VGG(configuration: configuration, classes: $0.classes)) }
     }
 }

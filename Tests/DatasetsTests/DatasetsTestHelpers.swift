@@ -2,9 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// The package root, located from this file's path.
-let packageRoot: String = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+/// The package root (`Repository.root`).
+let packageRoot: String = Repository.root.path
 
 /// The path of a real data file or folder (`ptb`, `cifar-10-batches-bin`, ...) in the first of the places
 /// `RealData` searches; fails the test loudly (it does not skip) when none holds it.
@@ -14,12 +13,11 @@ func realDataPath(_ relative: String, file: StaticString = #filePath, line: UInt
     return nil
 }
 
-/// A fresh empty directory, removed when the test ends.
+/// A fresh empty directory (`makeTemporaryDirectory(_ label:)`), removed when the test ends.
 func makeTemporaryDirectory(_ test: XCTestCase) -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("datasets-test-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-    return url.path
+    let path = try! makeTemporaryDirectory("datasets-test")
+    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    return path
 }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) {

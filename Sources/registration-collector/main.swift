@@ -1,9 +1,11 @@
-// optimizer-registry OUTPUT SOURCE...
+// registration-collector OUTPUT SOURCE...
 //
-// Run by the build-tool plugin `OptimizerRegistry` over the sources of the Optim module: finds every
-// top-level type (or extension) that declares `static let registration` and writes OUTPUT, a Swift
-// file declaring `discoveredRegistrations`, the list of those registrations. Adding an optimizer file
-// therefore adds it to every list without editing another file.
+// Run by the build-tool plugin `RegistrationCollector` over the sources of a module (Optim: the
+// optimizers; NN: the models): finds every top-level type (or extension) that declares
+// `static let registration` and writes OUTPUT, a Swift file declaring `discoveredRegistrations`, the
+// list of those registrations (their type is the module's own: `OptimizerRegistration`,
+// `ModelRegistration`). Adding an optimizer or model file therefore adds it to every list without
+// editing another file.
 import Foundation
 
 struct Found {
@@ -18,13 +20,13 @@ let typeDeclaration = #/^(?:(?:public|internal|fileprivate|private|final|open|pa
 let registrationDeclaration = #/^\s+(?:(?:public|internal|fileprivate|private|package|nonisolated)\s+)*static\s+let\s+registration\b/#
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("optimizer-registry: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("registration-collector: \(message)\n".utf8))
     exit(1)
 }
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let output = arguments.first, arguments.count >= 2 else {
-    fail("usage: optimizer-registry OUTPUT SOURCE... (run by the OptimizerRegistry build plugin)")
+    fail("usage: registration-collector OUTPUT SOURCE... (run by the RegistrationCollector build plugin)")
 }
 
 var found: [Found] = []
@@ -36,7 +38,7 @@ for path in arguments.dropFirst().sorted() {
             currentType = String(m.1)
         } else if line.contains(registrationDeclaration) {
             guard let type = currentType else {
-                fail("\(path):\(index + 1): `static let registration` outside a top-level type; declare it in the optimizer's class")
+                fail("\(path):\(index + 1): `static let registration` outside a top-level type; declare it in the type (or an extension of it)")
             }
             found.append(Found(type: type, file: (path as NSString).lastPathComponent, line: index + 1))
         }
@@ -44,12 +46,13 @@ for path in arguments.dropFirst().sorted() {
 }
 if found.isEmpty { fail("no `static let registration` in \(arguments.count - 1) source files") }
 
+// The element type is left to the compiler: every registration of a module has the module's one type.
 var text = """
-// Generated at build time by optimizer-registry (the OptimizerRegistry build plugin) from the
-// Optim module's sources: one entry per type that declares `static let registration`. Not
-// committed; do not edit. Registry.swift orders them into `registeredOptimizers`.
+// Generated at build time by registration-collector (the RegistrationCollector build plugin) from
+// the module's sources: one entry per type that declares `static let registration`. Not committed;
+// do not edit. The module orders them (Optim: `registeredOptimizers`; NN: `ModelZoo.registrations`).
 
-let discoveredRegistrations: [OptimizerRegistration] = [
+let discoveredRegistrations = [
 
 """
 for f in found { text += "    \(f.type).registration,  // \(f.file):\(f.line)\n" }
