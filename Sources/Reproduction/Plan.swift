@@ -114,6 +114,10 @@ extension ReproductionRunner {
                     lines.append(String(format: "  escape: lr calibration, then %d optimizers × k ∈ {%@} × %d repeats, cap %d steps ≈ %.3g CPU-hours (expected escape times)",
                                         p.optimizers.count, p.ks.map { String(format: "%.3g", $0) }.joined(separator: ", "), p.repeats, p.maxSteps, escapeHours) + shared)
                 case .training:
+                    // Claims whose rule states what it needs of the scale (11, 12) say it below, with the numbers.
+                    if !trainingPlans.contains(where: { $0.claims.contains(claim.id) }) && claim.scaleChecks(self).isEmpty {
+                        lines.append("  no training runs for it at the \(scale.name) scale: the claim will read \"scale too small\"")
+                    }
                     for plan in trainingPlans where plan.claims.contains(claim.id) {
                         for c in costs[plan.name] ?? [] {
                             lines.append(String(format: "  %@: %d runs (%d left), %.2f CPU-hours (%.2f left)", c.label, c.runs, c.left, c.cpuHours, c.cpuHoursLeft)

@@ -329,6 +329,16 @@ final class LanguageModelClaimTests: XCTestCase {
         XCTAssertEqual(verdict.kind, .scaleTooSmall)
         XCTAssertEqual(verdict.notes, ["the medium scale runs no PTB LSTM (its budget goes to claims 1–7); claim 8 needs the paper scale's runs of 5 × 1,000 steps or more"])
     }
+
+    /// `--plan` says so before anything runs.
+    func testTheMediumPlanSaysClaim8WillReadScaleTooSmall() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claim8-plan-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let runner = ReproductionRunner(scale: .medium, out: directory, dataRoot: "/data", repositoryRoot: "/repo", executable: "/bin/true",
+                                        threads: 1, claims: ["8"])
+        let text = try runner.planText(calibrationSteps: 1)
+        XCTAssertTrue(text.contains("claim 8: Penn Treebank: Adai against SGD-M and Adam\n  no training runs for it at the medium scale: the claim will read \"scale too small\"\n"), text)
+    }
 }
 
 /// Claims 9 and 10 on planted noise measurements, and once for real at the smoke scale.
