@@ -46,7 +46,8 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Engine"]),
         .target(name: "NN", dependencies: ["Engine"], plugins: ["RegistrationCollector"]),
         .target(name: "Plot", dependencies: ["CCairo", "CPNG"]),
-        .target(name: "RunFormat", dependencies: ["Engine"]),
+        // The file formats: the experiment config (its types name data sets, models and optimizer settings) and run.json.
+        .target(name: "RunFormat", dependencies: ["Engine", "Datasets", "NN", "Optim"]),
         .target(name: "Reports", dependencies: ["Plot", "RunFormat"]),
         // The git commit the binary was built from is stamped into Experiments at build time (run provenance).
         .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"], plugins: ["BuildStamp"]),

@@ -52,42 +52,39 @@ public struct ModelSource {
     /// `synthetic-data` folder (two levels above the run directory).
     public static func run(directory: String) throws -> ModelSource {
         let run = RunDirectory(directory)
-        guard let data = FileManager.default.contents(atPath: run.runJSON) else {
+        guard let record = try run.readRecord() else {
             throw AnalysisError("\(run.runJSON) not found; --run takes a run directory written by `adai-bench train` (results/<experiment>/<optimizer>-lr…/seed-N)")
         }
-        let record: RunRecord
-        do {
-            record = try RunDirectory.decoder().decode(RunRecord.self, from: data)
-        } catch {
-            throw AnalysisError("\(run.runJSON): \(RunDirectory.describe(error)); was it written by `adai-bench train`?")
-        }
-        guard let config = record.config, let dataset = config["dataset"], let datasetName = dataset["name"]?.string,
-              let modelSpec = config["model"], let modelName = modelSpec["name"]?.string else {
+        guard let config = record.config else {
             throw AnalysisError("\(run.runJSON) lacks config.dataset.name or config.model.name; was it written by `adai-bench train`?")
         }
         guard let state = try? run.readTrainerState() else {
             throw AnalysisError("\(run.trainerJSON) is missing or unreadable; the run has no checkpoint to analyse (train at least one epoch)")
         }
-        var dataDirectory = dataset["dir"]?.string ?? "data"
-        if dataset["synthetic"] != nil {
+        var dataDirectory = config.dataset.dir
+        if config.dataset.synthetic != nil {
             let experiment = ((directory as NSString).appendingPathComponent("../..") as NSString).standardizingPath
             dataDirectory = ExperimentDirectory(experiment).syntheticData
         }
         var normalization: CIFARNormalization?
-        if let mean = dataset["mean"]?.numbers, let std = dataset["std"]?.numbers {
-            normalization = try CIFARNormalization(mean: mean.map(Float.init), std: std.map(Float.init))
+        if let mean = config.dataset.mean, let std = config.dataset.std {
+            normalization = try CIFARNormalization(mean: mean, std: std)
         }
-        let dropout = modelSpec["dropout"]?.number.map(Float.init)
-        return try make(weights: run.modelFile(generation: state.generation), modelName: modelName,
-                        dataset: datasetName, dataDirectory: dataDirectory, labels: dataset["labels"]?.string ?? "fine",
-                        normalization: normalization, dropout: dropout,
-                        googLeNetEpsQuirk: modelSpec["googLeNetEpsQuirk"]?.bool ?? true)
+        return try make(weights: run.modelFile(generation: state.generation), model: config.model,
+                        dataset: config.dataset.kind.rawValue, dataDirectory: dataDirectory, labels: config.dataset.labels,
+                        normalization: normalization)
+    }
+
+    /// A safetensors file of model weights with the model (its defaults) and data named explicitly.
+    public static func make(weights: String, modelName: String, dataset: String, dataDirectory: String,
+                            labels: String = "fine") throws -> ModelSource {
+        try make(weights: weights, model: ModelSpec(name: modelName), dataset: dataset, dataDirectory: dataDirectory, labels: labels)
     }
 
     /// A safetensors file of model weights with the model and data named explicitly.
-    public static func make(weights: String, modelName: String, dataset datasetName: String, dataDirectory: String,
-                            labels: String = "fine", normalization: CIFARNormalization? = nil, dropout: Float? = nil,
-                            googLeNetEpsQuirk: Bool = true) throws -> ModelSource {
+    public static func make(weights: String, model spec: ModelSpec, dataset datasetName: String, dataDirectory: String,
+                            labels: String = "fine", normalization: CIFARNormalization? = nil) throws -> ModelSource {
+        let modelName = spec.name
         guard let variant = CIFARVariant(rawValue: datasetName) else {
             throw AnalysisError("dataset '\(datasetName)' is not supported here; hessian and sharpness analyse image classifiers on cifar10 or cifar100")
         }
@@ -96,8 +93,7 @@ public struct ModelSource {
         }
         guard labels == "fine" || labels == "coarse" else { throw AnalysisError("labels must be fine or coarse, got '\(labels)'") }
         let kind: CIFARLabelKind = labels == "coarse" ? .coarse : .fine
-        let configuration = ModelConfiguration(name: modelName, classes: variant.classCount(kind), dropout: dropout,
-                                               googLeNetEpsQuirk: googLeNetEpsQuirk)
+        let configuration = spec.configuration(classes: variant.classCount(kind))
         let model: Model
         do {
             model = try ModelZoo.makeUninitialized(configuration)

@@ -32,6 +32,9 @@ public struct PTBVocabulary: Sendable {
 
 /// The Penn Treebank as token ids: whitespace-separated words plus one `<eos>` per line.
 public struct PTBCorpus: Sendable {
+    /// The folder the PTB files are kept in (as `scripts/download-data.sh ptb` writes them).
+    public static let folderName = "ptb"
+
     public static let endOfSentence = "<eos>"
     public static let fileNames = PTBSplit.allCases.map(\.fileName)
 
@@ -84,7 +87,7 @@ public struct PTBCorpus: Sendable {
     /// `directory` when it holds the PTB files, else its `ptb` or `simple-examples/data` subfolder if present.
     public static func resolveDirectory(_ directory: String) -> String {
         if DataFiles.exists(DataFiles.join(directory, PTBSplit.train.fileName)) { return directory }
-        for sub in ["ptb", "simple-examples/data"] {
+        for sub in [folderName, "simple-examples/data"] {
             let nested = DataFiles.join(directory, sub)
             if DataFiles.exists(DataFiles.join(nested, PTBSplit.train.fileName)) { return nested }
         }

@@ -108,7 +108,7 @@ public enum SyntheticData {
         guard vocabularySize >= 4 else {
             throw DatasetError.invalidArgument("synthetic PTB needs a vocabulary of at least 4 words, got \(vocabularySize).")
         }
-        let folder = DataFiles.join(directory, "ptb")
+        let folder = DataFiles.join(directory, PTBCorpus.folderName)
         try createDirectory(folder)
         let root = RandomGenerator(seed: seed)
         var chain = root.fork("chain")

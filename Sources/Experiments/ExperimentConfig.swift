@@ -1,91 +1,14 @@
+import Datasets
 import Engine
 import Foundation
 import NN
 import Optim
+import RunFormat
 
-/// The data set of an experiment.
-public struct DatasetSpec {
-    public enum Kind: String, CaseIterable { case cifar10, cifar100, ptb }
-    public var kind: Kind
-    /// Directory holding the data (or the folder the official archive unpacks into).
-    public var dir: String
-    /// Use the CIFAR files present even if some are missing (a warning names them).
-    public var allowPartial: Bool
-    /// CIFAR-100 labels: "fine" (100 classes) or "coarse" (20).
-    public var labels: String
-    /// Per-channel normalisation; nil means the data set's defaults.
-    public var mean: [Float]?, std: [Float]?
-    /// When set, synthetic data in the real format is generated under the results directory and used instead of `dir`.
-    public var synthetic: SyntheticSpec?
-    /// CIFAR: the last this many training images are held out of training and evaluated each epoch as the
-    /// validation split (`valid_loss`, `valid_error`); 0 trains on all of them.
-    public var validation: Int = 0
+// The config types are RunFormat's (one typed shape for config files and run.json); this is the reader that
+// checks a config file and reports every problem with its JSON path.
 
-    public struct SyntheticSpec: Equatable {
-        public var train: Int, test: Int, seed: Int
-    }
-
-    static let keys = ["name", "dir", "allowPartial", "labels", "mean", "std", "synthetic", "validation"]
-}
-
-public struct ModelSpec {
-    public var name: String
-    /// Dropout probability (GoogLeNet's head, the LSTM); nil means the model's default.
-    public var dropout: Double?
-    /// GoogLeNet: reproduce the reference's BatchNorm2d(n, n) (eps = n) in the 5×5 branch.
-    public var googLeNetEpsQuirk: Bool
-    /// LSTM: tie the decoder weight to the embedding.
-    public var tiedWeights: Bool
-    /// AWD-LSTM: the weight drop, the authors' behaviour (default) or a correct one.
-    public var weightDrop: AWDLSTMWeightDrop = .authors
-    static let keys = ["name", "dropout", "googLeNetEpsQuirk", "tiedWeights", "weightDrop"]
-}
-
-public struct TrainingSpec {
-    public var epochs: Int
-    public var batchSize: Int
-    public var evalBatchSize: Int
-    public var seeds: [Int]
-    public var schedule: LRSchedule
-    /// The schedule as written (kind and settings), for run.json.
-    public var scheduleOptions: OptimizerOptions
-    public var scheduleKind: String
-    /// Language models: truncated-BPTT window length.
-    public var bptt: Int
-    /// Global gradient-norm clip; nil means none.
-    public var clipNorm: Double?
-    /// AWD-LSTM recipe (main.py `--nonmono`): SGD switches to ASGD when the monitored loss is above the
-    /// best of all but the last `nonmono` epochs.
-    public var nonmono: Int = 5
-    /// AWD-LSTM recipe (main.py `--log-interval`): the logged train loss is that of the epoch's last
-    /// complete window of this many batches.
-    public var logInterval: Int = 200
-    static let keys = ["epochs", "batchSize", "evalBatchSize", "seeds", "schedule", "bptt", "clipNorm", "nonmono", "logInterval"]
-}
-
-public struct OptimizerSpec {
-    public var name: String
-    /// Every setting of the entry, `lr` and `weightDecay` included, as the Optim module reads them.
-    public var options: OptimizerOptions
-    public var lr: Double { if case .number(let x) = options["lr"] { return x }; return .nan }
-    public var weightDecay: Double { if case .number(let x) = options["weightDecay"] { return x }; return 0 }
-}
-
-/// A validated experiment: a data set, a model, a schedule and a list of optimizers.
-public struct ExperimentConfig {
-    public var name: String
-    public var notes: String?
-    public var dataset: DatasetSpec
-    public var model: ModelSpec
-    public var training: TrainingSpec
-    public var optimizers: [OptimizerSpec]
-    /// The `sweep` section, kept as written for `adai-bench sweep`; `train` does not use it.
-    public var sweep: [String: Any]?
-
-    static let keys = ["name", "notes", "dataset", "model", "training", "optimizers", "sweep"]
-
-    public var isLanguageModel: Bool { dataset.kind == .ptb }
-
+extension ExperimentConfig {
     /// Reads and validates a config file; every problem is reported at once with its JSON path.
     public static func load(path: String) throws -> ExperimentConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -115,14 +38,21 @@ public struct ExperimentConfig {
         let model = readModel(r.object("model"), dataset: dataset)
         let training = readTraining(r.object("training"), dataset: dataset, model: model?.name ?? "")
         let optimizers = readOptimizers(r.array("optimizers"), sink: sink)
-        var sweep: [String: Any]?
-        if let s = r.object("sweep", required: false) {
-            sweep = s.object
-            validateSweep(s)
-        }
+        let sweepReader = r.object("sweep", required: false)
+        if let sweepReader { validateSweep(sweepReader) }
         r.rejectUnknownKeys(valid: keys)
         guard sink.problems.isEmpty, let dataset, let model, let training else {
             throw ConfigError(file: file, problems: sink.problems)
+        }
+        // Its shapes checked above, the section is read into its type.
+        struct SweepOnly: Decodable { var sweep: SweepSpec? }
+        var sweep: SweepSpec?
+        if sweepReader != nil {
+            do {
+                sweep = try JSONDecoder().decode(SweepOnly.self, from: data).sweep
+            } catch {
+                throw ConfigError(file: file, problems: ["sweep: \(RunDirectory.describe(error))"])
+            }
         }
         return ExperimentConfig(name: name, notes: notes?.isEmpty == true ? nil : notes, dataset: dataset, model: model,
                                 training: training, optimizers: optimizers, sweep: sweep)
@@ -135,13 +65,7 @@ public struct ExperimentConfig {
         if kind == nil && r.has("name") {
             r.problem("name", "unknown data set \"\(kindName)\"; known: \(DatasetSpec.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let defaultDir: String = {
-            switch kind {
-            case .cifar100: return "data/cifar-100-binary"
-            case .ptb: return "data/ptb"
-            default: return "data/cifar-10-batches-bin"
-            }
-        }()
+        let defaultDir = (kind ?? .cifar10).defaultDirectory
         let dir = r.string("dir", default: defaultDir) ?? defaultDir
         let allowPartial = r.bool("allowPartial", default: false)
         let labels = r.string("labels", default: "fine") ?? "fine"
@@ -208,8 +132,8 @@ public struct ExperimentConfig {
         guard let r else { return nil }
         let lm = dataset?.kind == .ptb
         let epochs = r.integer("epochs", minimum: 1)
-        let batch = r.integer("batchSize", default: lm ? 20 : 128, minimum: 1)
-        let evalBatch = r.integer("evalBatchSize", default: lm ? 10 : 500, minimum: 1)
+        let batch = r.integer("batchSize", default: TrainingSpec.defaultBatchSize(languageModel: lm), minimum: 1)
+        let evalBatch = r.integer("evalBatchSize", default: TrainingSpec.defaultEvalBatchSize(languageModel: lm), minimum: 1)
         var seeds = [1]
         if r.has("seeds") {
             if let list = r.numbers("seeds") {
@@ -221,7 +145,7 @@ public struct ExperimentConfig {
             }
         }
         let bptt = r.integer("bptt", default: 35, minimum: 1)
-        let clip = r.number("clipNorm", default: lm ? 0.25 : 0) { $0 >= 0 ? nil : "must be >= 0 (0 turns clipping off), got \(formatValue($0))" }
+        let clip = r.number("clipNorm", default: TrainingSpec.defaultClipNorm(languageModel: lm)) { $0 >= 0 ? nil : "must be >= 0 (0 turns clipping off), got \(formatValue($0))" }
         var nonmono = 5, logInterval = 200
         for key in ["nonmono", "logInterval"] where r.has(key) && !ModelZoo.isAWDLSTM(model) {
             _ = r.number(key, default: 0)  // consumed: the problem is the key's place
@@ -231,7 +155,6 @@ public struct ExperimentConfig {
             nonmono = r.integer("nonmono", default: 5, minimum: 1) ?? 5
             logInterval = r.integer("logInterval", default: 200, minimum: 1) ?? 200
         }
-        var schedule: LRSchedule = .constant
         var scheduleKind = "constant"
         var scheduleOptions: OptimizerOptions = [:]
         if let s = r.object("schedule", required: false) {
@@ -243,7 +166,7 @@ public struct ExperimentConfig {
             }
             s.markConsumed(Array(s.object.keys))
             do {
-                schedule = try LRSchedule(name: scheduleKind, options: scheduleOptions)
+                _ = try LRSchedule(name: scheduleKind, options: scheduleOptions)
             } catch {
                 r.problem("schedule", "\(error)")
             }
@@ -253,9 +176,9 @@ public struct ExperimentConfig {
         if ModelZoo.isAWDLSTM(model), scheduleKind != "constant" && scheduleKind != "multistep" {
             r.problem("schedule", "the AWD-LSTM recipe divides the lr at fixed epochs (main.py --when): use \"multistep\" or \"constant\", not \"\(scheduleKind)\"")
         }
-        var spec = TrainingSpec(epochs: epochs, batchSize: batch, evalBatchSize: evalBatch, seeds: seeds, schedule: schedule,
-                                scheduleOptions: scheduleOptions, scheduleKind: scheduleKind, bptt: bptt,
-                                clipNorm: (clip ?? 0) > 0 ? clip : nil)
+        guard var spec = try? TrainingSpec(epochs: epochs, batchSize: batch, evalBatchSize: evalBatch, seeds: seeds,
+                                           scheduleKind: scheduleKind, scheduleOptions: scheduleOptions, bptt: bptt,
+                                           clipNorm: (clip ?? 0) > 0 ? clip : nil) else { return nil }  // the schedule's problem is reported above
         spec.nonmono = nonmono
         spec.logInterval = logInterval
         return spec

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import RunFormat
 
 /// The per-epoch table of one run (`metrics.csv`).
 public struct MetricsTable: Equatable {

@@ -44,50 +44,7 @@ struct RunRecordFile {
     }
 
     /// The experiment's settings for this run with every default filled in.
-    func resolvedConfig() -> JSONValue {
-        let c = run.experiment
-        var dataset: [String: JSONValue] = ["name": .string(c.dataset.kind.rawValue), "dir": .string(c.dataset.dir),
-                                            "allowPartial": .bool(c.dataset.allowPartial)]
-        if c.dataset.kind == .cifar100 { dataset["labels"] = .string(c.dataset.labels) }
-        if let mean = c.dataset.mean, let std = c.dataset.std {
-            dataset["mean"] = .array(mean.map { .number(Double($0)) })
-            dataset["std"] = .array(std.map { .number(Double($0)) })
-        }
-        if let s = c.dataset.synthetic {
-            dataset["synthetic"] = .object(["train": .number(Double(s.train)), "test": .number(Double(s.test)), "seed": .number(Double(s.seed))])
-        }
-        var model: [String: JSONValue] = ["name": .string(c.model.name), "googLeNetEpsQuirk": .bool(c.model.googLeNetEpsQuirk),
-                                          "tiedWeights": .bool(c.model.tiedWeights)]
-        if let p = c.model.dropout { model["dropout"] = .number(p) }
-        if ModelZoo.isAWDLSTM(c.model.name) { model["weightDrop"] = .string(c.model.weightDrop.rawValue) }
-        var schedule: [String: JSONValue] = ["kind": .string(c.training.scheduleKind)]
-        for (k, v) in c.training.scheduleOptions { schedule[k] = jsonValue(v) }
-        var training: [String: JSONValue] = ["epochs": .number(Double(c.training.epochs)), "batchSize": .number(Double(c.training.batchSize)),
-                                             "evalBatchSize": .number(Double(c.training.evalBatchSize)), "seed": .number(Double(run.seed)),
-                                             "schedule": .object(schedule)]
-        if c.isLanguageModel {
-            training["bptt"] = .number(Double(c.training.bptt))
-            training["clipNorm"] = .number(c.training.clipNorm ?? 0)
-        }
-        if ModelZoo.isAWDLSTM(c.model.name) {
-            training["nonmono"] = .number(Double(c.training.nonmono))
-            training["logInterval"] = .number(Double(c.training.logInterval))
-        }
-        var optimizer: [String: JSONValue] = ["name": .string(run.optimizer.name)]
-        for (k, v) in run.optimizer.options { optimizer[k] = jsonValue(v) }
-        var out: [String: JSONValue] = ["name": .string(c.name), "dataset": .object(dataset), "model": .object(model),
-                                        "training": .object(training), "optimizer": .object(optimizer)]
-        if let notes = c.notes { out["notes"] = .string(notes) }
-        return .object(out)
-    }
-
-    private func jsonValue(_ v: OptionValue) -> JSONValue {
-        switch v {
-        case .number(let x): return .number(x)
-        case .bool(let b): return .bool(b)
-        case .list(let xs): return .array(xs.map { .number($0) })
-        }
-    }
+    func resolvedConfig() -> RunConfig { run.experiment.runConfig(optimizer: run.optimizer, seed: run.seed) }
 }
 
 /// `curves.csv`: every run of an experiment in long form, rebuilt from the runs' files. Rebuilt under the

@@ -9,21 +9,6 @@ public struct SweepError: Error, CustomStringConvertible, Equatable {
     public init(_ description: String) { self.description = description }
 }
 
-/// Job-array settings from the config's `sweep.slurm`; the `sweep --backend slurm` flags replace them.
-public struct SlurmSettings: Equatable {
-    public var cpusPerTask: Int?
-    public var mem: String?
-    public var time: String?
-    public var partition: String?
-    public var account: String?
-    /// The `%P` of `--array=…%P`: how many tasks may run at once.
-    public var concurrency: Int?
-    /// Further `#SBATCH` options, written as given (`--qos=long`).
-    public var options: [String] = []
-    static let keys = ["cpusPerTask", "mem", "time", "partition", "account", "concurrency", "options"]
-    public init() {}
-}
-
 /// The runs of `adai-bench sweep`: the config's optimizers, each expanded over the `sweep` lists, times the seeds.
 public struct SweepGrid {
     public let config: ExperimentConfig
@@ -45,46 +30,44 @@ extension ExperimentConfig {
     /// Expands the `sweep` section (docs/CONFIG.md). Without one, the grid is the runs of `train`
     /// (each optimizer entry with each of `training.seeds`).
     public func sweepGrid() throws -> SweepGrid {
-        let sweep = self.sweep ?? [:]
+        let sweep = self.sweep ?? SweepSpec()
         var problems: [String] = []
-        let reserved: Set<String> = ["seeds", "optimizers", "slurm"]
         let configured = optimizers.map(\.name)
 
         // Which optimizer entries take part.
         var selected = optimizers
-        if let names = sweep["optimizers"] as? [String] {
+        if let names = sweep.optimizers {
             for name in names where !configured.contains(name) {
                 problems.append("sweep.optimizers: \"\(name)\" has no entry in \"optimizers\"; add {\"name\": \"\(name)\", ...} there or remove it from the sweep (the config has \(configured.joined(separator: ", ")))")
             }
             selected = optimizers.filter { names.contains($0.name) }
         }
         // Lists keyed by an optimizer must name one the config trains.
-        for (key, value) in sweep where !reserved.contains(key) {
+        for (key, value) in sweep.lists.sorted(by: { $0.key < $1.key }) {
             if optimizerNames.contains(key) {
                 if !configured.contains(key) {
                     problems.append("sweep.\(key): the config has no \"\(key)\" entry in \"optimizers\" for these lists to apply to")
                 }
-            } else if let byOptimizer = value as? [String: Any] {
+            } else if case .byName(let byOptimizer) = value {
                 for name in byOptimizer.keys.sorted() where !configured.contains(name) {
                     problems.append("sweep.\(key).\(name): the config has no \"\(name)\" entry in \"optimizers\"; add one or remove this list")
                 }
             }
         }
-        let seeds: [Int] = (sweep["seeds"] as? [Any])?.compactMap { numericValue($0).map { Int($0) } } ?? training.seeds
+        let seeds = sweep.seeds ?? training.seeds
 
         var runs: [RunSpec] = []
         for entry in selected {
             // The swept values of each key for this optimizer: its own lists first, then the global ones.
             var axes: [String: [Double]] = [:]
-            for (key, value) in sweep where !reserved.contains(key) && !optimizerNames.contains(key) {
-                if let list = value as? [Any] {
-                    axes[key] = list.compactMap(numericValue)
-                } else if let list = (value as? [String: Any])?[entry.name] as? [Any] {
-                    axes[key] = list.compactMap(numericValue)
+            for (key, value) in sweep.lists where !optimizerNames.contains(key) {
+                switch value {
+                case .values(let list): axes[key] = list
+                case .byName(let lists): if let list = lists[entry.name] { axes[key] = list }
                 }
             }
-            for (key, list) in (sweep[entry.name] as? [String: Any]) ?? [:] {
-                if let list = list as? [Any] { axes[key] = list.compactMap(numericValue) }
+            if case .byName(let overrides)? = sweep.lists[entry.name] {
+                for (key, list) in overrides { axes[key] = list }
             }
             let order = ["lr", "weightDecay"].filter { axes[$0] != nil } + axes.keys.filter { $0 != "lr" && $0 != "weightDecay" }.sorted()
             let swept = order.filter { $0 != "lr" && $0 != "weightDecay" }
@@ -115,20 +98,9 @@ extension ExperimentConfig {
         }
         if runs.isEmpty && problems.isEmpty { problems.append("sweep: the grid is empty; list optimizers that the config trains") }
         guard problems.isEmpty else { throw ConfigError(file: "\(name) sweep", problems: problems) }
-        return SweepGrid(config: self, runs: runs, slurm: slurmSettings(sweep["slurm"] as? [String: Any] ?? [:]))
+        return SweepGrid(config: self, runs: runs, slurm: sweep.slurm ?? SlurmSettings())
     }
 
-    private func slurmSettings(_ json: [String: Any]) -> SlurmSettings {
-        var s = SlurmSettings()
-        s.cpusPerTask = numericValue(json["cpusPerTask"] as Any).map { Int($0) }
-        s.concurrency = numericValue(json["concurrency"] as Any).map { Int($0) }
-        s.mem = json["mem"] as? String
-        s.time = json["time"] as? String
-        s.partition = json["partition"] as? String
-        s.account = json["account"] as? String
-        s.options = json["options"] as? [String] ?? []
-        return s
-    }
 }
 
 /// Why an optimizer cannot take these settings (the Optim module's own check), or nil.

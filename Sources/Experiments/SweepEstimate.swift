@@ -113,7 +113,7 @@ extension SweepGrid {
 extension SweepGrid {
     /// Training and test records in the CIFAR files present under the dataset directory (nil when none is there).
     public func cifarRecordsPresent() -> (train: Int, test: Int)? {
-        let variant: CIFARVariant = config.dataset.kind == .cifar100 ? .cifar100 : .cifar10
+        let variant = config.dataset.kind.cifarVariant ?? .cifar10
         func records(_ split: CIFARSplit) -> Int {
             variant.files(split).compactMap { try? CIFARBinaryReader.recordCount(path: "\(config.dataset.dir)/\($0)", variant: variant) }
                 .reduce(0, +)

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import RunFormat
 
 /// The Slurm backend: one job array whose task `I` runs `adai-bench sweep --index I`, for the unfinished runs.
 public struct SlurmSweep {

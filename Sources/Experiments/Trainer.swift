@@ -97,21 +97,15 @@ public final class ExperimentRunner {
         if let s = config.dataset.synthetic {
             let experiment = ExperimentDirectory(experimentDirectory)
             dir = experiment.syntheticData
-            let folder: String
-            switch config.dataset.kind {
-            case .cifar10, .cifar100: folder = (config.dataset.kind == .cifar10 ? CIFARVariant.cifar10 : .cifar100).directoryName
-            case .ptb: folder = "ptb"
-            }
+            let folder = config.dataset.kind.folderName
             if !FileManager.default.fileExists(atPath: "\(dir)/\(folder)") {
                 // Written into a scratch directory and renamed into place, so that a process killed while writing
                 // leaves no half-written data set that the next one would take for whole.
                 let scratch = "\(experimentDirectory)/.synthetic-data.tmp"
                 try? FileManager.default.removeItem(atPath: scratch)
-                switch config.dataset.kind {
-                case .cifar10, .cifar100:
-                    let variant: CIFARVariant = config.dataset.kind == .cifar10 ? .cifar10 : .cifar100
+                if let variant = config.dataset.kind.cifarVariant {
                     try SyntheticData.writeCIFAR(variant: variant, train: s.train, test: s.test, seed: UInt64(s.seed), directory: scratch)
-                case .ptb:
+                } else {
                     try SyntheticData.writePTB(trainLines: s.train, testLines: s.test, seed: UInt64(s.seed), directory: scratch)
                 }
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -122,29 +116,24 @@ public final class ExperimentRunner {
             }
         }
         do {
-            switch config.dataset.kind {
-            case .ptb:
-                return .text(try PTBCorpus(directory: dir))
-            case .cifar10, .cifar100:
-                let variant: CIFARVariant = config.dataset.kind == .cifar10 ? .cifar10 : .cifar100
-                let kind: CIFARLabelKind = config.dataset.labels == "coarse" ? .coarse : .fine
-                let warn = options.log
-                let train = try CIFARDataset(variant: variant, split: .train, directory: dir, labelKind: kind,
-                                             allowPartial: config.dataset.allowPartial, warn: { warn("warning: " + $0) })
-                let test = try CIFARDataset(variant: variant, split: .test, directory: dir, labelKind: kind,
-                                            allowPartial: config.dataset.allowPartial, warn: { _ in })
-                var normalization = variant.defaultNormalization
-                if let mean = config.dataset.mean, let std = config.dataset.std {
-                    normalization = try CIFARNormalization(mean: mean, std: std)
-                } else if config.dataset.mean != nil || config.dataset.std != nil {
-                    throw TrainError("dataset: give both \"mean\" and \"std\" to override the normalisation, or neither")
-                }
-                if config.dataset.validation > 0 {
-                    let (kept, held) = try train.holdingOut(last: config.dataset.validation)
-                    return .images(train: kept, validation: held, test: test, normalization: normalization)
-                }
-                return .images(train: train, validation: nil, test: test, normalization: normalization)
+            guard let variant = config.dataset.kind.cifarVariant else { return .text(try PTBCorpus(directory: dir)) }
+            let kind: CIFARLabelKind = config.dataset.labels == "coarse" ? .coarse : .fine
+            let warn = options.log
+            let train = try CIFARDataset(variant: variant, split: .train, directory: dir, labelKind: kind,
+                                         allowPartial: config.dataset.allowPartial, warn: { warn("warning: " + $0) })
+            let test = try CIFARDataset(variant: variant, split: .test, directory: dir, labelKind: kind,
+                                        allowPartial: config.dataset.allowPartial, warn: { _ in })
+            var normalization = variant.defaultNormalization
+            if let mean = config.dataset.mean, let std = config.dataset.std {
+                normalization = try CIFARNormalization(mean: mean, std: std)
+            } else if config.dataset.mean != nil || config.dataset.std != nil {
+                throw TrainError("dataset: give both \"mean\" and \"std\" to override the normalisation, or neither")
             }
+            if config.dataset.validation > 0 {
+                let (kept, held) = try train.holdingOut(last: config.dataset.validation)
+                return .images(train: kept, validation: held, test: test, normalization: normalization)
+            }
+            return .images(train: train, validation: nil, test: test, normalization: normalization)
         } catch let error as DatasetError {
             throw TrainError("\(error.localizedDescription)")
         }
@@ -168,12 +157,10 @@ final class RunTrainer {
         self.attempts = attempts
         directory = run.runDirectory(results: options.results)
         let c = run.experiment
-        var modelConfig = ModelConfiguration(name: c.model.name, dropout: c.model.dropout.map(Float.init),
-                                             googLeNetEpsQuirk: c.model.googLeNetEpsQuirk, tiedWeights: c.model.tiedWeights,
-                                             weightDrop: c.model.weightDrop)
+        let modelConfig: ModelConfiguration
         switch data {
-        case .images(let train, _, _, _): modelConfig.classes = train.classCount
-        case .text(let corpus): modelConfig.vocabulary = corpus.vocabulary.count
+        case .images(let train, _, _, _): modelConfig = c.model.configuration(classes: train.classCount)
+        case .text(let corpus): modelConfig = c.model.configuration(vocabulary: corpus.vocabulary.count)
         }
         modelDescription = modelConfig.description
         model = try ModelZoo.make(modelConfig, seed: UInt64(run.seed))

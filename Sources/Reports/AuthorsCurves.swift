@@ -149,14 +149,14 @@ public struct BesideAuthors {
                 throw ReportError("\(run.directory): model \(run.record.model) is not one of the authors' AWD-LSTMs "
                                   + "(awd-lstm-1layer, awd-lstm-2layer, awd-lstm-3layer); their curves compare only with those")
             }
-            let eps = run.record.config?["optimizer"]?["eps"]?.number
+            let eps: Double? = { if case .number(let x)? = run.record.config?.optimizer.options["eps"] { return x }; return nil }()
             let key = try curves.configuration(optimizer: run.record.optimizer, layers: layers, lr: run.record.lr, eps: eps)
             let theirs = Dictionary(uniqueKeysWithValues: curves.values(key, quantity).map { ($0.epoch, $0.values) })
             let rows = try run.series(quantity.ourColumn).map { e in
                 Row(epoch: e.epoch, ours: e.value, interval: theirs[e.epoch].flatMap { PredictionInterval($0, level: level) })
             }
             return BesideAuthors(run: run, configuration: key, quantity: quantity, rows: rows,
-                                 weightDrop: run.record.config?["model"]?["weightDrop"]?.string)
+                                 weightDrop: run.record.config?.model.weightDrop.rawValue)
         }
     }
 

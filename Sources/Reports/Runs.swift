@@ -80,15 +80,8 @@ public enum RunLoader {
 
     public static func loadRun(runJSON path: String) throws -> Run {
         let directory = RunDirectory((path as NSString).deletingLastPathComponent)
-        guard let data = FileManager.default.contents(atPath: directory.runJSON) else {
+        guard let record = try directory.readRecord() else {
             throw ReportError("\(path): cannot read the file; check its permissions")
-        }
-        let record: RunRecord
-        do {
-            record = try RunDirectory.decoder().decode(RunRecord.self, from: data)
-        } catch {
-            throw ReportError("\(path): \(RunDirectory.describe(error)); this is not a run.json of `adai-bench train` "
-                              + "(docs/RESULTS.md) or it is truncated; rerun or remove that run")
         }
         let metrics = FileManager.default.fileExists(atPath: directory.metricsCSV)
             ? try CSVTable.read(directory.metricsCSV)

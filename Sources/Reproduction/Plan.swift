@@ -1,7 +1,9 @@
 import Analyses
 import Engine
 import Experiments
+import Datasets
 import Foundation
+import RunFormat
 
 /// `reproduce --plan`: the runs and estimated CPU-hours per claim; `--backend slurm --dry-run`: the job arrays.
 extension ReproductionRunner {
@@ -35,7 +37,7 @@ extension ReproductionRunner {
     func missingDataWarning(_ plan: TrainingPlan) throws -> String? {
         guard plan.synthetic == nil else { return nil }
         do { try checkData(plan) } catch { return "warning: \(error); until then the estimate assumes the full data set" }
-        guard plan.dataset != "ptb", try writeConfig(plan, selection: false).grid.cifarRecordsPresent() == nil else { return nil }
+        guard !plan.dataset.isText, try writeConfig(plan, selection: false).grid.cifarRecordsPresent() == nil else { return nil }
         return "warning: the \(scale.name) scale trains \(plan.name) on \(plan.dataset), but \(dataDirectory(plan.dataset)) holds none of its "
             + "files; until then the estimate assumes the full data set (scripts/download-data.sh \(plan.dataset) fetches it)"
     }
@@ -127,7 +129,7 @@ extension ReproductionRunner {
                         lines.append("  \(plan.name): " + (regimeCheck(plan, optimizers: names)?.line ?? "regime check: steps per run unknown (no data to count them from)"))
                         if let trials = plan.optimizers.first(where: { $0.lrGrid != nil })?.lrGrid?.count {
                             lines.append("  \(plan.name): tuning budget per optimizer: \(trials) lr trials on seed \(plan.selectionSeed ?? 0), up to \(trials + Tuning.maxExtensions) with extensions, chosen on "
-                                         + (plan.dataset == "ptb" ? "the PTB validation text" : "\(plan.validation ?? 0) held-out training images") + "; compared on \(plan.seeds.count) fresh seeds")
+                                         + (plan.dataset.isText ? "the PTB validation text" : "\(plan.validation ?? 0) held-out training images") + "; compared on \(plan.seeds.count) fresh seeds")
                         }
                     }
                 case .hessian:

@@ -1,6 +1,8 @@
 import Engine
 import Experiments
+import Datasets
 import Foundation
+import RunFormat
 import Plot
 import Reports
 
@@ -91,7 +93,7 @@ extension ReproductionRunner {
     /// The "paper vs this run" rows from the comparison configs this scale writes, for the selected claims' needs.
     public func paperComparison() throws -> [ScaleComparisonRow] {
         var rows: [ScaleComparisonRow] = []
-        let plans = trainingPlans.filter { $0.dataset != "ptb" }
+        let plans = trainingPlans.filter { !$0.dataset.isText }
         if !plans.isEmpty {
             var epochs: [Int] = [], steps: [Int] = [], seeds: [String] = [], compared: [Int] = []
             var optimizers = Set<String>(), models = Set<String>(), schedules = Set<String>()

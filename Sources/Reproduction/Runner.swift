@@ -1,7 +1,9 @@
 import Analyses
+import Datasets
 import Engine
 import Experiments
 import Foundation
+import Optim
 import Reports
 import RunFormat
 
@@ -35,7 +37,7 @@ public struct TrainingEvidence: Codable, Equatable {
     public var failedRuns: [String] = []
     public var metric: String = ""
     public var model: String = ""
-    public var dataset: String = ""
+    public var dataset: DatasetKind = .cifar10
 }
 
 extension TrainingEvidence {
@@ -84,88 +86,78 @@ public struct ReproductionRunner {
     /// Training images of a CIFAR plan: the synthetic count, else the records in the data files at hand.
     func trainImages(_ plan: TrainingPlan) -> Int? {
         if let synthetic = plan.synthetic { return synthetic[0] }
-        guard plan.dataset != "ptb" else { return nil }
+        guard let variant = plan.dataset.cifarVariant else { return nil }
         let dir = dataDirectory(plan.dataset)
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         let bytes = files.filter { $0.hasPrefix("data_batch") || $0 == "train.bin" }
             .compactMap { (try? FileManager.default.attributesOfItem(atPath: "\(dir)/\($0)"))?[.size] as? Int }.reduce(0, +)
-        return bytes > 0 ? bytes / (plan.dataset == "cifar100" ? 3074 : 3073) : nil
+        return bytes > 0 ? bytes / variant.recordSize : nil
     }
 
     // MARK: configs
 
-    func dataDirectory(_ dataset: String) -> String {
-        switch dataset {
-        case "cifar100": return "\(dataRoot)/cifar-100-binary"
-        case "ptb": return "\(dataRoot)/ptb"
-        default: return "\(dataRoot)/cifar-10-batches-bin"
-        }
-    }
+    func dataDirectory(_ dataset: DatasetKind) -> String { dataset.directory(under: dataRoot) }
 
-    /// The config JSON of a plan's stage: `selection` tries each lr grid on the selection seed; `comparison`
-    /// trains each optimizer at `chosen` (else its planned lr) on the fresh seeds.
-    public func configJSON(_ plan: TrainingPlan, selection: Bool, chosen: [String: Double] = [:], grids: [String: [Double]] = [:]) throws -> [String: Any] {
-        var json: [String: Any] = [:]
+    /// The config of a plan's stage: `selection` tries each lr grid on the selection seed; `comparison`
+    /// trains each optimizer at `chosen` (else its planned lr) on the fresh seeds. A plan with a `base` starts
+    /// from that paper config; one without is built from the plan alone, with the config reader's defaults.
+    public func config(_ plan: TrainingPlan, selection: Bool, chosen: [String: Double] = [:], grids: [String: [Double]] = [:]) throws -> ExperimentConfig {
+        var config: ExperimentConfig
         if let base = plan.base {
             let path = "\(repositoryRoot)/configs/\(base).json"
-            guard let data = FileManager.default.contents(atPath: path),
-                  let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            guard FileManager.default.isReadableFile(atPath: path) else {
                 throw ReproductionError("\(path): cannot read the paper's config that the \(scale.name) scale starts from; run reproduce from the repository root or pass --repository")
             }
-            json = object
-        }
-        json["name"] = plan.name
-        json["notes"] = "Written by `adai-bench reproduce --scale \(scale.name)` (\(selection ? "lr selection on seed \(plan.selectionSeed ?? 0)" : "comparison on fresh seeds")); the scale is defined in Sources/Reproduction/Scales.swift."
-        var dataset = (json["dataset"] as? [String: Any]) ?? [:]
-        dataset["name"] = plan.dataset
-        if let synthetic = plan.synthetic {
-            dataset["synthetic"] = ["train": synthetic[0], "test": synthetic[1], "seed": 0]
-            dataset.removeValue(forKey: "dir")
+            config = try ExperimentConfig.load(path: path)
         } else {
-            dataset["dir"] = dataDirectory(plan.dataset)
+            let lm = plan.dataset.isText
+            config = ExperimentConfig(
+                name: plan.name, notes: nil, dataset: DatasetSpec(kind: plan.dataset), model: ModelSpec(name: plan.model ?? ""),
+                training: try TrainingSpec(epochs: plan.epochs ?? 1, batchSize: TrainingSpec.defaultBatchSize(languageModel: lm),
+                                           evalBatchSize: TrainingSpec.defaultEvalBatchSize(languageModel: lm),
+                                           clipNorm: lm ? TrainingSpec.defaultClipNorm(languageModel: lm) : nil),
+                optimizers: [], sweep: nil)
         }
-        if plan.allowPartialData == true { dataset["allowPartial"] = true }
-        if let validation = plan.validation, plan.dataset != "ptb" { dataset["validation"] = validation }
-        json["dataset"] = dataset
-        var model = (json["model"] as? [String: Any]) ?? [:]
-        if let name = plan.model { model["name"] = name }
-        if plan.dataset == "cifar100" && model["classes"] == nil && plan.base == nil { model["classes"] = 100 }
-        json["model"] = model
-        var training = (json["training"] as? [String: Any]) ?? [:]
-        if let epochs = plan.epochs { training["epochs"] = epochs }
-        if let batch = plan.batchSize { training["batchSize"] = batch }
+        config.name = plan.name
+        config.notes = "Written by `adai-bench reproduce --scale \(scale.name)` (\(selection ? "lr selection on seed \(plan.selectionSeed ?? 0)" : "comparison on fresh seeds")); the scale is defined in Sources/Reproduction/Scales.swift."
+        config.dataset.kind = plan.dataset
+        if let synthetic = plan.synthetic {
+            config.dataset.synthetic = .init(train: synthetic[0], test: synthetic[1], seed: 0)
+        } else {
+            config.dataset.dir = dataDirectory(plan.dataset)
+        }
+        if plan.allowPartialData == true { config.dataset.allowPartial = true }
+        if let validation = plan.validation, !plan.dataset.isText { config.dataset.validation = validation }
+        if let name = plan.model { config.model.name = name }
+        if let epochs = plan.epochs { config.training.epochs = epochs }
+        if let batch = plan.batchSize { config.training.batchSize = batch }
         if let milestones = plan.milestones {
-            training["schedule"] = ["kind": "multistep", "milestones": milestones, "gamma": plan.gamma ?? 0.1]
+            config.training.scheduleKind = "multistep"
+            config.training.scheduleOptions = ["milestones": .list(milestones.map(Double.init)), "gamma": .number(plan.gamma ?? 0.1)]
+            config.training.schedule = try LRSchedule(name: "multistep", options: config.training.scheduleOptions)
         }
-        training["seeds"] = selection ? [plan.selectionSeed ?? 1] : plan.seeds
-        json["training"] = training
+        config.training.seeds = selection ? [plan.selectionSeed ?? 1] : plan.seeds
         if !plan.optimizers.isEmpty {
             let entries = selection ? plan.optimizers.filter { $0.lrGrid != nil } : plan.optimizers
-            json["optimizers"] = entries.map { o -> [String: Any] in
-                ["name": o.name, "lr": chosen[o.name] ?? o.lr, "weightDecay": o.weightDecay]
+            config.optimizers = entries.map { o in
+                OptimizerSpec(name: o.name, options: ["lr": .number(chosen[o.name] ?? o.lr), "weightDecay": .number(o.weightDecay)])
             }
-            var sweep: [String: Any] = ["seeds": selection ? [plan.selectionSeed ?? 1] : plan.seeds]
+            var sweep = SweepSpec(seeds: selection ? [plan.selectionSeed ?? 1] : plan.seeds)
             if selection {
-                var lrs: [String: Any] = [:]
-                for o in entries { lrs[o.name] = grids[o.name] ?? o.lrGrid! }
-                sweep["lr"] = lrs
+                sweep.lists["lr"] = .byName(Dictionary(uniqueKeysWithValues: entries.map { ($0.name, grids[$0.name] ?? $0.lrGrid!) }))
             } else if let basin = plan.basin {
                 // Claim 11: every cell of every optimizer's lr × weight-decay grid on every seed.
-                var lrs: [String: Any] = [:]
-                for o in entries { lrs[o.name] = basin.lrs(around: o.lr) }
-                sweep["lr"] = lrs
-                sweep["weightDecay"] = basin.weightDecays
+                sweep.lists["lr"] = .byName(Dictionary(uniqueKeysWithValues: entries.map { ($0.name, basin.lrs(around: $0.lr)) }))
+                sweep.lists["weightDecay"] = .values(basin.weightDecays)
             }
-            json["sweep"] = sweep
+            config.sweep = sweep
         } else {
-            json["sweep"] = ["seeds": plan.seeds]
+            config.sweep = SweepSpec(seeds: plan.seeds)
         }
         if let keep = plan.baseOptimizers {
-            let entries = (json["optimizers"] as? [[String: Any]]) ?? []
-            json["optimizers"] = try keep.map { k -> [String: Any] in
-                let matches = entries.filter { e in
-                    e["name"] as? String == k.name && k.lr.map { lr in ((e["lr"] as? Double).map { abs($0 - lr) <= 1e-12 * lr }) ?? false } ?? true
-                }
+            let entries = config.optimizers
+            config.optimizers = try keep.map { k in
+                let matches = entries.filter { e in e.name == k.name && k.lr.map { lr in abs(e.lr - lr) <= 1e-12 * lr } ?? true }
                 guard matches.count == 1 else {
                     throw ReproductionError("plan \(plan.name): configs/\(plan.base ?? "?").json has \(matches.count) optimizer entries named \(k.name)"
                                             + (k.lr.map { " at lr \($0)" } ?? "") + "; the plan must name exactly one")
@@ -173,16 +165,14 @@ public struct ReproductionRunner {
                 return matches[0]
             }
         }
-        return json
+        return config
     }
 
     /// Writes a stage's config under `configs/` and returns its path and grid.
     public func writeConfig(_ plan: TrainingPlan, selection: Bool, chosen: [String: Double] = [:], grids: [String: [Double]] = [:]) throws -> (path: String, grid: SweepGrid) {
         try FileManager.default.createDirectory(atPath: configsDirectory, withIntermediateDirectories: true)
         let path = "\(configsDirectory)/\(plan.name)-\(selection ? "selection" : "comparison").json"
-        let data = try JSONSerialization.data(withJSONObject: try configJSON(plan, selection: selection, chosen: chosen, grids: grids),
-                                              options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n", to: path)
+        try AtomicFile.write(try config(plan, selection: selection, chosen: chosen, grids: grids).fileText(), to: path)
         let grid = try ExperimentConfig.load(path: path).sweepGrid()
         return (path, grid)
     }
@@ -245,7 +235,7 @@ public struct ReproductionRunner {
     /// Reads the comparison runs of a plan (only the grid's own runs: the selection seed never enters).
     public func readEvidence(_ plan: TrainingPlan, grid: SweepGrid) throws -> TrainingEvidence {
         var e = TrainingEvidence(experiment: plan.name, chosen: [:], selectionNotes: [])
-        e.dataset = grid.config.dataset.kind.rawValue
+        e.dataset = grid.config.dataset.kind
         e.model = grid.config.model.name
         for spec in grid.runs {
             let directory = spec.directory(results: runsDirectory)

@@ -1,4 +1,5 @@
 import Analyses
+import Datasets
 import Foundation
 
 /// An optimizer entry of a training plan; `lrGrid` (with a selection seed) makes the plan choose its lr first.
@@ -18,7 +19,7 @@ public struct TrainingPlan: Codable, Equatable {
     /// `configs/<base>.json` when the plan starts from one of the paper's configs; its optimizers are used
     /// when `optimizers` is empty.
     public var base: String?
-    public var dataset: String
+    public var dataset: DatasetKind
     /// Synthetic data (train, test) in the real format instead of files.
     public var synthetic: [Int]?
     public var model: String?
@@ -198,14 +199,14 @@ public struct ReproductionScale: Codable, Equatable {
         name: "smoke",
         summary: "synthetic CIFAR-like images and PTB-like text, tiny models, a few epochs: checks the machinery end to end; its verdicts are about these miniature synthetic experiments, not about the paper",
         training: [
-            TrainingPlan(name: "repro-smoke-cifar", base: nil, dataset: "cifar10", synthetic: [512, 256], model: "resnet-tiny",
+            TrainingPlan(name: "repro-smoke-cifar", base: nil, dataset: .cifar10, synthetic: [512, 256], model: "resnet-tiny",
                          epochs: 3, batchSize: 64, milestones: [2], gamma: 0.1,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4, lrGrid: [0.3, 1, 3]),
                                       PlannedOptimizer("adaiw", lr: 0.1, weightDecay: 5e-3, lrGrid: [0.03, 0.1, 0.3]),
                                       PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4, lrGrid: [0.03, 0.1, 0.3]),
                                       PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4, lrGrid: [3e-4, 1e-3, 3e-3])],
                          selectionSeed: 1, seeds: [2, 3, 4], maxSteps: nil, claims: ["5", "6", "7"], validation: 128),
-            TrainingPlan(name: "repro-smoke-ptb", base: nil, dataset: "ptb", synthetic: [400, 40], model: "lstm-tiny",
+            TrainingPlan(name: "repro-smoke-ptb", base: nil, dataset: .ptb, synthetic: [400, 40], model: "lstm-tiny",
                          epochs: 2, batchSize: 8, milestones: [], gamma: 0.1,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 0),
                                       PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 0),
@@ -239,14 +240,14 @@ public struct ReproductionScale: Codable, Equatable {
         name: "small",
         summary: "the real CIFAR-10 files at hand and the full Penn Treebank; CIFAR: resnet18-narrow at batch 32 for 5,060 steps (past the regime check), Adai, SGD-M and Adam tuned alike on a held-out validation split; PTB: only as far as the machinery needs (scale too small)",
         training: [
-            TrainingPlan(name: "repro-small-cifar10", base: nil, dataset: "cifar10", synthetic: nil, model: "resnet18-narrow",
+            TrainingPlan(name: "repro-small-cifar10", base: nil, dataset: .cifar10, synthetic: nil, model: "resnet18-narrow",
                          epochs: 46, batchSize: 32, milestones: [23, 35], gamma: 0.1,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4, lrGrid: [0.3, 1, 3]),
                                       PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4, lrGrid: [0.03, 0.1, 0.3]),
                                       PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4, lrGrid: [3e-4, 1e-3, 3e-3])],
                          selectionSeed: 1, seeds: [2, 3, 4], maxSteps: nil, claims: ["5", "6", "7"], allowPartialData: true,
                          validation: 500),
-            TrainingPlan(name: "repro-small-ptb", base: "ptb-lstm", dataset: "ptb", synthetic: nil, model: "lstm",
+            TrainingPlan(name: "repro-small-ptb", base: "ptb-lstm", dataset: .ptb, synthetic: nil, model: "lstm",
                          epochs: 1, batchSize: nil, milestones: [], gamma: 0.5,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 0),
                                       PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 0),
@@ -282,21 +283,21 @@ public struct ReproductionScale: Codable, Equatable {
         name: "medium",
         summary: "the full CIFAR-10 with the real ResNet18 at batch 128 for 24 epochs (8,448 steps, past 5 × 1,000), Adai, SGD-M and Adam tuned alike on a 5,000-image validation split, 4 fresh seeds; claims 1–7 (no PTB); Figure 5's 5 × 5 lr × wd grid (claim 11) and Figure 12's 1,000 fixed-lr epochs (claim 12) with resnet18-narrow",
         training: [
-            TrainingPlan(name: "repro-medium-cifar10", base: nil, dataset: "cifar10", synthetic: nil, model: "resnet18",
+            TrainingPlan(name: "repro-medium-cifar10", base: nil, dataset: .cifar10, synthetic: nil, model: "resnet18",
                          epochs: 24, batchSize: 128, milestones: [12, 18], gamma: 0.1,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4, lrGrid: [0.3, 1, 3]),
                                       PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4, lrGrid: [0.03, 0.1, 0.3]),
                                       PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4, lrGrid: [3e-4, 1e-3, 3e-3])],
                          selectionSeed: 1, seeds: [2, 3, 4, 5], maxSteps: nil, claims: ["5", "6", "7"], validation: 5000),
             // Claim 11 (Figure 5): 25 lr × wd cells per optimizer on 3 seeds, each run past the regime check (15 × 391 steps).
-            TrainingPlan(name: "repro-medium-basin", base: nil, dataset: "cifar10", synthetic: nil, model: "resnet18-narrow",
+            TrainingPlan(name: "repro-medium-basin", base: nil, dataset: .cifar10, synthetic: nil, model: "resnet18-narrow",
                          epochs: 15, batchSize: 128, milestones: [6, 12], gamma: 0.1,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4),
                                       PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4),
                                       PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4)],
                          selectionSeed: nil, seeds: [1, 2, 3], maxSteps: nil, claims: ["11"], basin: .figure5),
             // Claim 12 (Figure 12): 1,000 epochs at a fixed lr.
-            TrainingPlan(name: "repro-medium-long", base: nil, dataset: "cifar10", synthetic: nil, model: "resnet18-narrow",
+            TrainingPlan(name: "repro-medium-long", base: nil, dataset: .cifar10, synthetic: nil, model: "resnet18-narrow",
                          epochs: 1000, batchSize: 128, milestones: [], gamma: 0.1,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4),
                                       PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4)],
@@ -325,33 +326,33 @@ public struct ReproductionScale: Codable, Equatable {
         name: "paper",
         summary: "the paper's protocol (Table 2's five rows, every optimizer, 200 epochs, 3 seeds; the LSTM; escape, saddle, Hessian at full size)",
         training: [
-            TrainingPlan(name: "cifar10-resnet18", base: "cifar10-resnet18", dataset: "cifar10", synthetic: nil, model: nil,
+            TrainingPlan(name: "cifar10-resnet18", base: "cifar10-resnet18", dataset: .cifar10, synthetic: nil, model: nil,
                          epochs: nil, batchSize: nil, milestones: nil, gamma: nil, optimizers: [], selectionSeed: nil,
                          seeds: [1, 2, 3], maxSteps: nil, claims: ["5", "6", "7"]),
-            TrainingPlan(name: "cifar10-vgg16", base: "cifar10-vgg16", dataset: "cifar10", synthetic: nil, model: nil,
+            TrainingPlan(name: "cifar10-vgg16", base: "cifar10-vgg16", dataset: .cifar10, synthetic: nil, model: nil,
                          epochs: nil, batchSize: nil, milestones: nil, gamma: nil, optimizers: [], selectionSeed: nil,
                          seeds: [1, 2, 3], maxSteps: nil, claims: ["5", "6"]),
-            TrainingPlan(name: "cifar100-resnet34", base: "cifar100-resnet34", dataset: "cifar100", synthetic: nil, model: nil,
+            TrainingPlan(name: "cifar100-resnet34", base: "cifar100-resnet34", dataset: .cifar100, synthetic: nil, model: nil,
                          epochs: nil, batchSize: nil, milestones: nil, gamma: nil, optimizers: [], selectionSeed: nil,
                          seeds: [1, 2, 3], maxSteps: nil, claims: ["5", "6"]),
-            TrainingPlan(name: "cifar100-densenet121", base: "cifar100-densenet121", dataset: "cifar100", synthetic: nil, model: nil,
+            TrainingPlan(name: "cifar100-densenet121", base: "cifar100-densenet121", dataset: .cifar100, synthetic: nil, model: nil,
                          epochs: nil, batchSize: nil, milestones: nil, gamma: nil, optimizers: [], selectionSeed: nil,
                          seeds: [1, 2, 3], maxSteps: nil, claims: ["5", "6"]),
-            TrainingPlan(name: "cifar100-googlenet", base: "cifar100-googlenet", dataset: "cifar100", synthetic: nil, model: nil,
+            TrainingPlan(name: "cifar100-googlenet", base: "cifar100-googlenet", dataset: .cifar100, synthetic: nil, model: nil,
                          epochs: nil, batchSize: nil, milestones: nil, gamma: nil, optimizers: [], selectionSeed: nil,
                          seeds: [1, 2, 3], maxSteps: nil, claims: ["5", "6"]),
-            TrainingPlan(name: "ptb-lstm", base: "ptb-lstm", dataset: "ptb", synthetic: nil, model: nil,
+            TrainingPlan(name: "ptb-lstm", base: "ptb-lstm", dataset: .ptb, synthetic: nil, model: nil,
                          epochs: nil, batchSize: nil, milestones: nil, gamma: nil, optimizers: [], selectionSeed: nil,
                          seeds: [1, 2, 3], maxSteps: nil, claims: ["8"]),
             // Claim 11 (Figure 5): the Table 2 protocol of ResNet18 on CIFAR-10 over 5 lrs × 5 weight decays per optimizer.
-            TrainingPlan(name: "cifar10-resnet18-basin", base: "cifar10-resnet18", dataset: "cifar10", synthetic: nil, model: nil,
+            TrainingPlan(name: "cifar10-resnet18-basin", base: "cifar10-resnet18", dataset: .cifar10, synthetic: nil, model: nil,
                          epochs: nil, batchSize: nil, milestones: nil, gamma: nil,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4),
                                       PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4),
                                       PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4)],
                          selectionSeed: nil, seeds: [1, 2, 3], maxSteps: nil, claims: ["11"], basin: .figure5),
             // Claim 12 (Figure 12): ResNet18 on CIFAR-10 for 1,000 epochs at a fixed lr.
-            TrainingPlan(name: "cifar10-resnet18-long", base: "cifar10-resnet18", dataset: "cifar10", synthetic: nil, model: nil,
+            TrainingPlan(name: "cifar10-resnet18-long", base: "cifar10-resnet18", dataset: .cifar10, synthetic: nil, model: nil,
                          epochs: 1000, batchSize: nil, milestones: [], gamma: nil,
                          optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4),
                                       PlannedOptimizer("adam", lr: 1e-3, weightDecay: 5e-4)],
@@ -381,7 +382,7 @@ public struct ReproductionScale: Codable, Equatable {
     /// recipe and seeds 0-4), AdaMomentum against Adam, AdaBelief and SGD; AdaBelief at the lr of the authors' better
     /// row for each depth (results/paper/adamomentum-ptb.csv), fixed before any of our runs.
     static let adaMomentumPlans: [TrainingPlan] = [(1, 1e-3), (2, 1e-2), (3, 1e-2)].map { layers, adaBeliefLR in
-        TrainingPlan(name: "ptb-awd-lstm-\(layers)layer", base: "ptb-awd-lstm-\(layers)layer", dataset: "ptb", synthetic: nil, model: nil,
+        TrainingPlan(name: "ptb-awd-lstm-\(layers)layer", base: "ptb-awd-lstm-\(layers)layer", dataset: .ptb, synthetic: nil, model: nil,
                      epochs: nil, batchSize: nil, milestones: nil, gamma: nil, optimizers: [], selectionSeed: nil,
                      seeds: [0, 1, 2, 3, 4], maxSteps: nil, claims: ["AM1"],
                      baseOptimizers: [BaseOptimizer("adamomentum"), BaseOptimizer("adam"), BaseOptimizer("adabelief", lr: adaBeliefLR),

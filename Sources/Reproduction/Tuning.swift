@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Reports
 
@@ -30,7 +31,7 @@ public enum Tuning {
     }
 
     /// The selection metric: the final value of the validation column (lower is better).
-    public static func validationColumn(dataset: String) -> String { dataset == "ptb" ? "valid_loss" : "valid_error" }
+    public static func validationColumn(dataset: DatasetKind) -> String { dataset.isText ? "valid_loss" : "valid_error" }
 
     /// Checks a plan's tuning design before it runs: every compared optimizer has a grid, all of one size; a CIFAR
     /// plan holds out a validation split; the selection seed is not a comparison seed.
@@ -47,7 +48,7 @@ public enum Tuning {
         guard let seed = plan.selectionSeed, !plan.seeds.contains(seed) else {
             throw ReproductionError("\(plan.name): lr grids need a selection seed outside the comparison seeds \(plan.seeds)")
         }
-        if plan.dataset != "ptb" && (plan.validation ?? 0) <= 0 {
+        if !plan.dataset.isText && (plan.validation ?? 0) <= 0 {
             throw ReproductionError("\(plan.name): lr selection reads a validation split held out of the training images; set the plan's validation (e.g. 500)")
         }
     }
@@ -102,7 +103,7 @@ extension ReproductionRunner {
     /// The notes of a finished search: per optimizer its grid, trials, choice and whether it converged.
     func tuningNotes(_ plan: TrainingPlan, _ searches: [Tuning.Search]) -> [String] {
         let column = Tuning.validationColumn(dataset: plan.dataset)
-        let split = plan.dataset == "ptb" ? "the PTB validation text" : "the \(plan.validation ?? 0) training images held out for validation"
+        let split = plan.dataset.isText ? "the PTB validation text" : "the \(plan.validation ?? 0) training images held out for validation"
         return searches.map { s in
             let grid = "{" + s.grid.map(formatNumber).joined(separator: ", ") + "}"
             guard let best = s.best else {

@@ -88,7 +88,8 @@ public struct RunDirectory: Equatable, Sendable {
 
     /// run.json, or nil when the run has none yet.
     public func readRecord() throws -> RunRecord? {
-        try read(RunRecord.self, at: runJSON, what: "it is rewritten by the next `train --resume` or sweep of the run, or delete the run directory to start it again")
+        try read(RunRecord.self, at: runJSON, what: "it is not a run.json written by `adai-bench train` (docs/RESULTS.md), or it was cut short: "
+                 + "the next `train --resume` or sweep of the run rewrites it, or delete the run directory to start the run again")
     }
 
     /// The status in run.json; nil when there is none or it cannot be read.

@@ -35,7 +35,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var error: String?
     public var provenance: RunProvenance?
     /// The experiment's settings for this run with every default filled in.
-    public var config: JSONValue?
+    public var config: RunConfig?
 
     public init(experiment: String?, runId: String?, dataset: String, model: String, optimizer: String, lr: Double,
                 weightDecay: Double, seed: Int, epochsPlanned: Int, epochsCompleted: Int, status: RunStatus, metric: String) {

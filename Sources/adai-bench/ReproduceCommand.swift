@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Experiments
 import Foundation
+import RunFormat
 import Reports
 import Reproduction
 

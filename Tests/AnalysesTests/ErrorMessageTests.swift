@@ -115,12 +115,13 @@ final class ErrorMessageTests: XCTestCase {
                        "\(dir)/run.json not found; --run takes a run directory written by `adai-bench train` (results/<experiment>/<optimizer>-lr…/seed-N)")
         try "{}".write(toFile: dir + "/run.json", atomically: true, encoding: .utf8)
         XCTAssertEqual(message { try ModelSource.run(directory: dir) },
-                       "\(dir)/run.json: field 'dataset' is missing; was it written by `adai-bench train`?")
+                       "\(dir)/run.json is damaged (field 'dataset' is missing); it is not a run.json written by `adai-bench train` (docs/RESULTS.md), "
+                       + "or it was cut short: the next `train --resume` or sweep of the run rewrites it, or delete the run directory to start the run again")
         let record = #"{"dataset": "cifar10", "model": "resnet-tiny", "optimizer": "sgdm", "lr": 0.1, "weightDecay": 0, "seed": 1, "epochsPlanned": 1, "epochsCompleted": 0, "status": "running", "metric": "test_error""#
         try (record + "}").write(toFile: dir + "/run.json", atomically: true, encoding: .utf8)
         XCTAssertEqual(message { try ModelSource.run(directory: dir) },
                        "\(dir)/run.json lacks config.dataset.name or config.model.name; was it written by `adai-bench train`?")
-        try (record + #", "config": {"dataset": {"name": "cifar10"}, "model": {"name": "resnet-tiny"}}}"#).write(toFile: dir + "/run.json", atomically: true, encoding: .utf8)
+        try (record + #", "config": {"name": "e", "dataset": {"name": "cifar10"}, "model": {"name": "resnet-tiny"}, "training": {"epochs": 1}, "optimizer": {"name": "sgdm"}}}"#).write(toFile: dir + "/run.json", atomically: true, encoding: .utf8)
         XCTAssertEqual(message { try ModelSource.run(directory: dir) },
                        "\(dir)/checkpoint/trainer.json is missing or unreadable; the run has no checkpoint to analyse (train at least one epoch)")
         XCTAssertEqual(message { try ModelSource.make(weights: "w", modelName: "lstm", dataset: "ptb", dataDirectory: dir) },

@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import RunFormat
 import Optim
 import TestSupport
 import XCTest

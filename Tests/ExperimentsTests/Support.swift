@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import RunFormat
 import TestSupport
 import XCTest
 

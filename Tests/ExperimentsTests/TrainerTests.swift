@@ -1,6 +1,7 @@
 import Engine
 import Experiments
 import Foundation
+import RunFormat
 import TestSupport
 import XCTest
 

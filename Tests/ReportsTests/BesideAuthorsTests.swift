@@ -144,7 +144,8 @@ extension FabricatedResults {
               "experiment": "\(experiment)", "runId": "\(optimizer)/seed-\(seed)", "dataset": "ptb", "model": "\(model)",
               "optimizer": "\(optimizer)", "lr": \(lr), "weightDecay": 1.2e-06, "seed": \(seed),
               "epochsPlanned": 200, "epochsCompleted": \(testPpl.count), "status": "interrupted", "metric": "test_ppl",
-              "config": { "model": { "name": "\(model)", "weightDrop": "\(weightDrop)" },
+              "config": { "name": "\(experiment)", "dataset": { "name": "ptb" }, "training": { "epochs": 200 },
+                          "model": { "name": "\(model)", "weightDrop": "\(weightDrop)" },
                           "optimizer": { "name": "\(optimizer)", "lr": \(lr)\(epsJSON) } }
             }
             """

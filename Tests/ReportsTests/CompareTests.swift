@@ -203,12 +203,12 @@ final class CompareTests: XCTestCase {
         let json = run.appendingPathComponent("run.json").path
         try #"{"dataset": "cifar10", "model": "resnet18"}"#.write(toFile: json, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try RunLoader.load(experiment: results.root.appendingPathComponent("badjson").path)) { error in
-            XCTAssert("\(error)".hasPrefix("\(json): field '"), "\(error)")
-            XCTAssert("\(error)".contains("is missing; this is not a run.json of `adai-bench train`"), "\(error)")
+            XCTAssert("\(error)".hasPrefix("\(json) is damaged (field '"), "\(error)")
+            XCTAssert("\(error)".contains("is missing); it is not a run.json written by `adai-bench train`"), "\(error)")
         }
         try #"{"dataset": "cifar10", "#.write(toFile: json, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try RunLoader.load(experiment: results.root.appendingPathComponent("badjson").path)) { error in
-            XCTAssert("\(error)".hasPrefix("\(json): not valid JSON"), "\(error)")
+            XCTAssert("\(error)".hasPrefix("\(json) is damaged (not valid JSON)"), "\(error)")
         }
     }
 

@@ -38,7 +38,9 @@ struct FabricatedResults {
               "best": { "value": \(best?.element ?? 0), "epoch": \((best?.offset ?? 0) + 1) },
               "startedAt": "2026-11-22T23:40:00Z", "endedAt": "2026-11-24T02:11:09Z",
               "provenance": { "gitCommit": "abc", "cpu": "test", "threads": 2, "versions": { "adai-bench": "0" } },
-              "config": { "epochs": \(epochsPlanned ?? testErrors.count) }
+              "config": { "name": "\(experiment)", "dataset": { "name": "\(dataset)" }, "model": { "name": "\(model)" },
+                          "training": { "epochs": \(epochsPlanned ?? testErrors.count) },
+                          "optimizer": { "name": "\(optimizer)", "lr": \(lr), "weightDecay": \(wd) } }
             }
             """
         try json.write(to: directory.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)

@@ -68,10 +68,11 @@ final class BasinAndLongRunTests: XCTestCase {
             let plan = try XCTUnwrap(scale.training.first { $0.claims == ["11"] })
             let grid = try runner.writeConfig(plan, selection: false).grid
             XCTAssertEqual(grid.runs.count, 3 * 25 * 3, "\(scale.name): every cell of three optimizers on three seeds")
-            let sweep = try XCTUnwrap(try runner.configJSON(plan, selection: false)["sweep"] as? [String: Any])
-            XCTAssertEqual((sweep["lr"] as? [String: Any])?["adai"] as? [Double], [0.1, 0.316228, 1, 3.16228, 10])
-            XCTAssertEqual((sweep["lr"] as? [String: Any])?["adam"] as? [Double], [0.0001, 0.000316228, 0.001, 0.00316228, 0.01])
-            XCTAssertEqual(sweep["weightDecay"] as? [Double], [5e-05, 0.000158114, 0.0005, 0.00158114, 0.005])
+            let sweep = try XCTUnwrap(try runner.config(plan, selection: false).sweep)
+            guard case .byName(let lrs)? = sweep.lists["lr"] else { return XCTFail("the lrs are listed by optimizer: \(sweep)") }
+            XCTAssertEqual(lrs["adai"], [0.1, 0.316228, 1, 3.16228, 10])
+            XCTAssertEqual(lrs["adam"], [0.0001, 0.000316228, 0.001, 0.00316228, 0.01])
+            XCTAssertEqual(sweep.lists["weightDecay"], .values([5e-05, 0.000158114, 0.0005, 0.00158114, 0.005]))
         }
         XCTAssertEqual(context(.medium).runner.plannedSteps(ReproductionScale.medium.training.first { $0.claims == ["11"] }!), 15 * 391)
         XCTAssertEqual(context(.paper).runner.plannedSteps(ReproductionScale.paper.training.first { $0.claims == ["11"] }!), 200 * 391)

@@ -32,18 +32,18 @@ final class ClaimAM1Tests: XCTestCase {
         XCTAssertEqual(plans.map(\.name), ["ptb-awd-lstm-1layer", "ptb-awd-lstm-2layer", "ptb-awd-lstm-3layer"])
         let c = context(.paper)
         for (plan, adaBeliefLR) in zip(plans, [1e-3, 1e-2, 1e-2]) {
-            let json = try c.runner.configJSON(plan, selection: false)
-            let optimizers = try XCTUnwrap(json["optimizers"] as? [[String: Any]])
-            XCTAssertEqual(optimizers.map { $0["name"] as? String }, ["adamomentum", "adam", "adabelief", "sgd"])
-            XCTAssertEqual(optimizers[0]["eps"] as? Double, 1e-16, "the config's eps is kept")
-            XCTAssertEqual(optimizers[2]["lr"] as? Double, adaBeliefLR)
-            XCTAssertEqual(optimizers[3]["lr"] as? Double, 30)
-            XCTAssertEqual((json["training"] as? [String: Any])?["seeds"] as? [Int], [0, 1, 2, 3, 4])
+            let config = try c.runner.config(plan, selection: false)
+            let optimizers = config.optimizers
+            XCTAssertEqual(optimizers.map(\.name), ["adamomentum", "adam", "adabelief", "sgd"])
+            XCTAssertEqual(optimizers[0].options["eps"], .number(1e-16), "the config's eps is kept")
+            XCTAssertEqual(optimizers[2].lr, adaBeliefLR)
+            XCTAssertEqual(optimizers[3].lr, 30)
+            XCTAssertEqual(config.training.seeds, [0, 1, 2, 3, 4])
             XCTAssertEqual(c.runner.plannedSteps(plan), 200 * 36)
         }
         var bad = plans[1]
         bad.baseOptimizers = [BaseOptimizer("adabelief")]
-        XCTAssertThrowsError(try c.runner.configJSON(bad, selection: false)) { error in
+        XCTAssertThrowsError(try c.runner.config(bad, selection: false)) { error in
             XCTAssertEqual("\(error)", "plan ptb-awd-lstm-2layer: configs/ptb-awd-lstm-2layer.json has 2 optimizer entries named adabelief; the plan must name exactly one")
         }
     }
@@ -63,7 +63,7 @@ final class ClaimAM1Tests: XCTestCase {
         let c = context(.paper)
         for plan in ReproductionScale.paper.training where plan.claims.contains("AM1") {
             var e = TrainingEvidence(experiment: plan.name, chosen: [:], selectionNotes: [])
-            e.dataset = "ptb"; e.model = plan.name.replacingOccurrences(of: "ptb-", with: "")
+            e.dataset = .ptb; e.model = plan.name.replacingOccurrences(of: "ptb-", with: "")
             for (i, seed) in [0, 1, 2, 3, 4].enumerated() {
                 let noise = [0.01, -0.02, 0.015, -0.005, 0][i]
                 e.finalTestLoss["adamomentum", default: [:]][seed] = 4.2 + noise

@@ -65,7 +65,8 @@ final class ComparisonFigureTests: XCTestCase {
                  "epochsCompleted": \(errors.count), "status": "completed", "metric": "test_error",
                  "final": {"value": \(errors.last!), "epoch": \(errors.count)}, "best": {"value": \(errors.min()!), "epoch": 1},
                  "startedAt": "2026-12-05T00:00:00Z", "endedAt": "2026-12-05T00:01:00Z",
-                 "provenance": {"gitCommit": "abc", "cpu": "test", "threads": 1, "versions": {"adai-bench": "0"}}, "config": {"epochs": \(errors.count)}}
+                 "provenance": {"gitCommit": "abc", "cpu": "test", "threads": 1, "versions": {"adai-bench": "0"}}, "config": {"name": "exp", "dataset": {"name": "cifar10"}, "model": {"name": "resnet-tiny"}, "training": {"epochs": \(errors.count)},
+                            "optimizer": {"name": "\(optimizer)", "lr": \(lr), "weightDecay": 0.0005}}}
                 """.write(toFile: "\(directory)/run.json", atomically: true, encoding: .utf8)
             return directory
         }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Reproduction
 @testable import Experiments
+import RunFormat
 
 final class ScaleTests: XCTestCase {
     func runner(_ scale: ReproductionScale, claims: Set<String> = Set(Claims.ids)) -> ReproductionRunner {
@@ -14,20 +15,20 @@ final class ScaleTests: XCTestCase {
             for plan in scale.training where plan.needsSelection {
                 XCTAssertFalse(plan.seeds.contains(plan.selectionSeed!), "\(scale.name)/\(plan.name)")
                 let r = runner(scale)
-                let selection = try r.configJSON(plan, selection: true)
-                XCTAssertEqual((selection["training"] as? [String: Any])?["seeds"] as? [Int], [plan.selectionSeed!])
-                let comparison = try r.configJSON(plan, selection: false, chosen: ["adai": 0.3])
-                XCTAssertEqual((comparison["sweep"] as? [String: Any])?["seeds"] as? [Int], plan.seeds)
-                XCTAssertNil((comparison["sweep"] as? [String: Any])?["lr"], "the comparison sweeps no lr")
-                let adai = (comparison["optimizers"] as? [[String: Any]])?.first { $0["name"] as? String == "adai" }
-                XCTAssertEqual(adai?["lr"] as? Double, 0.3, "the comparison trains at the chosen lr")
+                let selection = try r.config(plan, selection: true)
+                XCTAssertEqual(selection.training.seeds, [plan.selectionSeed!])
+                let comparison = try r.config(plan, selection: false, chosen: ["adai": 0.3])
+                XCTAssertEqual(comparison.sweep?.seeds, plan.seeds)
+                XCTAssertNil(comparison.sweep?.lists["lr"], "the comparison sweeps no lr")
+                let adai = comparison.optimizers.first { $0.name == "adai" }
+                XCTAssertEqual(adai?.lr, 0.3, "the comparison trains at the chosen lr")
             }
         }
     }
 
     func testMissingDataIsReportedWithTheOptionThatFixesIt() throws {
         let r = runner(.small)
-        let plan = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == "ptb" })
+        let plan = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == .ptb })
         XCTAssertThrowsError(try r.checkData(plan)) { error in
             XCTAssertEqual("\(error)", "the small scale trains repro-small-ptb on ptb, but /data/ptb does not exist; pass --data DIR with the directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (scripts/download-data.sh fetches them)")
         }
@@ -40,8 +41,8 @@ final class ScaleTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: "\(root)/cifar-10-batches-bin", withIntermediateDirectories: true)
         let r = ReproductionRunner(scale: .small, out: "\(root)/out", dataRoot: root, repositoryRoot: "/repo", executable: "/bin/true",
                                    threads: 1, claims: Set(Claims.ids))
-        let cifar = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == "cifar10" })
-        let ptb = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == "ptb" })
+        let cifar = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == .cifar10 })
+        let ptb = try XCTUnwrap(ReproductionScale.small.training.first { $0.dataset == .ptb })
         XCTAssertEqual(try r.missingDataWarning(cifar), "warning: the small scale trains repro-small-cifar10 on cifar10, but \(root)/cifar-10-batches-bin holds none of its files; until then the estimate assumes the full data set (scripts/download-data.sh cifar10 fetches it)")
         XCTAssertEqual(try r.missingDataWarning(ptb), "warning: the small scale trains repro-small-ptb on ptb, but \(root)/ptb does not exist; pass --data DIR with the directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (scripts/download-data.sh fetches them); until then the estimate assumes the full data set")
         try Data(count: 3073 * 10).write(to: URL(fileURLWithPath: "\(root)/cifar-10-batches-bin/data_batch_1.bin"))
@@ -78,7 +79,7 @@ final class ScaleTests: XCTestCase {
     func testScalesAreDefinedAndThePaperScaleFollowsTable2() {
         for name in ReproductionScale.names { XCTAssertNotNil(ReproductionScale.named(name)) }
         let paper = ReproductionScale.paper
-        XCTAssertEqual(paper.training.filter { $0.dataset != "ptb" && $0.claims.contains("6") }.count, 5, "Table 2's rows")
+        XCTAssertEqual(paper.training.filter { $0.dataset != .ptb && $0.claims.contains("6") }.count, 5, "Table 2's rows")
         XCTAssertEqual(paper.training.filter { $0.claims == ["11"] || $0.claims == ["12"] }.map(\.name),
                        ["cifar10-resnet18-basin", "cifar10-resnet18-long"], "Figure 5's grid and Figure 12's long run")
         // The Adai paper's experiments on its 3 seeds; the AdaMomentum authors' AWD-LSTMs on their seeds 0-4.

@@ -88,7 +88,7 @@ final class TrainingRulesTests: XCTestCase {
         XCTAssertTrue(FileManager.default.createFile(atPath: "\(cifar)/data_batch_1", contents: Data(count: 4000 * 3073)))
         XCTAssertEqual(s.runner.plannedSteps(small.training[0]), 46 * 110, "3,500 images after 500 held out, batch 32")
         XCTAssertTrue(try XCTUnwrap(s.runner.regimeCheck(small.training[0], optimizers: ["adai", "sgdm", "adam"])).passes)
-        let ptb = try XCTUnwrap(small.training.first { $0.dataset == "ptb" })
+        let ptb = try XCTUnwrap(small.training.first { $0.dataset == .ptb })
         XCTAssertFalse(try XCTUnwrap(s.runner.regimeCheck(ptb, optimizers: ["adai", "sgdm", "adam"])).passes)
 
         let smoke = context(.smoke, claims: ["5", "8"])
@@ -100,14 +100,14 @@ final class TrainingRulesTests: XCTestCase {
     /// The PTB plan of the small report of 7855a2f: 3 epochs of at most 150 steps = 450 steps against Adam's and Adai's 1,000.
     func testTheRegimeCheckFiresForA450StepPTBRun() throws {
         var scale = ReproductionScale.small
-        let index = try XCTUnwrap(scale.training.firstIndex { $0.dataset == "ptb" })
+        let index = try XCTUnwrap(scale.training.firstIndex { $0.dataset == .ptb })
         scale.training[index].epochs = 3
         scale.training[index].maxSteps = 150
         let plan = scale.training[index]
         let c = context(scale, claims: ["8"])
         XCTAssertEqual(c.runner.plannedSteps(plan), 450)
         var e = evidence(plan.name, better: "adai", others: ["sgdm", "adam"], gap: 0.5, epochs: 12)
-        e.dataset = "ptb"
+        e.dataset = .ptb
         c.trainingEvidence[plan.name] = e
         let v = try Claim.languageModel.judge(c)
         XCTAssertEqual(v.kind, .scaleTooSmall, v.notes.joined(separator: "\n"))
@@ -129,7 +129,7 @@ final class FairTuningTests: XCTestCase {
 
     /// 1,000 training images after 100 held out, batch 100, 600 epochs: 6,000 steps, past the regime check.
     var plan: TrainingPlan {
-        TrainingPlan(name: "tuning", base: nil, dataset: "cifar10", synthetic: [1100, 100], model: "resnet-tiny", epochs: 600, batchSize: 100,
+        TrainingPlan(name: "tuning", base: nil, dataset: .cifar10, synthetic: [1100, 100], model: "resnet-tiny", epochs: 600, batchSize: 100,
                      milestones: [], gamma: 0.1,
                      optimizers: [PlannedOptimizer("adai", lr: 1, weightDecay: 5e-4, lrGrid: [0.3, 1, 3]),
                                   PlannedOptimizer("sgdm", lr: 0.1, weightDecay: 5e-4, lrGrid: [0.03, 0.1, 0.3])],
@@ -154,7 +154,8 @@ final class FairTuningTests: XCTestCase {
              "epochsCompleted": 1, "status": "completed", "metric": "test_error",
              "final": {"value": \(test), "epoch": 1}, "best": {"value": \(test), "epoch": 1},
              "startedAt": "2026-12-05T00:00:00Z", "endedAt": "2026-12-05T00:01:00Z",
-             "provenance": {"gitCommit": "abc", "cpu": "test", "threads": 1, "versions": {"adai-bench": "0"}}, "config": {"epochs": 1}}
+             "provenance": {"gitCommit": "abc", "cpu": "test", "threads": 1, "versions": {"adai-bench": "0"}}, "config": {"name": "tuning", "dataset": {"name": "cifar10"}, "model": {"name": "resnet-tiny"}, "training": {"epochs": 1},
+                        "optimizer": {"name": "\(optimizer)", "lr": \(lr), "weightDecay": 0.0005}}}
             """.write(toFile: "\(directory)/run.json", atomically: true, encoding: .utf8)
     }
 

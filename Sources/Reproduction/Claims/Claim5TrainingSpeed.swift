@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Reports
 
@@ -13,7 +14,7 @@ extension Claim {
         needs: [.training],
         design: { _ in [] },
         judge: { context in
-            let cifar = try context.training(for: "5").filter { $0.dataset != "ptb" }
+            let cifar = try context.training(for: "5").filter { !$0.dataset.isText }
             let parts = cifar.map { e in
                 context.trainingChecked(
                     Verdicts.pairs(claim: "5", a: ["adai"], baselines: ["sgdm"], values: e.meanLogTrainLoss, lowerIsBetter: true,
@@ -23,7 +24,7 @@ extension Claim {
             return context.runner.withFailures(Verdicts.merge(claim: "5", parts), cifar)
         },
         figure: { context, _ in
-            guard let first = try context.training(for: "5").first(where: { $0.dataset != "ptb" }) else { return nil }
+            guard let first = try context.training(for: "5").first(where: { !$0.dataset.isText }) else { return nil }
             return try Plots.loss(runs: try first.comparisonRuns(), optimizers: ["adai", "sgdm"], title: "Claim 5: training loss (\(first.model))")
         },
         scope: { TrainingScope.line($0, claim: "5") })

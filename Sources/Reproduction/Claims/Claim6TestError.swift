@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Reports
 
@@ -13,7 +14,7 @@ extension Claim {
         needs: [.training],
         design: { _ in [] },
         judge: { context in
-            let cifar = try context.training(for: "6").filter { $0.dataset != "ptb" }
+            let cifar = try context.training(for: "6").filter { !$0.dataset.isText }
             let power = context.paperTable.map(PaperTable2.power) ?? []
             context.paperGapPower = power
             let parts = cifar.map { e -> ClaimVerdict in
@@ -35,7 +36,7 @@ extension Claim {
             return context.runner.withFailures(Verdicts.merge(claim: "6", parts), cifar)
         },
         figure: { context, _ in
-            guard let first = try context.training(for: "6").first(where: { $0.dataset != "ptb" }) else { return nil }
+            guard let first = try context.training(for: "6").first(where: { !$0.dataset.isText }) else { return nil }
             return try Plots.curves(runs: try first.comparisonRuns(), title: "Claim 6: test error (\(first.model))")
         },
         scope: { TrainingScope.line($0, claim: "6") })

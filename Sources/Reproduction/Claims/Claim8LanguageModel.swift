@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Reports
 
@@ -13,7 +14,7 @@ extension Claim {
         needs: [.training],
         design: { _ in [] },
         judge: { context in
-            guard let e = try context.training(for: "8").first(where: { $0.dataset == "ptb" }) else {
+            guard let e = try context.training(for: "8").first(where: { $0.dataset.isText }) else {
                 // A scale that plans no PTB runs (medium) leaves the claim to a larger scale: that is its size, not a failure.
                 return ClaimVerdict(claim: "8", kind: .scaleTooSmall,
                                     notes: ["the \(context.scale.name) scale runs no PTB LSTM (its budget goes to claims 1–7); claim 8 needs the paper scale's runs of 5 × 1,000 steps or more"])
@@ -23,7 +24,7 @@ extension Claim {
             return context.runner.withFailures(context.trainingChecked(v, experiment: e.experiment, optimizers: ["adai", "sgdm", "adam"]), [e])
         },
         figure: { context, _ in
-            guard let e = try context.training(for: "8").first(where: { $0.dataset == "ptb" }) else { return nil }
+            guard let e = try context.training(for: "8").first(where: { $0.dataset.isText }) else { return nil }
             return try Plots.curves(runs: try e.comparisonRuns(), column: "test_ppl", title: "Claim 8: test perplexity (\(e.model))")
         },
         scope: { TrainingScope.line($0, claim: "8") })

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Reports
 
@@ -53,7 +54,7 @@ extension Claim {
             if let check = paperRunner.regimeCheck(plan, optimizers: optimizers) {
                 notes.append("the paper scale's \(plan.name), per run: " + check.line)
             } else {
-                notes.append("the paper scale's \(plan.name): its steps per run are unknown here (no ptb.train.txt under \(paperRunner.dataDirectory("ptb")))")
+                notes.append("the paper scale's \(plan.name): its steps per run are unknown here (no ptb.train.txt under \(paperRunner.dataDirectory(.ptb)))")
             }
         }
         notes.append("run `adai-bench reproduce --scale paper --claims AM1 --plan` for its runs and CPU-hours")

@@ -24,7 +24,7 @@ extension ReproductionRunner {
             records = try CIFARDataset(variant: .cifar10, split: .train, directory: folder, limit: n).records
             label = "\(n) synthetic CIFAR-like images (seed 0)"
         } else {
-            let data = try CIFARDataset(variant: .cifar10, split: .train, directory: dataDirectory("cifar10"), allowPartial: true,
+            let data = try CIFARDataset(variant: .cifar10, split: .train, directory: dataDirectory(.cifar10), allowPartial: true,
                                         limit: plan.examples, warn: { _ in })
             records = data.records
             label = "the first \(data.count) CIFAR-10 training images"

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 
 /// One thing a claim needs of the scale's design, counted from the plan before anything runs (claims 11 and 12,
@@ -37,7 +38,7 @@ public struct ScaleRequirement: Equatable {
         let lrPoints = ClaimRules.basinLRPoints, wdPoints = ClaimRules.basinWeightDecayPoints
         guard !plans.isEmpty else {
             // Each CIFAR plan trains one weight decay per optimizer; its selection grid (if any) is tried on one seed only.
-            let cifar = runner.scale.training.filter { $0.dataset != "ptb" }
+            let cifar = runner.scale.training.filter { !$0.dataset.isText }
             let widest = cifar.max { lrCount($0) < lrCount($1) }
             let source = "no plan of the \(runner.scale.name) scale serves claim 11; "
                 + (widest.map { "its widest grid is \($0.name)'s, \(lrCount($0)) lr\(lrCount($0) == 1 ? "" : "s") × 1 weight decay per optimizer" + ($0.needsSelection ? ", tried on its selection seed only" : "") }
@@ -67,7 +68,7 @@ public struct ScaleRequirement: Equatable {
         let plans = runner.scale.training.filter { $0.claims.contains("12") }
         let required = ClaimRules.longRunEpochs
         guard !plans.isEmpty else {
-            let cifar = runner.scale.training.filter { $0.dataset != "ptb" }
+            let cifar = runner.scale.training.filter { !$0.dataset.isText }
             let longest = cifar.compactMap { plan in fixedLREpochs(runner, plan).map { (plan, $0) } }.max { $0.1.epochs < $1.1.epochs }
             let source = "no plan of the \(runner.scale.name) scale serves claim 12; "
                 + (longest.map { "its longest fixed-lr stretch is \($0.0.name)'s, \($0.1.how)" } ?? "it trains no CIFAR runs")
@@ -82,20 +83,18 @@ public struct ScaleRequirement: Equatable {
 
     /// The epochs a plan trains before its lr first changes, from the plan's config (its schedule and epochs).
     static func fixedLREpochs(_ runner: ReproductionRunner, _ plan: TrainingPlan) -> (epochs: Int, how: String)? {
-        guard let json = try? runner.configJSON(plan, selection: false) else { return nil }
-        let training = json["training"] as? [String: Any] ?? [:]
-        guard let epochs = plan.epochs ?? (training["epochs"] as? Int) else { return nil }
-        let schedule = training["schedule"] as? [String: Any] ?? [:]
-        switch schedule["kind"] as? String ?? "constant" {
-        case "constant":
+        guard let training = (try? runner.config(plan, selection: false))?.training else { return nil }
+        let epochs = plan.epochs ?? training.epochs
+        switch training.schedule {
+        case .constant:
             return (epochs, "\(epochs) epochs, a constant schedule")
-        case "multistep":
-            guard let first = (schedule["milestones"] as? [Int] ?? []).min(), first < epochs else {
+        case .multistep(let milestones, _):
+            guard let first = milestones.min(), first < epochs else {
                 return (epochs, "\(epochs) epochs, no lr division")
             }
             return (first, "\(epochs) epochs with the lr first divided at epoch \(first)")
-        case let kind:
-            return (0, "\(epochs) epochs of a \(kind) schedule, which changes the lr from the start")
+        default:
+            return (0, "\(epochs) epochs of a \(training.scheduleKind) schedule, which changes the lr from the start")
         }
     }
 }

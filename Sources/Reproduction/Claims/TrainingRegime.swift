@@ -1,4 +1,6 @@
+import Datasets
 import Foundation
+import RunFormat
 
 /// The regime check of the training claims 5–8 (docs/claims.md, "Regime check of the training claims"):
 /// a run must last at least `multiple` times the slowest time constant, in optimizer steps, of the
@@ -72,18 +74,17 @@ extension ReproductionRunner {
     /// 50,000) less the held-out validation images, over the batch. PTB: the training tokens over
     /// batch × BPTT, from the synthetic size or the corpus file; nil when neither is at hand.
     public func plannedSteps(_ plan: TrainingPlan) -> Int? {
-        let json = (try? configJSON(plan, selection: false)) ?? [:]
-        let training = json["training"] as? [String: Any] ?? [:]
-        guard let epochs = plan.epochs ?? (training["epochs"] as? Int) else { return nil }
+        let training = (try? config(plan, selection: false))?.training
+        guard let epochs = plan.epochs ?? training?.epochs else { return nil }
         let perEpoch: Int?
-        if plan.dataset == "ptb" {
-            let batch = plan.batchSize ?? (training["batchSize"] as? Int) ?? 20
-            let bptt = (training["bptt"] as? Int) ?? 35
+        if plan.dataset.isText {
+            let batch = plan.batchSize ?? training?.batchSize ?? TrainingSpec.defaultBatchSize(languageModel: true)
+            let bptt = training?.bptt ?? 35
             // The trainer's window count (PTBBatchedStream.windowCount); synthetic text is counted in lines, so
             // there the cap is taken as the count (an upper bound).
             perEpoch = ptbTrainTokens(plan).map { min(($0 / batch - 1 + bptt - 1) / bptt, plan.maxSteps ?? Int.max) } ?? plan.maxSteps
         } else {
-            let batch = plan.batchSize ?? (training["batchSize"] as? Int) ?? 128
+            let batch = plan.batchSize ?? training?.batchSize ?? TrainingSpec.defaultBatchSize(languageModel: false)
             // A plan that does not allow partial data trains on the whole set or not at all (the trainer refuses a partial copy).
             let images = plan.synthetic == nil && plan.allowPartialData != true ? Self.fullTrainImages : trainImages(plan)
             perEpoch = images.map { images in
@@ -95,7 +96,7 @@ extension ReproductionRunner {
 
     /// Training tokens of a real PTB plan: the words of ptb.train.txt plus one end-of-sentence per line.
     func ptbTrainTokens(_ plan: TrainingPlan) -> Int? {
-        guard plan.synthetic == nil, let text = try? String(contentsOfFile: "\(dataDirectory("ptb"))/ptb.train.txt", encoding: .utf8) else { return nil }
+        guard plan.synthetic == nil, let text = try? String(contentsOfFile: "\(dataDirectory(.ptb))/ptb.train.txt", encoding: .utf8) else { return nil }
         var tokens = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
             tokens += line.split(separator: " ").count + 1
