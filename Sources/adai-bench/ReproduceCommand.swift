@@ -87,37 +87,25 @@ struct ReproduceCommand: ParsableCommand {
                                         executable: ChildProcess.currentExecutable(), threads: total, claims: try claimSet())
         runner.log = { print($0); fflush(stdout) }
         runner.dataLabel = data
-        do {
-            if plan {
-                print(try runner.planText(calibrationSteps: calibrationSteps), terminator: "")
-                return
-            }
-            if backend == .slurm { return try slurm(runner) }
-            StopSignals.install()
-            let paperTable = try? PaperTable.read("\(absolute(repository))/results/paper/table2.csv")
-            let (verdicts, training, cells, tau, power, figures) = try runner.runAll(paperTable: paperTable)
-            let formatter = ISO8601DateFormatter()
-            let report = ReproductionReport(
-                scale: scale.name, summary: scale.summary,
-                command: "adai-bench " + CommandLine.arguments.dropFirst().joined(separator: " "),
-                commit: Provenance.gitCommit(), writtenAt: formatter.string(from: Date()),
-                paperVsThisRun: try runner.paperComparison(), reductions: runner.reductions, openPoints: scale.openPoints,
-                claims: verdicts, training: training, table2Cells: cells, kendallTau: tau,
-                paperGapPower: power, figures: figures)
-            try ReportWriter.write(report, to: outDirectory)
-            for v in verdicts { print("claim \(v.claim): \(v.verdict.rawValue) (\(v.kind.rawValue))") }
-            print("wrote \(outDirectory)/REPORT.md and report.json")
-        } catch let error as ReproductionError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(2)
-        } catch let error as SweepError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
-        } catch let error as TrainError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
-        } catch let error as ReportError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
+        if plan {
+            print(try runner.planText(calibrationSteps: calibrationSteps), terminator: "")
+            return
         }
+        if backend == .slurm { return try slurm(runner) }
+        StopSignals.install()
+        let paperTable = try? PaperTable.read("\(absolute(repository))/results/paper/table2.csv")
+        let (verdicts, training, cells, tau, power, figures) = try runner.runAll(paperTable: paperTable)
+        let formatter = ISO8601DateFormatter()
+        let report = ReproductionReport(
+            scale: scale.name, summary: scale.summary,
+            command: "adai-bench " + CommandLine.arguments.dropFirst().joined(separator: " "),
+            commit: Provenance.gitCommit(), writtenAt: formatter.string(from: Date()),
+            paperVsThisRun: try runner.paperComparison(), reductions: runner.reductions, openPoints: scale.openPoints,
+            claims: verdicts, training: training, table2Cells: cells, kendallTau: tau,
+            paperGapPower: power, figures: figures)
+        try ReportWriter.write(report, to: outDirectory)
+        for v in verdicts { print("claim \(v.claim): \(v.verdict.rawValue) (\(v.kind.rawValue))") }
+        print("wrote \(outDirectory)/REPORT.md and report.json")
     }
 
     private func slurm(_ runner: ReproductionRunner) throws {

@@ -95,30 +95,16 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            var overrides = TrainOverrides()
-            overrides.epochs = epochs
-            overrides.dataDir = dataDir
-            let experiment = try ExperimentConfig.load(path: config).applying(overrides)
-            let grid = try experiment.sweepGrid()
-            if plan { return try printPlan(grid) }
-            if let index { return try runOne(grid, index: index) }
-            switch backend {
-            case .local: try runLocal(grid)
-            case .slurm: try submitSlurm(grid)
-            }
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        } catch let error as SweepError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as TrainError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as RunFileError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
+        var overrides = TrainOverrides()
+        overrides.epochs = epochs
+        overrides.dataDir = dataDir
+        let experiment = try ExperimentConfig.load(path: config).applying(overrides)
+        let grid = try experiment.sweepGrid()
+        if plan { return try printPlan(grid) }
+        if let index { return try runOne(grid, index: index) }
+        switch backend {
+        case .local: try runLocal(grid)
+        case .slurm: try submitSlurm(grid)
         }
     }
 

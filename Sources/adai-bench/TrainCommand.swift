@@ -87,23 +87,12 @@ struct Train: ParsableCommand {
         options.resume = resume
         options.checkpointEvery = checkpointEvery
         options.stepRecords = StepRecordOptions(logEvery: logSteps, batchesFile: recordBatches)
-        do {
-            let experiment = try ExperimentConfig.load(path: config).applying(overrides)
-            StopSignals.install()
-            let outcomes = try ExperimentRunner(config: experiment, options: options).run()
-            let counts = Dictionary(grouping: outcomes, by: { $0.1.rawValue }).mapValues(\.count)
-            print("\(experiment.name): " + counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ")
-                  + " — results in \(results)/\(experiment.name)")
-            if outcomes.contains(where: { $0.1 == .interrupted }) { throw ExitCode(130) }
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        } catch let error as TrainError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as RunFileError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let experiment = try ExperimentConfig.load(path: config).applying(overrides)
+        StopSignals.install()
+        let outcomes = try ExperimentRunner(config: experiment, options: options).run()
+        let counts = Dictionary(grouping: outcomes, by: { $0.1.rawValue }).mapValues(\.count)
+        print("\(experiment.name): " + counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ")
+              + " — results in \(results)/\(experiment.name)")
+        if outcomes.contains(where: { $0.1 == .interrupted }) { throw ExitCode(130) }
     }
 }

@@ -94,7 +94,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin-distance", "0.5"]).status, 0)
         let badPlot = try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin-distance=-1"])
         XCTAssertNotEqual(badPlot.status, 0)
-        XCTAssert(badPlot.errors.hasPrefix("Error: the basin distance must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error), got -1.0"), badPlot.errors)
+        XCTAssert(badPlot.errors.hasPrefix("error: the basin distance must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error), got -1.0"), badPlot.errors)
     }
 
     /// `model summary` of an AWD-LSTM names the weight-drop variant; an unknown variant is refused with the two choices.
@@ -106,20 +106,20 @@ final class CommandLineTests: XCTestCase {
         }
         let bad = try run(["model", "summary", "--model", "awd-lstm-tiny", "--weight-drop", "fixed"])
         XCTAssertNotEqual(bad.status, 0)
-        XCTAssert(bad.errors.contains("Error: --weight-drop must be authors or correct, got \"fixed\""), bad.errors)
+        XCTAssert(bad.errors.contains("error: --weight-drop must be authors or correct, got \"fixed\""), bad.errors)
     }
 
     func testBadPlotOptionsSayWhatToDo() throws {
         let experiment = try results.comparisonExperiment()
         let cases: [([String], String)] = [
-            (["plot", "curves", experiment, "--dpi", "20"], "Error: --dpi must be 36...1200, got 20"),
-            (["plot", "curves", experiment, "--out", "x.jpg"], "Error: --out x.jpg: unknown extension; use .png, .pdf or .svg, or pass --format"),
-            (["plot", "curves", experiment, "--format", "eps"], "Error: The value 'eps' is invalid for '--format <format>'"),
-            (["plot", "loss", experiment, "--width", "50"], "Error: --width must be 150...2000 and --height 100...2000 points, got 50×240"),
+            (["plot", "curves", experiment, "--dpi", "20"], "error: --dpi must be 36...1200, got 20"),
+            (["plot", "curves", experiment, "--out", "x.jpg"], "error: --out x.jpg: unknown extension; use .png, .pdf or .svg, or pass --format"),
+            (["plot", "curves", experiment, "--format", "eps"], "error: The value 'eps' is invalid for '--format <format>'"),
+            (["plot", "loss", experiment, "--width", "50"], "error: --width must be 150...2000 and --height 100...2000 points, got 50×240"),
             (["compare", experiment, "--format", "latex", "--layout", "detail"],
-             "Error: --format latex has only the table layout; drop --layout detail or use --format md"),
+             "error: --format latex has only the table layout; drop --layout detail or use --format md"),
             (["compare", experiment, "--with-paper"],
-             "Error: --with-paper belongs to the table layout; add --layout table (the detail layout always shows the paper)"),
+             "error: --with-paper belongs to the table layout; add --layout table (the detail layout always shows the paper)"),
         ]
         for (arguments, message) in cases {
             let r = try run(arguments)
