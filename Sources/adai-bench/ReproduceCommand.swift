@@ -12,12 +12,13 @@ struct ReproduceCommand: ParsableCommand {
         discussion: """
             Runs, or reuses, the training runs and analyses each claim needs through the sweep machinery (finished \
             runs are skipped, interrupted ones resume), applies the decision rules of docs/claims.md to the results \
-            files, and writes <out>/REPORT.md, report.json and a figure per claim. Scales (Sources/Reproduction/Scales.swift): \
+            files, and writes <results>/REPORT.md, report.json and a figure per claim. Scales (Sources/Reproduction/Scales.swift): \
             smoke (synthetic data, tiny models, a few minutes: checks the machinery), small (the real CIFAR-10 files and \
             Penn Treebank at hand, reduced to about 2 hours of 2 cores), medium (the full CIFAR-10 with the real ResNet18, \
             a workstation night or a cluster day), paper (the paper's protocol, for a cluster). \
             --plan lists the runs, CPU-hours and design checks per claim; --backend slurm submits the training stages as job \
-            arrays (--dry-run prints them); run reproduce again once they finish to run the analyses and write the report.
+            arrays (--dry-run prints them); run reproduce again once they finish to run the analyses and write the report. \
+            The Slurm options, when any is given, replace the configs' sweep.slurm settings as a whole.
 
             Each verdict is supported, contradicted or inconclusive, with its kind (effect below the margin; contradicted \
             because reversed or equivalent; inconclusive because underpowered, scale too small, tuning not converged, runs \
@@ -43,8 +44,10 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Slurm: print the sbatch scripts instead of submitting them.")
     var dryRun = false
 
-    @Option(help: "Output directory (default: results/reproduce-<scale>).")
-    var out: String?
+    // --out is the name this option had before every command wrote to --results; scripts that pass it still work.
+    @Option(name: [.customLong("results"), .customLong("out")],
+            help: "Where the runs, the report and its figures go (default: results/reproduce-<scale>); --out is its old spelling.")
+    var results: String?
 
     @Option(help: "Directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (small and paper scales).")
     var data: String = "data"
@@ -58,11 +61,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(name: .customLong("calibration-steps"), help: "--plan: training steps timed per model for the estimate.")
     var calibrationSteps: Int = 2
 
-    @Option(help: "Slurm: partition.") var partition: String?
-    @Option(help: "Slurm: time limit per task.") var time: String?
-    @Option(name: .customLong("cpus-per-task"), help: "Slurm: cores per task.") var cpusPerTask: Int?
-    @Option(help: "Slurm: memory per task.") var mem: String?
-    @Option(help: "Slurm: account.") var account: String?
+    @OptionGroup var slurmOptions: SlurmOptions
 
     func validate() throws {
         do {
@@ -80,7 +79,7 @@ struct ReproduceCommand: ParsableCommand {
 
     func run() throws {
         let scale = ReproductionScale.named(self.scale)!
-        let outDirectory = absolute(out ?? "results/reproduce-\(scale.name)")
+        let outDirectory = absolute(results ?? "results/reproduce-\(scale.name)")
         let total = threads ?? ProcessInfo.processInfo.activeProcessorCount
         Parallel.setThreadCount(total)
         var runner = ReproductionRunner(scale: scale, out: outDirectory, dataRoot: absolute(data), repositoryRoot: absolute(repository),
@@ -109,12 +108,7 @@ struct ReproduceCommand: ParsableCommand {
     }
 
     private func slurm(_ runner: ReproductionRunner) throws {
-        var settings: SlurmSettings?
-        if partition != nil || time != nil || cpusPerTask != nil || mem != nil || account != nil {
-            var s = SlurmSettings()
-            s.partition = partition; s.time = time; s.cpusPerTask = cpusPerTask; s.mem = mem; s.account = account
-            settings = s
-        }
+        let settings = slurmOptions.isEmpty ? nil : slurmOptions.applied(to: SlurmSettings())
         for (name, sweep, indices, note) in try runner.slurmArrays(settings: settings) {
             guard !indices.isEmpty else { print("# \(name): nothing to submit (\(note) is done or running)"); continue }
             if dryRun {
