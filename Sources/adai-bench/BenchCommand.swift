@@ -87,11 +87,7 @@ struct Bench: ParsableCommand {
         benchmark.optimizer = optimizer
         benchmark.compareGEMMThreading = compareGEMMThreading
         benchmark.compareReductions = compareReductions
-        let r: ModelBenchmark.Result
-        do { r = try benchmark.run() } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let r = try benchmark.run()
         let trainMedian = r.trainSeconds.sorted()[r.trainSeconds.count / 2]
         let gflops = r.trainFlopsPerStep / trainMedian / 1e9
         if json {

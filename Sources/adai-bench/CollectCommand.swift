@@ -31,26 +31,18 @@ struct CollectCommand: ParsableCommand {
     var basinDistance: Double = ClaimRules.basinDistance
 
     func run() throws {
-        do {
-            guard basinDistance.isFinite, basinDistance >= 0 else {
-                throw ReportError("--basin-distance \(basinDistance): must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error)")
-            }
-            let settings = try Collect.settings(experiment: experiment)
-            let path = output ?? (experiment as NSString).appendingPathComponent("summary.csv")
-            try AtomicFile.write(Collect.csv(settings), to: path)
-            let runs = settings.flatMap(\.statuses).reduce(into: [String: Int]()) { $0[$1.key, default: 0] += $1.value }
-            print("\(path): \(settings.count) setting\(settings.count == 1 ? "" : "s"), runs " + runs.keys.sorted().map { "\(runs[$0]!) \($0)" }.joined(separator: ", "))
-            let basins = try Collect.basins(experiment: experiment, distance: basinDistance)
-            let basinPath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("basin.csv")
-            try AtomicFile.write(Basin.csv(basins), to: basinPath)
-            print("\(basinPath): the basin of each optimizer (docs/claims.md, claim 11)")
-            for b in basins { print("  " + b.line) }
-        } catch let error as ReportError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as AtomicFile.WriteError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
+        guard basinDistance.isFinite, basinDistance >= 0 else {
+            throw ReportError("--basin-distance \(basinDistance): must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error)")
         }
+        let settings = try Collect.settings(experiment: experiment)
+        let path = output ?? (experiment as NSString).appendingPathComponent("summary.csv")
+        try AtomicFile.write(Collect.csv(settings), to: path)
+        let runs = settings.flatMap(\.statuses).reduce(into: [String: Int]()) { $0[$1.key, default: 0] += $1.value }
+        print("\(path): \(settings.count) setting\(settings.count == 1 ? "" : "s"), runs " + runs.keys.sorted().map { "\(runs[$0]!) \($0)" }.joined(separator: ", "))
+        let basins = try Collect.basins(experiment: experiment, distance: basinDistance)
+        let basinPath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("basin.csv")
+        try AtomicFile.write(Basin.csv(basins), to: basinPath)
+        print("\(basinPath): the basin of each optimizer (docs/claims.md, claim 11)")
+        for b in basins { print("  " + b.line) }
     }
 }

@@ -13,12 +13,13 @@ struct ReproduceCommand: ParsableCommand {
         discussion: """
             Runs, or reuses, the training runs and analyses each claim needs through the sweep machinery (finished \
             runs are skipped, interrupted ones resume), applies the decision rules of docs/claims.md to the results \
-            files, and writes <out>/REPORT.md, report.json and a figure per claim. Scales (Sources/Reproduction/Scales.swift): \
+            files, and writes <results>/REPORT.md, report.json and a figure per claim. Scales (Sources/Reproduction/Scales.swift): \
             smoke (synthetic data, tiny models, a few minutes: checks the machinery), small (the real CIFAR-10 files and \
             Penn Treebank at hand, reduced to about 2 hours of 2 cores), medium (the full CIFAR-10 with the real ResNet18, \
             a workstation night or a cluster day), paper (the paper's protocol, for a cluster). \
             --plan lists the runs, CPU-hours and design checks per claim; --backend slurm submits the training stages as job \
-            arrays (--dry-run prints them); run reproduce again once they finish to run the analyses and write the report.
+            arrays (--dry-run prints them); run reproduce again once they finish to run the analyses and write the report. \
+            The Slurm options, when any is given, replace the configs' sweep.slurm settings as a whole.
 
             Each verdict is supported, contradicted or inconclusive, with its kind (effect below the margin; contradicted \
             because reversed or equivalent; inconclusive because underpowered, scale too small, tuning not converged, runs \
@@ -44,8 +45,10 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Slurm: print the sbatch scripts instead of submitting them.")
     var dryRun = false
 
-    @Option(help: "Output directory (default: results/reproduce-<scale>).")
-    var out: String?
+    // --out is the name this option had before every command wrote to --results; scripts that pass it still work.
+    @Option(name: [.customLong("results"), .customLong("out")],
+            help: "Where the runs, the report and its figures go (default: results/reproduce-<scale>); --out is its old spelling.")
+    var results: String?
 
     @Option(help: "Directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (small and paper scales).")
     var data: String = "data"
@@ -59,11 +62,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(name: .customLong("calibration-steps"), help: "--plan: training steps timed per model for the estimate.")
     var calibrationSteps: Int = 2
 
-    @Option(help: "Slurm: partition.") var partition: String?
-    @Option(help: "Slurm: time limit per task.") var time: String?
-    @Option(name: .customLong("cpus-per-task"), help: "Slurm: cores per task.") var cpusPerTask: Int?
-    @Option(help: "Slurm: memory per task.") var mem: String?
-    @Option(help: "Slurm: account.") var account: String?
+    @OptionGroup var slurmOptions: SlurmOptions
 
     func validate() throws {
         do {
@@ -81,53 +80,36 @@ struct ReproduceCommand: ParsableCommand {
 
     func run() throws {
         let scale = ReproductionScale.named(self.scale)!
-        let outDirectory = absolute(out ?? "results/reproduce-\(scale.name)")
+        let outDirectory = absolute(results ?? "results/reproduce-\(scale.name)")
         let total = threads ?? ProcessInfo.processInfo.activeProcessorCount
         Parallel.setThreadCount(total)
         var runner = ReproductionRunner(scale: scale, out: outDirectory, dataRoot: absolute(data), repositoryRoot: absolute(repository),
                                         executable: ChildProcess.currentExecutable(), threads: total, claims: try claimSet())
         runner.log = { print($0); fflush(stdout) }
         runner.dataLabel = data
-        do {
-            if plan {
-                print(try runner.planText(calibrationSteps: calibrationSteps), terminator: "")
-                return
-            }
-            if backend == .slurm { return try slurm(runner) }
-            StopSignals.install()
-            let paperTable = try? PaperTable.read("\(absolute(repository))/results/paper/table2.csv")
-            let (verdicts, training, cells, tau, power, figures) = try runner.runAll(paperTable: paperTable)
-            let formatter = ISO8601DateFormatter()
-            let report = ReproductionReport(
-                scale: scale.name, summary: scale.summary,
-                command: "adai-bench " + CommandLine.arguments.dropFirst().joined(separator: " "),
-                commit: Provenance.gitCommit(), writtenAt: formatter.string(from: Date()),
-                paperVsThisRun: try runner.paperComparison(), reductions: runner.reductions, openPoints: scale.openPoints,
-                claims: verdicts, training: training, table2Cells: cells, kendallTau: tau,
-                paperGapPower: power, figures: figures)
-            try ReportWriter.write(report, to: outDirectory)
-            for v in verdicts { print("claim \(v.claim): \(v.verdict.rawValue) (\(v.kind.rawValue))") }
-            print("wrote \(outDirectory)/REPORT.md and report.json")
-        } catch let error as ReproductionError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(2)
-        } catch let error as SweepError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
-        } catch let error as TrainError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
-        } catch let error as ReportError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
+        if plan {
+            print(try runner.planText(calibrationSteps: calibrationSteps), terminator: "")
+            return
         }
+        if backend == .slurm { return try slurm(runner) }
+        StopSignals.install()
+        let paperTable = try? PaperTable.read("\(absolute(repository))/results/paper/table2.csv")
+        let (verdicts, training, cells, tau, power, figures) = try runner.runAll(paperTable: paperTable)
+        let formatter = ISO8601DateFormatter()
+        let report = ReproductionReport(
+            scale: scale.name, summary: scale.summary,
+            command: "adai-bench " + CommandLine.arguments.dropFirst().joined(separator: " "),
+            commit: Provenance.gitCommit(), writtenAt: formatter.string(from: Date()),
+            paperVsThisRun: try runner.paperComparison(), reductions: runner.reductions, openPoints: scale.openPoints,
+            claims: verdicts, training: training, table2Cells: cells, kendallTau: tau,
+            paperGapPower: power, figures: figures)
+        try ReportWriter.write(report, to: outDirectory)
+        for v in verdicts { print("claim \(v.claim): \(v.verdict.rawValue) (\(v.kind.rawValue))") }
+        print("wrote \(outDirectory)/REPORT.md and report.json")
     }
 
     private func slurm(_ runner: ReproductionRunner) throws {
-        var settings: SlurmSettings?
-        if partition != nil || time != nil || cpusPerTask != nil || mem != nil || account != nil {
-            var s = SlurmSettings()
-            s.partition = partition; s.time = time; s.cpusPerTask = cpusPerTask; s.mem = mem; s.account = account
-            settings = s
-        }
+        let settings = slurmOptions.isEmpty ? nil : slurmOptions.applied(to: SlurmSettings())
         for (name, sweep, indices, note) in try runner.slurmArrays(settings: settings) {
             guard !indices.isEmpty else { print("# \(name): nothing to submit (\(note) is done or running)"); continue }
             if dryRun {

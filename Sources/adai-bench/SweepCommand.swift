@@ -17,7 +17,9 @@ struct SweepCommand: ParsableCommand {
             job-array script (one task per unfinished run) and submits it. Each run holds a lock while it trains, \
             so sweeps started twice, or a local sweep beside a Slurm job, never train a run twice; finished runs \
             are skipped, interrupted or crashed runs resume from their checkpoint, and a run that fails is \
-            recorded as `failed` in its run.json while the others go on. Summarise with `adai-bench collect`.
+            recorded as `failed` in its run.json while the others go on. Summarise with `adai-bench collect`. \
+            The Slurm options replace the config's sweep.slurm settings one by one; without them a task gets \
+            sweep.slurm's cores (else 1) and its memory, time, partition and account (else the cluster's defaults).
             """)
 
     @Option(help: "Path of the experiment config (JSON) with a `sweep` section.")
@@ -38,20 +40,10 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Where the runs go: local (worker processes here) or slurm (a job array).")
     var backend: Backend = .local
 
-    @Option(help: "Directory that holds the experiments' results.")
-    var results: String = "results"
+    @OptionGroup var runOptions: RunOptions
 
     @Option(help: "Threads: with --index, the run's; for the local backend, the total split between the workers (default: all cores).")
     var threads: Int?
-
-    @Option(help: "Number of epochs per run, replacing the config's.")
-    var epochs: Int?
-
-    @Option(name: .customLong("max-steps"), help: "At most N training steps per epoch (smoke tests).")
-    var maxSteps: Int?
-
-    @Option(name: .customLong("data-dir"), help: "Data directory, replacing the config's (and its synthetic data).")
-    var dataDir: String?
 
     @Option(name: .customLong("calibration-steps"), help: "--plan: training steps timed for the estimate (after one warm-up step).")
     var calibrationSteps: Int = 3
@@ -59,20 +51,7 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Slurm: print the sbatch script instead of submitting it.")
     var dryRun = false
 
-    @Option(name: .customLong("cpus-per-task"), help: "Slurm: cores per task (default: the config's sweep.slurm.cpusPerTask, else 1).")
-    var cpusPerTask: Int?
-
-    @Option(help: "Slurm: memory per task, e.g. 8G (default: sweep.slurm.mem, else the partition's).")
-    var mem: String?
-
-    @Option(help: "Slurm: time limit per task, e.g. 2-00:00:00 (default: sweep.slurm.time, else the partition's).")
-    var time: String?
-
-    @Option(help: "Slurm: partition (default: sweep.slurm.partition, else the cluster's default).")
-    var partition: String?
-
-    @Option(help: "Slurm: account to charge (default: sweep.slurm.account).")
-    var account: String?
+    @OptionGroup var slurmOptions: SlurmOptions
 
     @Option(name: .customLong("max-parallel"), help: "Slurm: at most P tasks at once, the %P of --array (default: sweep.slurm.concurrency, else all).")
     var maxParallel: Int?
@@ -80,14 +59,14 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Slurm: the sbatch command to submit with.")
     var sbatch: String = "sbatch"
 
+    private var results: String { runOptions.results }
+
     enum Backend: String, ExpressibleByArgument, CaseIterable { case local, slurm }
 
     func validate() throws {
         if workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
         if let index, index < 0 { throw ValidationError("--index must be >= 0, got \(index)") }
-        if let cpusPerTask, cpusPerTask < 1 { throw ValidationError("--cpus-per-task must be at least 1, got \(cpusPerTask)") }
         if let maxParallel, maxParallel < 1 { throw ValidationError("--max-parallel must be at least 1, got \(maxParallel)") }
         if calibrationSteps < 1 { throw ValidationError("--calibration-steps must be at least 1, got \(calibrationSteps)") }
         if index != nil && (plan || backend == .slurm) { throw ValidationError("--index runs one run here; leave out --plan and --backend slurm") }
@@ -95,39 +74,25 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            var overrides = TrainOverrides()
-            overrides.epochs = epochs
-            overrides.dataDir = dataDir
-            let experiment = try ExperimentConfig.load(path: config).applying(overrides)
-            let grid = try experiment.sweepGrid()
-            if plan { return try printPlan(grid) }
-            if let index { return try runOne(grid, index: index) }
-            switch backend {
-            case .local: try runLocal(grid)
-            case .slurm: try submitSlurm(grid)
-            }
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        } catch let error as SweepError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as TrainError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as RunFileError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
+        var overrides = TrainOverrides()
+        overrides.epochs = runOptions.epochs
+        overrides.dataDir = runOptions.dataDir
+        let experiment = try ExperimentConfig.load(path: config).applying(overrides)
+        let grid = try experiment.sweepGrid()
+        if plan { return try printPlan(grid) }
+        if let index { return try runOne(grid, index: index) }
+        switch backend {
+        case .local: try runLocal(grid)
+        case .slurm: try submitSlurm(grid)
         }
     }
 
     /// The arguments every worker or task repeats: the config, the results and the overrides.
     private var workerArguments: [String] {
         var args = ["sweep", "--config", absolute(config), "--results", absolute(results)]
-        if let epochs { args += ["--epochs", String(epochs)] }
-        if let maxSteps { args += ["--max-steps", String(maxSteps)] }
-        if let dataDir { args += ["--data-dir", absolute(dataDir)] }
+        if let epochs = runOptions.epochs { args += ["--epochs", String(epochs)] }
+        if let maxSteps = runOptions.maxSteps { args += ["--max-steps", String(maxSteps)] }
+        if let dataDir = runOptions.dataDir { args += ["--data-dir", absolute(dataDir)] }
         return args
     }
 
@@ -153,7 +118,7 @@ struct SweepCommand: ParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("adai-calibration-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let calibration = try grid.calibrate(steps: calibrationSteps, scratch: scratch)
-        let estimate = grid.estimate(calibration, states: states, maxSteps: maxSteps)
+        let estimate = grid.estimate(calibration, states: states, maxSteps: runOptions.maxSteps)
         print(String(format: "calibration: %d steps of %@ at batch %d on %d thread%@: %.3f s per step",
                      calibration.steps, calibration.model, calibration.batchSize, calibration.threads,
                      calibration.threads == 1 ? "" : "s", calibration.secondsPerStep))
@@ -172,7 +137,7 @@ struct SweepCommand: ParsableCommand {
         }
         var options = TrainOptions()
         options.results = results
-        options.maxSteps = maxSteps
+        options.maxSteps = runOptions.maxSteps
         options.resume = true
         options.liveProgress = false
         StopSignals.install()
@@ -200,12 +165,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     private func submitSlurm(_ grid: SweepGrid) throws {
-        var settings = grid.slurm
-        if let cpusPerTask { settings.cpusPerTask = cpusPerTask }
-        if let mem { settings.mem = mem }
-        if let time { settings.time = time }
-        if let partition { settings.partition = partition }
-        if let account { settings.account = account }
+        var settings = slurmOptions.applied(to: grid.slurm)
         if let maxParallel { settings.concurrency = maxParallel }
         if !dryRun { SweepWorker.closeAttemptsOfFinishedRuns(grid, results: results) }
         let states = grid.states(results: results)

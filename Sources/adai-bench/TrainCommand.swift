@@ -26,23 +26,13 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("weight-decay"), help: "Weight decay for every trained optimizer, replacing the config's.")
     var weightDecay: Double?
 
-    @Option(help: "Number of epochs, replacing the config's.")
-    var epochs: Int?
-
     @Option(help: "Train this one seed instead of the config's seeds.")
     var seed: Int?
 
-    @Option(name: .customLong("data-dir"), help: "Data directory, replacing the config's (and its synthetic data).")
-    var dataDir: String?
-
-    @Option(help: "Directory that holds the experiments' results.")
-    var results: String = "results"
+    @OptionGroup var runOptions: RunOptions
 
     @Option(help: "Threads for the engine and OpenBLAS (default: all cores).")
     var threads: Int?
-
-    @Option(name: .customLong("max-steps"), help: "At most N training steps per epoch (smoke tests); each epoch still ends with a full evaluation.")
-    var maxSteps: Int?
 
     @Flag(name: .customLong("allow-partial-data"), help: "Use the CIFAR files present even if some are missing (a warning names them).")
     var allowPartialData = false
@@ -64,7 +54,6 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
         if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
         do { try StepRecordOptions(logEvery: logSteps, batchesFile: recordBatches).validate() } catch {
             throw ValidationError("\(error)")
@@ -77,33 +66,22 @@ struct Train: ParsableCommand {
         overrides.optimizer = optimizer
         overrides.lr = lr
         overrides.weightDecay = weightDecay
-        overrides.epochs = epochs
+        overrides.epochs = runOptions.epochs
         overrides.seed = seed
-        overrides.dataDir = dataDir
+        overrides.dataDir = runOptions.dataDir
         overrides.allowPartialData = allowPartialData
         var options = TrainOptions()
-        options.results = results
-        options.maxSteps = maxSteps
+        options.results = runOptions.results
+        options.maxSteps = runOptions.maxSteps
         options.resume = resume
         options.checkpointEvery = checkpointEvery
         options.stepRecords = StepRecordOptions(logEvery: logSteps, batchesFile: recordBatches)
-        do {
-            let experiment = try ExperimentConfig.load(path: config).applying(overrides)
-            StopSignals.install()
-            let outcomes = try ExperimentRunner(config: experiment, options: options).run()
-            let counts = Dictionary(grouping: outcomes, by: { $0.1.rawValue }).mapValues(\.count)
-            print("\(experiment.name): " + counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ")
-                  + " — results in \(results)/\(experiment.name)")
-            if outcomes.contains(where: { $0.1 == .interrupted }) { throw ExitCode(130) }
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        } catch let error as TrainError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as RunFileError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let experiment = try ExperimentConfig.load(path: config).applying(overrides)
+        StopSignals.install()
+        let outcomes = try ExperimentRunner(config: experiment, options: options).run()
+        let counts = Dictionary(grouping: outcomes, by: { $0.1.rawValue }).mapValues(\.count)
+        print("\(experiment.name): " + counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ")
+              + " — results in \(runOptions.results)/\(experiment.name)")
+        if outcomes.contains(where: { $0.1 == .interrupted }) { throw ExitCode(130) }
     }
 }

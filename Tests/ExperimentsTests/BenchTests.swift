@@ -43,7 +43,7 @@ final class BenchTests: XCTestCase {
                                          outputFile: log)
         XCTAssertEqual(ChildProcess.wait(pid), .exited(64))
         let output = try String(contentsOfFile: log, encoding: .utf8)
-        XCTAssertTrue(output.hasPrefix("Error: --compare-gemm-threading alternates the settings step by step: give --steps 2 or more (6 or more for stable medians)\n"), output)
+        XCTAssertTrue(output.hasPrefix("error: --compare-gemm-threading alternates the settings step by step: give --steps 2 or more (6 or more for stable medians)\n"), output)
     }
 
     func testReductionComparisonTimesBothOrdersAndRestoresTheFixedOrder() throws {
@@ -86,10 +86,10 @@ final class BenchTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for (index, (arguments, message)) in [
             (["--steps", "1", "--compare-reductions"],
-             "Error: --compare-reductions alternates the reduction orders step by step: give --steps 2 or more (8 or more for stable medians)\n"),
+             "error: --compare-reductions alternates the reduction orders step by step: give --steps 2 or more (8 or more for stable medians)\n"),
             (["--steps", "4", "--compare-reductions", "--compare-gemm-threading"],
-             "Error: --compare-reductions and --compare-gemm-threading each alternate one setting: give only one of them\n"),
-            (["--bptt", "0"], "Error: --bptt must be at least 1, got 0\n"),
+             "error: --compare-reductions and --compare-gemm-threading each alternate one setting: give only one of them\n"),
+            (["--bptt", "0"], "error: --bptt must be at least 1, got 0\n"),
         ].enumerated() {
             let log = "\(directory)/bench-\(index).log"
             let pid = try ChildProcess.spawn(executable, ["bench", "--model", "lstm-tiny"] + arguments, outputFile: log)

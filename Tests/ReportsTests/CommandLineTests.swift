@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// `adai-bench plot` and `compare` as a user runs them: formats, and the messages of bad options.
+/// `adai-bench` as a user runs it: plot and compare formats, the messages of bad options, and every subcommand's error line.
 final class CommandLineTests: XCTestCase {
     private var results: FabricatedResults!
 
@@ -94,7 +94,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin-distance", "0.5"]).status, 0)
         let badPlot = try run(["plot", "heatmap", experiment, "--optimizer", "adai", "--basin-distance=-1"])
         XCTAssertNotEqual(badPlot.status, 0)
-        XCTAssert(badPlot.errors.hasPrefix("Error: the basin distance must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error), got -1.0"), badPlot.errors)
+        XCTAssert(badPlot.errors.hasPrefix("error: the basin distance must be a number ≥ 0 in the metric's units (e.g. 1 for 1 percentage point of test error), got -1.0"), badPlot.errors)
     }
 
     /// `model summary` of an AWD-LSTM names the weight-drop variant; an unknown variant is refused with the two choices.
@@ -106,25 +106,82 @@ final class CommandLineTests: XCTestCase {
         }
         let bad = try run(["model", "summary", "--model", "awd-lstm-tiny", "--weight-drop", "fixed"])
         XCTAssertNotEqual(bad.status, 0)
-        XCTAssert(bad.errors.contains("Error: --weight-drop must be authors or correct, got \"fixed\""), bad.errors)
+        XCTAssert(bad.errors.contains("error: --weight-drop must be authors or correct, got \"fixed\""), bad.errors)
     }
 
     func testBadPlotOptionsSayWhatToDo() throws {
         let experiment = try results.comparisonExperiment()
         let cases: [([String], String)] = [
-            (["plot", "curves", experiment, "--dpi", "20"], "Error: --dpi must be 36...1200, got 20"),
-            (["plot", "curves", experiment, "--out", "x.jpg"], "Error: --out x.jpg: unknown extension; use .png, .pdf or .svg, or pass --format"),
-            (["plot", "curves", experiment, "--format", "eps"], "Error: The value 'eps' is invalid for '--format <format>'"),
-            (["plot", "loss", experiment, "--width", "50"], "Error: --width must be 150...2000 and --height 100...2000 points, got 50×240"),
+            (["plot", "curves", experiment, "--dpi", "20"], "error: --dpi must be 36...1200, got 20"),
+            (["plot", "curves", experiment, "--out", "x.jpg"], "error: --out x.jpg: unknown extension; use .png, .pdf or .svg, or pass --format"),
+            (["plot", "curves", experiment, "--format", "eps"], "error: The value 'eps' is invalid for '--format <format>'"),
+            (["plot", "loss", experiment, "--width", "50"], "error: --width must be 150...2000 and --height 100...2000 points, got 50×240"),
             (["compare", experiment, "--format", "latex", "--layout", "detail"],
-             "Error: --format latex has only the table layout; drop --layout detail or use --format md"),
+             "error: --format latex has only the table layout; drop --layout detail or use --format md"),
             (["compare", experiment, "--with-paper"],
-             "Error: --with-paper belongs to the table layout; add --layout table (the detail layout always shows the paper)"),
+             "error: --with-paper belongs to the table layout; add --layout table (the detail layout always shows the paper)"),
         ]
         for (arguments, message) in cases {
             let r = try run(arguments)
             XCTAssertNotEqual(r.status, 0, arguments.joined(separator: " "))
             XCTAssert(r.errors.hasPrefix(message), "\(arguments.joined(separator: " ")): \(r.errors)")
         }
+    }
+
+    /// Every subcommand ends a failure the same way: one line on stderr that starts with `error:` and a non-zero status
+    /// (2 for a bad config, 64 for a bad option, 1 otherwise), whether the error comes from the options or from the run.
+    func testEverySubcommandReportsAnErrorOnOneLine() throws {
+        let missing = "/nonexistent-adai-bench"
+        let scratch = results.root.path
+        // Two blank CIFAR-10 images, so that `data bench` reads them instead of writing synthetic ones first.
+        let cifar = "\(scratch)/cifar"
+        try FileManager.default.createDirectory(atPath: cifar, withIntermediateDirectories: true)
+        try Data(count: 2 * 3073).write(to: URL(fileURLWithPath: "\(cifar)/data_batch_1.bin"))
+        let cases: [(arguments: [String], status: Int32, message: String)] = [
+            (["train", "--config", "\(missing)/c.json"], 2, "error: \(missing)/c.json: cannot read the file; check the path"),
+            (["sweep", "--plan", "--calibration-steps", "0", "--config", "configs/quickstart.json"], 64,
+             "error: --calibration-steps must be at least 1, got 0\n"),
+            (["collect", missing], 1, "error: \(missing): no such directory; pass the results directory of an experiment"),
+            (["data", "synth", "--kind", "cifar10", "--out", "/dev/null/x"], 1, "error: /dev/null/x/cifar-10-batches-bin: cannot write the file"),
+            (["data", "stats", "--dataset", "cifar10", "--data-dir", missing], 1, "error: CIFAR-10: data directory \(missing) does not exist"),
+            (["data", "bench", "--data-dir", cifar, "--batch-size", "0"], 1, "error: batch size must be at least 1, got 0"),
+            (["model", "summary", "--model", "nope"], 1, "error: unknown model \"nope\"; known models: "),
+            (["model", "init", "--model", "nope", "--seed", "1", "--out", "\(scratch)/w.safetensors"], 1, "error: unknown model \"nope\""),
+            (["model", "grad", "--model", "resnet-tiny", "--weights", "\(missing)/w.safetensors", "--dataset", "cifar10",
+              "--data-dir", missing, "--first", "1", "--out", "\(scratch)/g.csv"], 1, "error: CIFAR-10: data directory \(missing) does not exist"),
+            (["optimize", "--function", "nope", "--dim", "1", "--optimizer", "adai", "--steps", "1", "--init", "0"], 1,
+             "error: unknown function 'nope'; known functions: rosenbrock, styblinski-tang, quadratic, saddle\n"),
+            (["compare", missing], 1, "error: \(missing): no such directory"),
+            (["diff", "\(missing)/a.csv", "\(missing)/b.csv"], 1, "error: \(missing)/a.csv: no such file"),
+            (["plot", "curves", missing], 1, "error: \(missing): no such directory"),
+            (["bench", "--model", "nope", "--steps", "1"], 1, "error: unknown model \"nope\""),
+            (["escape", "--optimizer", "nope"], 1, "error: optimizer 'nope': unknown optimizer 'nope'"),
+            (["hessian"], 1, "error: give exactly one of --run DIR or --weights FILE\n"),
+            (["sharpness"], 1, "error: give exactly one of --run DIR or --weights FILE\n"),
+            (["saddle", "--optimizer", "nope"], 1, "error: optimizer 'nope': unknown optimizer 'nope'"),
+            (["noise", "--out", "\(scratch)/noise", "--batch-sizes", "4"], 1, "error: --batch-sizes needs at least two batch sizes"),
+            (["reproduce", "--scale", "huge"], 64, "error: --scale huge: unknown; use one of smoke, small, medium, paper\n"),
+            // ArgumentParser's own parse errors take the same shape.
+            (["train", "--no-such-option"], 64, "error: Unknown option '--no-such-option'"),
+        ]
+        for (arguments, status, message) in cases {
+            let r = try run(arguments)
+            let command = arguments.joined(separator: " ")
+            XCTAssertEqual(r.status, status, "\(command): \(r.errors)")
+            XCTAssert(r.errors.hasPrefix(message), "\(command): \(r.errors)")
+            XCTAssertEqual(r.errors.filter { $0 == "\n" }.count, 1, "\(command): one line, got \(r.errors)")
+        }
+    }
+
+    /// A config with several problems lists them one per line after the `error:` line, and exits 2.
+    func testAConfigsProblemsFollowTheErrorLine() throws {
+        let config = results.root.appendingPathComponent("bad.json").path
+        try Data(#"{"name": "x", "bogus": 1}"#.utf8).write(to: URL(fileURLWithPath: config))
+        let r = try run(["train", "--config", config])
+        XCTAssertEqual(r.status, 2, r.errors)
+        let lines = r.errors.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.first.map(String.init), "error: \(config): 5 problems:", r.errors)
+        XCTAssert(lines.dropFirst().dropLast().allSatisfy { $0.hasPrefix("  ") }, r.errors)
+        XCTAssert(r.errors.contains("  bogus: unknown key"), r.errors)
     }
 }
