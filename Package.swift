@@ -45,7 +45,7 @@ let package = Package(
         .plugin(name: "RegistrationCollector", capability: .buildTool(), dependencies: ["registration-collector"]),
         .target(name: "Datasets", dependencies: ["Engine"]),
         .target(name: "NN", dependencies: ["Engine"], plugins: ["RegistrationCollector"]),
-        .target(name: "Plot", dependencies: ["CCairo", "CPNG"]),
+        .target(name: "Plot", dependencies: ["Engine", "CCairo", "CPNG"]),
         .target(name: "RunFormat", dependencies: ["Engine"]),
         .target(name: "Reports", dependencies: ["Plot", "RunFormat"]),
         // The git commit the binary was built from is stamped into Experiments at build time (run provenance).
