@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Engine"], plugins: ["RegistrationCollector"]),
         .target(name: "Plot", dependencies: ["Engine", "CCairo", "CPNG"]),
         .target(name: "RunFormat", dependencies: ["Engine"]),
-        .target(name: "Reports", dependencies: ["Plot", "RunFormat"]),
+        .target(name: "Reports", dependencies: ["Engine", "Plot", "RunFormat"]),
         // The git commit the binary was built from is stamped into Experiments at build time (run provenance).
         .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"], plugins: ["BuildStamp"]),
         .plugin(name: "BuildStamp", capability: .buildTool()),

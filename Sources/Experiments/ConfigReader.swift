@@ -172,7 +172,4 @@ func describe(_ value: Any) -> String {
 }
 
 /// A number as people write it: 1, 0.1, 0.0005, 1e-05.
-public func formatValue(_ x: Double) -> String {
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
-    return "\(x)"
-}
+public func formatValue(_ x: Double) -> String { NumberFormat.runId.string(x) }

@@ -81,7 +81,7 @@ public func parseOptionAssignments(_ assignments: [String]) throws -> OptimizerO
 }
 
 /// Shortest text that reads back as the same Double ("0.1", "1e-08", "5.0").
-func formatNumber(_ x: Double) -> String { "\(x)" }
+func formatNumber(_ x: Double) -> String { NumberFormat.shortest.string(x) }
 
 /// The allowed values of a number.
 enum NumberRange {
