@@ -45,10 +45,10 @@ let package = Package(
         .plugin(name: "RegistrationCollector", capability: .buildTool(), dependencies: ["registration-collector"]),
         .target(name: "Datasets", dependencies: ["Engine"]),
         .target(name: "NN", dependencies: ["Engine"], plugins: ["RegistrationCollector"]),
-        .target(name: "Plot", dependencies: ["CCairo", "CPNG"]),
+        .target(name: "Plot", dependencies: ["Engine", "CCairo", "CPNG"]),
         // The file formats: the experiment config (its types name data sets, models and optimizer settings) and run.json.
         .target(name: "RunFormat", dependencies: ["Engine", "Datasets", "NN", "Optim"]),
-        .target(name: "Reports", dependencies: ["Plot", "RunFormat"]),
+        .target(name: "Reports", dependencies: ["Engine", "Plot", "RunFormat"]),
         // The git commit the binary was built from is stamped into Experiments at build time (run provenance).
         .target(name: "Experiments", dependencies: ["Engine", "Optim", "Datasets", "NN", "RunFormat"], plugins: ["BuildStamp"]),
         .plugin(name: "BuildStamp", capability: .buildTool()),

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// An error of an analysis (bad settings, unreadable run directory, …); `message` says what,
@@ -10,7 +11,7 @@ public struct AnalysisError: Error, Equatable, CustomStringConvertible, Localize
 }
 
 /// A number with 9 significant digits (Float32 round-trips; Doubles keep what matters).
-func format9(_ x: Double) -> String { String(format: "%.9g", x) }
+func format9(_ x: Double) -> String { NumberFormat.g(9).string(x) }
 
 /// "0.01,0.02" → [0.01, 0.02]; `option` names the command-line option in the message.
 public func parseNumberList(_ text: String, option: String) throws -> [Double] {

@@ -373,7 +373,7 @@ extension NoiseReport {
     /// Per checkpoint, the lines a reader wants first.
     public var summaryLines: [String] {
         checkpoints.flatMap { c -> [String] in
-            let f = { (x: Double) in String(format: "%.3g", x) }
+            let f = NumberFormat.g(3).string
             let first = c.fits[0]
             return [
                 "\(c.name): loss \(f(c.loss)), λ from \(f(c.eigenvalues.first ?? .nan)) to \(f(c.eigenvalues.last ?? .nan)); Hessian asymmetry \(f(c.hessianAsymmetry)), Richardson change \(f(c.hessianExtrapolationChange))",

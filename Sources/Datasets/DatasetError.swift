@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Everything that can be wrong with a data set on disk or with a request for one.
@@ -110,22 +111,12 @@ enum DataFiles {
         }
     }
 
-    /// Writes `data` to `path` atomically: a temporary file in the same directory, then a rename.
+    /// Writes `data` to `path` atomically (through Engine's AtomicFile), in the data sets' wording when it fails.
     static func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {
-            try data.write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                throw DatasetError.unwritable(path: path, reason: String(cString: strerror(errno)))
-            }
-        } catch let error as DatasetError {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw DatasetError.unwritable(path: path, reason: error.localizedDescription)
+            try AtomicFile.write(data, to: path)
+        } catch let error as AtomicFile.WriteError {
+            throw DatasetError.unwritable(path: path, reason: error.systemReason)
         }
     }
 

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Every problem found in a config, each with its JSON path; the CLI prints them one per line.
@@ -10,27 +11,8 @@ public struct ConfigError: Error, CustomStringConvertible {
     }
 }
 
-/// The closest of `candidates` to `word` by edit distance, if it is close enough to be a likely typo.
-func closestName(to word: String, in candidates: [String]) -> String? {
-    /// Edit distance counting insertions, deletions, substitutions and swaps of neighbours as one edit.
-    func distance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in 0...a.count { d[i][0] = i }
-        for j in 0...b.count { d[0][j] = j }
-        for i in 1...a.count {
-            for j in 1...b.count {
-                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
-            }
-        }
-        return d[a.count][b.count]
-    }
-    let w = Array(word.lowercased())
-    let scored = candidates.map { ($0, distance(w, Array($0.lowercased()))) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-    return best.1 <= max(2, word.count / 3) ? best.0 : nil
-}
+/// The closest of `candidates` to `word`, if it is a likely typo (Engine's ClosestName decides).
+func closestName(to word: String, in candidates: [String]) -> String? { ClosestName.of(word, in: candidates) }
 
 /// Reads typed values out of a JSON object while collecting problems with their JSON paths
 /// (`optimizers[2].lr: must be > 0, got -1`). Reading never throws; `problems` says what went wrong.
@@ -190,7 +172,4 @@ func describe(_ value: Any) -> String {
 }
 
 /// A number as people write it: 1, 0.1, 0.0005, 1e-05.
-public func formatValue(_ x: Double) -> String {
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
-    return "\(x)"
-}
+public func formatValue(_ x: Double) -> String { NumberFormat.runId.string(x) }

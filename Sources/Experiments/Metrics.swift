@@ -30,12 +30,7 @@ public struct MetricsTable: Equatable {
     }
 
     /// 9 significant digits: enough to round-trip a Float32 exactly.
-    static func format(_ x: Double) -> String {
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-        if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
-        return String(format: "%.9g", x)
-    }
+    static func format(_ x: Double) -> String { NumberFormat.metrics.string(x) }
 
     public var csv: String {
         var text = columns.joined(separator: ",") + "\n"

@@ -124,12 +124,12 @@ public struct SafetensorsArchive {
         return data
     }
 
-    /// Writes the file atomically: to a temporary file beside it, then renamed over `url`.
+    /// Writes the file atomically (Engine's AtomicFile: a temporary file beside it, then renamed over `url`).
     public func write(to url: URL) throws {
         do {
-            try serialized().write(to: url, options: .atomic)
-        } catch {
-            throw SafetensorsError("cannot write \(url.path): \(error.localizedDescription); check that the folder exists and is writable")
+            try AtomicFile.write(serialized(), to: url.path)
+        } catch let error as AtomicFile.WriteError {
+            throw SafetensorsError("cannot write \(url.path): \(error.systemReason); check that the folder exists and is writable")
         }
     }
 

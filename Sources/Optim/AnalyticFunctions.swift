@@ -150,4 +150,4 @@ public struct AnalyticRun {
 }
 
 /// A Float32 with 9 significant digits (enough to read back the same float).
-func float9(_ x: Float) -> String { String(format: "%.9g", Double(x)) }
+func float9(_ x: Float) -> String { NumberFormat.g(9).string(Double(x)) }

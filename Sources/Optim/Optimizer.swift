@@ -73,7 +73,7 @@ public let optimizerNames: [String] = registeredOptimizers.flatMap { $0.variants
 /// The registration of the optimizer called `name`, or an error naming the closest known name.
 func registration(_ name: String) throws -> OptimizerRegistration {
     if let found = registeredOptimizers.first(where: { $0.variants.contains { $0.name == name } }) { return found }
-    let guess = closestKey(to: name, in: optimizerNames).map { "; did you mean '\($0)'?" } ?? ""
+    let guess = ClosestName.of(name, in: optimizerNames).map { "; did you mean '\($0)'?" } ?? ""
     throw OptimError("unknown optimizer '\(name)'\(guess) (known optimizers: \(optimizerNames.joined(separator: ", ")))")
 }
 

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Settings of optimizers and schedules as they arrive from a JSON config or the command line,
@@ -80,7 +81,7 @@ public func parseOptionAssignments(_ assignments: [String]) throws -> OptimizerO
 }
 
 /// Shortest text that reads back as the same Double ("0.1", "1e-08", "5.0").
-func formatNumber(_ x: Double) -> String { "\(x)" }
+func formatNumber(_ x: Double) -> String { NumberFormat.shortest.string(x) }
 
 /// The allowed values of a number.
 enum NumberRange {
@@ -239,32 +240,11 @@ struct OptionReader {
         let unknown = options.keys.filter { !validKeys.contains($0) }.sorted()
         if !unknown.isEmpty {
             let list = unknown.map { "'\($0)'" }.joined(separator: ", ")
-            let guesses = unknown.compactMap { key in closestKey(to: key, in: validKeys).map { "'\($0)'" } }
+            let guesses = unknown.compactMap { key in ClosestName.of(key, in: validKeys).map { "'\($0)'" } }
             let guess = guesses.isEmpty ? "" : " (did you mean \(guesses.joined(separator: ", "))?)"
             let valid = validKeys.isEmpty ? "it has no settings" : "valid keys: \(validKeys.joined(separator: ", "))"
             throw OptimError("\(owner): unknown key\(unknown.count > 1 ? "s" : "") \(list)\(guess); \(valid)")
         }
         if let first = problems.first { throw OptimError("\(owner): \(first)") }
     }
-}
-
-
-/// The candidate closest to `text` by edit distance (letters compared without case), if it is close
-/// enough to be a likely misspelling: at most a third of the longer name's letters differ.
-func closestKey(to text: String, in candidates: [String]) -> String? {
-    func distance(_ a: [Character], _ b: [Character]) -> Int {
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1] + [Int](repeating: 0, count: b.count)
-            for (j, y) in b.enumerated() {
-                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
-    }
-    let target = Array(text.lowercased())
-    let scored = candidates.map { ($0, distance(target, Array($0.lowercased()))) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-    return best.1 <= max(1, max(target.count, best.0.count) / 3) ? best.0 : nil
 }

@@ -1,4 +1,5 @@
 import CCairo
+import enum Engine.AtomicFile
 import Foundation
 
 /// An sRGB colour.
@@ -183,6 +184,22 @@ public enum ImageFormat: String, CaseIterable, Sendable {
 public struct PlotError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+
+    static func cannotWrite(_ path: String, _ reason: String) -> PlotError {
+        PlotError("cannot write \(path): \(reason); check that its directory exists and is writable")
+    }
+
+    static func cannotFinish(_ path: String, _ reason: String) -> PlotError { PlotError("cannot finish writing \(path): \(reason)") }
+}
+
+/// Writes `path` through Engine's AtomicFile (`produce` writes the temporary file it is given), its failures
+/// in the plots' wording.
+func writeAtomically(_ path: String, _ produce: (_ temporary: String) throws -> Void) throws {
+    do {
+        try AtomicFile.write(to: path, producing: produce)
+    } catch let error as AtomicFile.WriteError {
+        throw error.step == .rename ? PlotError.cannotFinish(path, error.systemReason) : PlotError.cannotWrite(path, error.systemReason)
+    }
 }
 
 /// An RGB raster: a figure rendered at some resolution, or a PNG read back.
@@ -235,7 +252,7 @@ extension Figure {
         return Raster(width: w, height: h, pixels: pixels)
     }
 
-    /// Writes the figure to `path` (atomically: a temporary file, then a rename) in `format` (default: from the
+    /// Writes the figure to `path` (atomically, through Engine's AtomicFile) in `format` (default: from the
     /// extension, PNG when it names none), PNG at `dpi`. Returns the size written, in pixels for PNG and points otherwise.
     @discardableResult
     public func write(to path: String, format: ImageFormat? = nil, dpi: Double = 150) throws -> (width: Int, height: Int) {
@@ -246,45 +263,37 @@ extension Figure {
             try image.writePNG(to: path)
             return (image.width, image.height)
         }
-        let temporary = path + ".tmp-\(getpid())"
-        guard let probe = fopen(temporary, "wb") else {
-            throw PlotError("cannot write \(path): \(String(cString: strerror(errno))); check that its directory exists and is writable")
-        }
-        fclose(probe)
-        let surface = format == .pdf ? cairo_pdf_surface_create(temporary, width, height)! : cairo_svg_surface_create(temporary, width, height)!
-        if format == .pdf {
-            // cairo stamps the current time as the creation date; a fixed one keeps the bytes a function of the figure.
-            cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "adai-bench")
-            cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, "2000-01-01T00:00:00Z")
-        } else {
-            cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PT)
-        }
-        let cr = cairo_create(surface)!
-        Renderer.draw(self, cr)
-        cairo_show_page(cr)
-        cairo_destroy(cr)
-        cairo_surface_finish(surface)
-        let status = cairo_surface_status(surface)
-        cairo_surface_destroy(surface)
-        guard status == CAIRO_STATUS_SUCCESS else {
-            unlink(temporary)
-            throw PlotError("cannot write \(path): cairo: \(String(cString: cairo_status_to_string(status)))")
-        }
-        if format == .svg {
-            // cairo names the page's group after a surface counter that runs across the whole process; a fixed name
-            // keeps the bytes a function of the figure (nothing refers to it).
-            if let text = try? String(contentsOfFile: temporary, encoding: .utf8),
-               let range = text.range(of: #"<g id="surface[0-9]+">"#, options: .regularExpression) {
-                do { try text.replacingCharacters(in: range, with: #"<g id="figure">"#).write(toFile: temporary, atomically: false, encoding: .utf8) } catch {
-                    unlink(temporary)
-                    throw PlotError("cannot write \(path): \(error.localizedDescription)")
+        try writeAtomically(path) { temporary in
+            guard let probe = fopen(temporary, "wb") else { throw PlotError.cannotWrite(path, String(cString: strerror(errno))) }
+            fclose(probe)
+            let surface = format == .pdf ? cairo_pdf_surface_create(temporary, width, height)! : cairo_svg_surface_create(temporary, width, height)!
+            if format == .pdf {
+                // cairo stamps the current time as the creation date; a fixed one keeps the bytes a function of the figure.
+                cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "adai-bench")
+                cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, "2000-01-01T00:00:00Z")
+            } else {
+                cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PT)
+            }
+            let cr = cairo_create(surface)!
+            Renderer.draw(self, cr)
+            cairo_show_page(cr)
+            cairo_destroy(cr)
+            cairo_surface_finish(surface)
+            let status = cairo_surface_status(surface)
+            cairo_surface_destroy(surface)
+            guard status == CAIRO_STATUS_SUCCESS else {
+                throw PlotError("cannot write \(path): cairo: \(String(cString: cairo_status_to_string(status)))")
+            }
+            if format == .svg {
+                // cairo names the page's group after a surface counter that runs across the whole process; a fixed name
+                // keeps the bytes a function of the figure (nothing refers to it).
+                if let text = try? String(contentsOfFile: temporary, encoding: .utf8),
+                   let range = text.range(of: #"<g id="surface[0-9]+">"#, options: .regularExpression) {
+                    do { try text.replacingCharacters(in: range, with: #"<g id="figure">"#).write(toFile: temporary, atomically: false, encoding: .utf8) } catch {
+                        throw PlotError("cannot write \(path): \(error.localizedDescription)")
+                    }
                 }
             }
-        }
-        guard rename(temporary, path) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(temporary)
-            throw PlotError("cannot finish writing \(path): \(message)")
         }
         return (Int(width.rounded()), Int(height.rounded()))
     }

@@ -2,34 +2,27 @@ import CPNG
 import Foundation
 
 extension Raster {
-    /// Writes the raster as an 8-bit RGB PNG through libpng (atomically: a temporary file, then a rename).
+    /// Writes the raster as an 8-bit RGB PNG through libpng (atomically, through Engine's AtomicFile).
     /// No time or text chunks are written, so the same raster always gives the same bytes.
     public func writePNG(to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        guard let file = fopen(temporary, "wb") else {
-            throw PlotError("cannot write \(path): \(String(cString: strerror(errno))); check that its directory exists and is writable")
-        }
-        guard let png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nil, nil, nil) else {
-            fclose(file)
-            unlink(temporary)
-            throw PlotError("libpng could not start writing \(path)")
-        }
-        var info = png_create_info_struct(png)
-        var pngPointer: png_structp? = png
-        png_init_io(png, file)
-        png_set_IHDR(png, info, png_uint_32(width), png_uint_32(height), 8, PNG_COLOR_TYPE_RGB,
-                     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT)
-        png_write_info(png, info)
-        pixels.withUnsafeBufferPointer { buffer in
-            for y in 0..<height { png_write_row(png, buffer.baseAddress! + y * width * 3) }
-        }
-        png_write_end(png, nil)
-        png_destroy_write_struct(&pngPointer, &info)
-        let closed = fclose(file)
-        guard closed == 0, rename(temporary, path) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(temporary)
-            throw PlotError("cannot finish writing \(path): \(message)")
+        try writeAtomically(path) { temporary in
+            guard let file = fopen(temporary, "wb") else { throw PlotError.cannotWrite(path, String(cString: strerror(errno))) }
+            guard let png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nil, nil, nil) else {
+                fclose(file)
+                throw PlotError("libpng could not start writing \(path)")
+            }
+            var info = png_create_info_struct(png)
+            var pngPointer: png_structp? = png
+            png_init_io(png, file)
+            png_set_IHDR(png, info, png_uint_32(width), png_uint_32(height), 8, PNG_COLOR_TYPE_RGB,
+                         PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT)
+            png_write_info(png, info)
+            pixels.withUnsafeBufferPointer { buffer in
+                for y in 0..<height { png_write_row(png, buffer.baseAddress! + y * width * 3) }
+            }
+            png_write_end(png, nil)
+            png_destroy_write_struct(&pngPointer, &info)
+            guard fclose(file) == 0 else { throw PlotError.cannotFinish(path, String(cString: strerror(errno))) }
         }
     }
 

@@ -1,3 +1,4 @@
+import enum Engine.NumberFormat
 import Foundation
 import RunFormat
 
@@ -112,5 +113,5 @@ public enum Basin {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func format(_ x: Double) -> String { String(format: "%.6g", x) }
+    static func format(_ x: Double) -> String { NumberFormat.g(6).string(x) }
 }

@@ -1,3 +1,4 @@
+import enum Engine.NumberFormat
 import Foundation
 
 /// A small CSV table: a header and rows of fields. Lines starting with `#` and blank lines are skipped,
@@ -93,8 +94,4 @@ public struct CSVTable: Equatable {
 }
 
 /// Formats a number with up to `significant` significant digits, the way our CSV files do.
-func formatNumber(_ value: Double, significant: Int = 9) -> String {
-    if value.isNaN { return "nan" }
-    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-    return String(format: "%.\(significant)g", value)
-}
+func formatNumber(_ value: Double, significant: Int = 9) -> String { NumberFormat.csv(significant: significant).string(value) }

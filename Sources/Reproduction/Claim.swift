@@ -1,3 +1,4 @@
+import enum Engine.NumberFormat
 import Foundation
 import Plot
 
@@ -98,7 +99,7 @@ public struct DesignCheck: Codable, Equatable {
     }
 
     public var line: String {
-        let f = { (x: Double) in String(format: "%.3g", x) }
+        let f = NumberFormat.g(3).string
         var s = "\(part): \(statistic) predicted \(f(prediction)), alternative \(f(alternative)), expected 95% half-width ±\(f(halfWidth))"
         if let m = equivalenceMargin { s += " (must fit inside ±\(f(m)))" }
         s += separable ? " → the design separates them" : " → REFUSED: the repeats cannot tell the prediction from the alternative"

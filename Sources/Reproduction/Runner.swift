@@ -326,4 +326,4 @@ public struct ReproductionRunner {
     }
 }
 
-func formatNumber(_ x: Double) -> String { String(format: "%.6g", x) }
+func formatNumber(_ x: Double) -> String { NumberFormat.g(6).string(x) }

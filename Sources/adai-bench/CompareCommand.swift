@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Reports
 
@@ -116,4 +117,4 @@ extension CompareCommand {
 }
 
 /// `3` rather than `3.0`.
-func formatNumberForCLI(_ x: Double) -> String { String(format: "%g", x) }
+func formatNumberForCLI(_ x: Double) -> String { NumberFormat.g(6).string(x) }

@@ -100,4 +100,4 @@ struct EscapeCommand: ParsableCommand {
     }
 }
 
-func format(_ x: Double) -> String { String(format: "%.5g", x) }
+func format(_ x: Double) -> String { NumberFormat.g(5).string(x) }

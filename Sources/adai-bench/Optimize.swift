@@ -75,7 +75,7 @@ struct Optimize: ParsableCommand {
                                   initial: initial, noiseStd: noiseStd, seed: seed)
         let csv = AnalyticRun.csv(try run.run(), dimension: dim)
         if let out {
-            try Data(csv.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            try AtomicFile.write(csv, to: out)
         } else {
             FileHandle.standardOutput.write(Data(csv.utf8))
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Plot
 import Reports
@@ -174,7 +175,7 @@ struct PlotLoss: ParsableCommand {
 }
 
 /// A number as `--help` shows a default: 1, not 1.0.
-private func formatted(_ x: Double) -> String { String(format: "%g", x) }
+private func formatted(_ x: Double) -> String { NumberFormat.g(6).string(x) }
 
 struct PlotHeatmap: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Experiments
+import RunFormat
 
 /// The options `train` and `sweep` share: where the runs go and what replaces the config's training settings.
 /// `--threads` is not among them: train gives it to the one process, sweep splits it between its workers, and

@@ -1,4 +1,5 @@
 import Analyses
+import enum Engine.NumberFormat
 import Foundation
 import Plot
 
@@ -18,7 +19,7 @@ extension Claim {
             guard let c = report.checkpoints.first(where: { $0.name == "initialisation" }) else {
                 return ClaimVerdict(claim: "10", kind: .runsFailed, notes: ["the noise measurement has no checkpoint at the random initialisation"])
             }
-            let f = { (x: Double) in String(format: "%.3g", x) }
+            let f = NumberFormat.g(3).string
             let a = tInterval(c.alphaAcrossMinibatches), b = tInterval(c.alphaAcrossParameters)
             let kindA = VerdictKind.sided(low: a.low, high: a.high, prediction: 2, alternative: 1.5)
             let kindB = VerdictKind.sided(low: b.low, high: b.high, prediction: 1.5, alternative: 2)

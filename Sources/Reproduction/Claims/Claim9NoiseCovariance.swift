@@ -1,4 +1,5 @@
 import Analyses
+import enum Engine.NumberFormat
 import Foundation
 import Plot
 
@@ -18,7 +19,7 @@ extension Claim {
             guard let c = report.checkpoints.first(where: { $0.name == "initialisation" }) else {
                 return ClaimVerdict(claim: "9", kind: .runsFailed, notes: ["the noise measurement has no checkpoint at the random initialisation"])
             }
-            let f = { (x: Double) in String(format: "%.3g", x) }
+            let f = NumberFormat.g(3).string
             let smallest = report.settings.batchSizes.firstIndex(of: report.settings.batchSizes.min()!)!
             let slopes = c.fits.map { fit in fit[smallest].diagonalExponent }
             // (a) is the slope on log |λ|; fitCovariance's exponent is on log(|λ|/B), the same slope.
