@@ -66,34 +66,31 @@ public struct ModelSource {
             let experiment = ((directory as NSString).appendingPathComponent("../..") as NSString).standardizingPath
             dataDirectory = ExperimentDirectory(experiment).syntheticData
         }
-        var normalization: CIFARNormalization?
-        if let mean = config.dataset.mean, let std = config.dataset.std {
-            normalization = try CIFARNormalization(mean: mean, std: std)
-        }
-        return try make(weights: run.modelFile(generation: state.generation), model: config.model,
-                        dataset: config.dataset.kind.rawValue, dataDirectory: dataDirectory, labels: config.dataset.labels,
-                        normalization: normalization)
+        var dataset = config.dataset
+        dataset.dir = dataDirectory
+        return try make(weights: run.modelFile(generation: state.generation), model: config.model, dataset: dataset)
     }
 
     /// A safetensors file of model weights with the model (its defaults) and data named explicitly.
-    public static func make(weights: String, modelName: String, dataset: String, dataDirectory: String,
+    public static func make(weights: String, modelName: String, dataset name: String, dataDirectory: String,
                             labels: String = "fine") throws -> ModelSource {
-        try make(weights: weights, model: ModelSpec(name: modelName), dataset: dataset, dataDirectory: dataDirectory, labels: labels)
+        guard let kind = DatasetKind(rawValue: name), !kind.isText else {
+            throw AnalysisError("dataset '\(name)' is not supported here; hessian and sharpness analyse image classifiers on cifar10 or cifar100")
+        }
+        return try make(weights: weights, model: ModelSpec(name: modelName), dataset: DatasetSpec(kind: kind, dir: dataDirectory, labels: labels))
     }
 
-    /// A safetensors file of model weights with the model and data named explicitly.
-    public static func make(weights: String, model spec: ModelSpec, dataset datasetName: String, dataDirectory: String,
-                            labels: String = "fine", normalization: CIFARNormalization? = nil) throws -> ModelSource {
-        let modelName = spec.name
-        guard let variant = CIFARVariant(rawValue: datasetName) else {
-            throw AnalysisError("dataset '\(datasetName)' is not supported here; hessian and sharpness analyse image classifiers on cifar10 or cifar100")
+    /// A safetensors file of model weights with the model and the data set (its training images, in order, from
+    /// `dataset.dir`) as a run's config names them; the model is built as training builds it (`ModelSpec.configuration`).
+    public static func make(weights: String, model spec: ModelSpec, dataset: DatasetSpec) throws -> ModelSource {
+        guard let variant = dataset.kind.cifarVariant else {
+            throw AnalysisError("dataset '\(dataset.kind.rawValue)' is not supported here; hessian and sharpness analyse image classifiers on cifar10 or cifar100")
         }
-        guard !ModelZoo.isLanguageModel(modelName) else {
-            throw AnalysisError("model '\(modelName)' is a language model; hessian and sharpness analyse image classifiers (cifar10, cifar100)")
+        guard !ModelZoo.isLanguageModel(spec.name) else {
+            throw AnalysisError("model '\(spec.name)' is a language model; hessian and sharpness analyse image classifiers (cifar10, cifar100)")
         }
-        guard labels == "fine" || labels == "coarse" else { throw AnalysisError("labels must be fine or coarse, got '\(labels)'") }
-        let kind: CIFARLabelKind = labels == "coarse" ? .coarse : .fine
-        let configuration = spec.configuration(classes: variant.classCount(kind))
+        guard dataset.labels == "fine" || dataset.labels == "coarse" else { throw AnalysisError("labels must be fine or coarse, got '\(dataset.labels)'") }
+        let configuration = spec.configuration(classes: variant.classCount(dataset.labelKind))
         let model: Model
         do {
             model = try ModelZoo.makeUninitialized(configuration)
@@ -108,12 +105,11 @@ public struct ModelSource {
         }
         let train: CIFARDataset
         do {
-            train = try CIFARDataset(variant: variant, split: .train, directory: dataDirectory, labelKind: kind,
-                                     allowPartial: true, warn: { _ in })
+            train = try dataset.readCIFAR(.train, allowPartial: true)
         } catch {
             throw AnalysisError("cannot read the \(variant.displayName) training set: \(error)")
         }
-        return ModelSource(model: model, modelName: modelName, description: configuration.description, dataset: train,
-                           normalization: normalization ?? variant.defaultNormalization)
+        return ModelSource(model: model, modelName: spec.name, description: configuration.description, dataset: train,
+                           normalization: try dataset.normalization())
     }
 }

@@ -116,19 +116,14 @@ public final class ExperimentRunner {
             }
         }
         do {
-            guard let variant = config.dataset.kind.cifarVariant else { return .text(try PTBCorpus(directory: dir)) }
-            let kind: CIFARLabelKind = config.dataset.labels == "coarse" ? .coarse : .fine
+            guard !config.dataset.kind.isText else { return .text(try PTBCorpus(directory: dir)) }
             let warn = options.log
-            let train = try CIFARDataset(variant: variant, split: .train, directory: dir, labelKind: kind,
-                                         allowPartial: config.dataset.allowPartial, warn: { warn("warning: " + $0) })
-            let test = try CIFARDataset(variant: variant, split: .test, directory: dir, labelKind: kind,
-                                        allowPartial: config.dataset.allowPartial, warn: { _ in })
-            var normalization = variant.defaultNormalization
-            if let mean = config.dataset.mean, let std = config.dataset.std {
-                normalization = try CIFARNormalization(mean: mean, std: std)
-            } else if config.dataset.mean != nil || config.dataset.std != nil {
+            let train = try config.dataset.readCIFAR(.train, directory: dir, warn: { warn("warning: " + $0) })
+            let test = try config.dataset.readCIFAR(.test, directory: dir)
+            if (config.dataset.mean == nil) != (config.dataset.std == nil) {
                 throw TrainError("dataset: give both \"mean\" and \"std\" to override the normalisation, or neither")
             }
+            let normalization = try config.dataset.normalization()
             if config.dataset.validation > 0 {
                 let (kept, held) = try train.holdingOut(last: config.dataset.validation)
                 return .images(train: kept, validation: held, test: test, normalization: normalization)

@@ -428,25 +428,46 @@ extension TrainingSpec {
     }
 }
 
+/// What an experiment's config and a run's config share (name, notes, dataset, model, training), read and written
+/// in one place; `form` says which keys each file has.
+private struct SharedSections {
+    var name: String, notes: String?, dataset: DatasetSpec, model: ModelSpec, training: TrainingSpec
+
+    init(name: String, notes: String?, dataset: DatasetSpec, model: ModelSpec, training: TrainingSpec) {
+        self.name = name; self.notes = notes; self.dataset = dataset; self.model = model; self.training = training
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        dataset = try c.decode(DatasetSpec.self, forKey: AnyKey("dataset"))
+        model = try c.decode(ModelSpec.self, forKey: AnyKey("model"))
+        name = try c.decode(String.self, forKey: AnyKey("name"))
+        notes = try c.decodeIfPresent(String.self, forKey: AnyKey("notes"))
+        training = try TrainingSpec(from: c.superDecoder(forKey: AnyKey("training")), model: model.name, languageModel: dataset.kind.isText)
+    }
+
+    func encode(to encoder: Encoder, form: ConfigForm) throws {
+        var c = encoder.container(keyedBy: AnyKey.self)
+        try c.encode(name, forKey: AnyKey("name"))
+        try c.encodeIfPresent(notes, forKey: AnyKey("notes"))
+        try dataset.encode(to: c.superEncoder(forKey: AnyKey("dataset")), form: form)
+        try model.encode(to: c.superEncoder(forKey: AnyKey("model")), form: form)
+        try training.encode(to: c.superEncoder(forKey: AnyKey("training")), form: form, model: model.name, languageModel: dataset.kind.isText)
+    }
+}
+
 extension ExperimentConfig: Codable {
     public init(from decoder: Decoder) throws {
+        let shared = try SharedSections(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let dataset = try c.decode(DatasetSpec.self, forKey: .dataset)
-        let model = try c.decode(ModelSpec.self, forKey: .model)
-        self.init(name: try c.decode(String.self, forKey: .name), notes: try c.decodeIfPresent(String.self, forKey: .notes),
-                  dataset: dataset, model: model,
-                  training: try TrainingSpec(from: c.superDecoder(forKey: .training), model: model.name, languageModel: dataset.kind.isText),
+        self.init(name: shared.name, notes: shared.notes, dataset: shared.dataset, model: shared.model, training: shared.training,
                   optimizers: try c.decode([OptimizerSpec].self, forKey: .optimizers),
                   sweep: try c.decodeIfPresent(SweepSpec.self, forKey: .sweep))
     }
 
     public func encode(to encoder: Encoder) throws {
+        try SharedSections(name: name, notes: notes, dataset: dataset, model: model, training: training).encode(to: encoder, form: .file)
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encodeIfPresent(notes, forKey: .notes)
-        try dataset.encode(to: c.superEncoder(forKey: .dataset), form: .file)
-        try model.encode(to: c.superEncoder(forKey: .model), form: .file)
-        try training.encode(to: c.superEncoder(forKey: .training), form: .file, model: model.name, languageModel: isLanguageModel)
         try c.encode(optimizers, forKey: .optimizers)
         try c.encodeIfPresent(sweep, forKey: .sweep)
     }
@@ -461,22 +482,39 @@ extension ExperimentConfig: Codable {
 
 extension RunConfig: Codable {
     public init(from decoder: Decoder) throws {
+        let shared = try SharedSections(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let dataset = try c.decode(DatasetSpec.self, forKey: .dataset)
-        let model = try c.decode(ModelSpec.self, forKey: .model)
-        self.init(name: try c.decode(String.self, forKey: .name), notes: try c.decodeIfPresent(String.self, forKey: .notes),
-                  dataset: dataset, model: model,
-                  training: try TrainingSpec(from: c.superDecoder(forKey: .training), model: model.name, languageModel: dataset.kind.isText),
+        self.init(name: shared.name, notes: shared.notes, dataset: shared.dataset, model: shared.model, training: shared.training,
                   optimizer: try c.decode(OptimizerSpec.self, forKey: .optimizer))
     }
 
     public func encode(to encoder: Encoder) throws {
+        try SharedSections(name: name, notes: notes, dataset: dataset, model: model, training: training).encode(to: encoder, form: .run)
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encodeIfPresent(notes, forKey: .notes)
-        try dataset.encode(to: c.superEncoder(forKey: .dataset), form: .run)
-        try model.encode(to: c.superEncoder(forKey: .model), form: .run)
-        try training.encode(to: c.superEncoder(forKey: .training), form: .run, model: model.name, languageModel: dataset.kind.isText)
         try c.encode(optimizer, forKey: .optimizer)
+    }
+}
+
+// MARK: - The data a spec names
+
+extension DatasetSpec {
+    /// CIFAR-100's label set (`labels`); CIFAR-10 has one.
+    public var labelKind: CIFARLabelKind { labels == "coarse" ? .coarse : .fine }
+
+    /// The per-channel normalisation of the images: `mean` and `std` when both are given, else the data set's own.
+    public func normalization() throws -> CIFARNormalization {
+        if let mean, let std { return try CIFARNormalization(mean: mean, std: std) }
+        return (kind.cifarVariant ?? .cifar10).defaultNormalization
+    }
+
+    /// One split of the CIFAR data set, as training and the analyses read it: from `directory` (the synthetic data's
+    /// folder, say) or else `dir`, with `allowPartial` unless it is given. Text has no images: an error.
+    public func readCIFAR(_ split: CIFARSplit, directory: String? = nil, allowPartial: Bool? = nil,
+                          warn: @escaping (String) -> Void = { _ in }) throws -> CIFARDataset {
+        guard let variant = kind.cifarVariant else {
+            throw DatasetError.invalidArgument("\(kind.rawValue) is a text corpus, not a set of images")
+        }
+        return try CIFARDataset(variant: variant, split: split, directory: directory ?? dir, labelKind: labelKind,
+                                allowPartial: allowPartial ?? self.allowPartial, warn: warn)
     }
 }
