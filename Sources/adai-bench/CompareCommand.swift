@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Experiments
 import Foundation
 import Reports
 
@@ -36,8 +37,9 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "The experiment's results directory (results/<name>), holding <setting>/seed-<n>/run.json and metrics.csv.")
     var experiment: String
 
-    @Option(help: "The paper table to compare with (CSV with dataset,model,optimizer,mean,std).")
-    var paper: String = "results/paper/table2.csv"
+    @Option(help: ArgumentHelp("The paper table to compare with (CSV with dataset,model,optimizer,mean,std).",
+                               discussion: "Default: results/paper/table2.csv of the working directory, else of the installation or checkout the binary comes from."))
+    var paper: String?
 
     @Option(help: "Output format: md (Markdown), csv or latex.")
     var format: OutputFormat = .md
@@ -58,8 +60,10 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The K of the verdict 'within K std' when --fail-outside is not given.", valueName: "K"))
     var within: Double = 2
 
-    @Option(name: .customLong("authors-curves"), help: "The AdaMomentum authors' per-epoch PTB curves (for AWD-LSTM runs).")
-    var authorsCurves: String = AuthorsCurves.defaultPath
+    @Option(name: .customLong("authors-curves"), help: ArgumentHelp(
+        "The AdaMomentum authors' per-epoch PTB curves (for AWD-LSTM runs).",
+        discussion: "Default: results/paper/adamomentum-ptb-curves.csv of the working directory, else of the installation or checkout the binary comes from."))
+    var authorsCurves: String?
 
     @Option(help: "For AWD-LSTM runs: test (test perplexity) or train (main.py's logged training perplexity, ours train_ppl_window).")
     var quantity: AuthorsCurves.Quantity = .test
@@ -78,7 +82,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         if try besideAuthors() { return }
-        let table = try PaperTable.read(paper)
+        let table = try PaperTable.read(paper ?? ProjectFiles.path("results/paper/table2.csv"))
         let comparisons = try Compare.compare(experiment: experiment, paper: table, compared: value, k: failOutside ?? within)
         if (layout ?? (format == .latex ? .table : .detail)) == .table {
             let order = table.rows.map(\.optimizer)
@@ -106,7 +110,7 @@ extension CompareCommand {
         if format == .latex || layout == .table {
             throw ValidationError("AWD-LSTM runs are compared epoch by epoch with the authors' runs; use --format md or csv without --layout table")
         }
-        let comparisons = try BesideAuthors.compare(runs: runs, curves: try AuthorsCurves.read(authorsCurves), quantity: quantity)
+        let comparisons = try BesideAuthors.compare(runs: runs, curves: try AuthorsCurves.read(authorsCurves ?? ProjectFiles.path(AuthorsCurves.defaultPath)), quantity: quantity)
         print(format == .md ? BesideAuthors.markdown(comparisons) : BesideAuthors.csv(comparisons), terminator: "")
         if let k = failOutside, comparisons.contains(where: { !$0.outside.isEmpty }) {
             FileHandle.standardError.write(Data("compare: some epochs are outside the authors' prediction interval (--fail-outside \(formatNumberForCLI(k)) asks for none)\n".utf8))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Experiments
 import Foundation
 import Plot
 import Reports
@@ -121,8 +122,10 @@ struct PlotCurves: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Only these optimizers (default: all in the experiment).")
     var optimizers: [String] = []
 
-    @Option(name: .customLong("authors-curves"), help: "For runs of the authors' AWD-LSTMs: the authors' per-epoch PTB curves drawn beside ours.")
-    var authorsCurves: String = AuthorsCurves.defaultPath
+    @Option(name: .customLong("authors-curves"), help: ArgumentHelp(
+        "For runs of the authors' AWD-LSTMs: the authors' per-epoch PTB curves drawn beside ours.",
+        discussion: "Default: results/paper/adamomentum-ptb-curves.csv of the working directory, else of the installation or checkout the binary comes from."))
+    var authorsCurves: String?
 
     @Flag(name: .customLong("no-authors"), help: "For AWD-LSTM runs, draw ours alone (mean ± std over seeds) instead of beside the authors' runs.")
     var noAuthors = false
@@ -140,7 +143,7 @@ struct PlotCurves: ParsableCommand {
             default: throw ValidationError("beside the authors' runs --metric is test_ppl or train_ppl_window (their logged training perplexity); "
                                            + "pass --no-authors to draw \(metric) alone")
             }
-            let comparisons = try BesideAuthors.compare(runs: selected, curves: try AuthorsCurves.read(authorsCurves), quantity: quantity)
+            let comparisons = try BesideAuthors.compare(runs: selected, curves: try AuthorsCurves.read(authorsCurves ?? ProjectFiles.path(AuthorsCurves.defaultPath)), quantity: quantity)
             let title = chart.title ?? "\(selected[0].record.model) beside the authors' runs"
             try chart.write(try BesideAuthors.chart(comparisons, title: title), base: (experiment as NSString).appendingPathComponent("curves"))
             for c in comparisons { print("\(c.run.directory): \(c.summary)") }

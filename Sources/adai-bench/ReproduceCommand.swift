@@ -53,8 +53,12 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Directory that holds cifar-10-batches-bin, cifar-100-binary and ptb (small and paper scales).")
     var data: String = "data"
 
-    @Option(help: "Repository root, where configs/ and results/paper/ are.")
-    var repository: String = "."
+    @Option(help: ArgumentHelp("Where configs/ and results/paper/ are.",
+                               discussion: "Default: the working directory when it has configs/, else the installation or checkout the binary comes from."))
+    var repository: String?
+
+    /// The directory with the paper's configs and tables (`ProjectFiles`), absolute.
+    var repositoryRoot: String { absolute(repository ?? ProjectFiles.root(holding: "configs") ?? ".") }
 
     @Option(help: "Threads in all (default: all cores).")
     var threads: Int?
@@ -83,7 +87,7 @@ struct ReproduceCommand: ParsableCommand {
         let outDirectory = absolute(results ?? "results/reproduce-\(scale.name)")
         let total = threads ?? ProcessInfo.processInfo.activeProcessorCount
         Parallel.setThreadCount(total)
-        var runner = ReproductionRunner(scale: scale, out: outDirectory, dataRoot: absolute(data), repositoryRoot: absolute(repository),
+        var runner = ReproductionRunner(scale: scale, out: outDirectory, dataRoot: absolute(data), repositoryRoot: repositoryRoot,
                                         executable: ChildProcess.currentExecutable(), threads: total, claims: try claimSet())
         runner.log = { print($0); fflush(stdout) }
         runner.dataLabel = data
@@ -93,7 +97,7 @@ struct ReproduceCommand: ParsableCommand {
         }
         if backend == .slurm { return try slurm(runner) }
         StopSignals.install()
-        let paperTable = try? PaperTable.read("\(absolute(repository))/results/paper/table2.csv")
+        let paperTable = try? PaperTable.read("\(repositoryRoot)/results/paper/table2.csv")
         let (verdicts, training, cells, tau, power, figures) = try runner.runAll(paperTable: paperTable)
         let formatter = ISO8601DateFormatter()
         let report = ReproductionReport(

@@ -19,10 +19,11 @@ final class CommandLineTests: XCTestCase {
         return path
     }
 
-    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    private func run(_ arguments: [String], executable path: String? = nil, in directory: URL? = nil) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable())
+        process.executableURL = URL(fileURLWithPath: try path ?? executable())
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -130,6 +131,46 @@ final class CommandLineTests: XCTestCase {
 
     /// Every subcommand ends a failure the same way: one line on stderr that starts with `error:` and a non-zero status
     /// (2 for a bad config, 64 for a bad option, 1 otherwise), whether the error comes from the options or from the run.
+    /// A binary installed by scripts/install.sh finds the paper's tables in share/adai-bench beside its bin/ from any
+    /// working directory; a working directory with its own results/paper/ takes precedence; with neither, the error
+    /// names the file.
+    func testAnInstalledBinaryFindsThePaperTablesBesideIt() throws {
+        let experiment = try results.comparisonExperiment()
+        let fm = FileManager.default
+        func install(_ name: String, withShare: Bool) throws -> String {
+            let prefix = results.root.appendingPathComponent(name)
+            try fm.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
+            let binary = prefix.appendingPathComponent("bin/adai-bench").path
+            try fm.copyItem(atPath: try executable(), toPath: binary)
+            if withShare {
+                let paper = prefix.appendingPathComponent("share/adai-bench/results/paper")
+                try fm.createDirectory(at: paper, withIntermediateDirectories: true)
+                try fm.copyItem(atPath: try results.paperTable(), toPath: paper.appendingPathComponent("table2.csv").path)
+            }
+            return binary
+        }
+        let elsewhere = results.root.appendingPathComponent("elsewhere")
+        try fm.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+
+        let installed = try install("prefix", withShare: true)
+        let a = try run(["compare", experiment], executable: installed, in: elsewhere)
+        XCTAssertEqual(a.status, 0, a.errors)
+        XCTAssert(a.output.contains("4.74"), "the installed table's adai row: \(a.output)")
+
+        let own = elsewhere.appendingPathComponent("results/paper")
+        try fm.createDirectory(at: own, withIntermediateDirectories: true)
+        try "dataset,model,optimizer,mean,std\ncifar10,resnet18,adai,9.87,0.11\n".write(to: own.appendingPathComponent("table2.csv"), atomically: true, encoding: .utf8)
+        let b = try run(["compare", experiment], executable: installed, in: elsewhere)
+        XCTAssertEqual(b.status, 0, b.errors)
+        XCTAssert(b.output.contains("9.87") && !b.output.contains("4.74"), "the working directory's table wins: \(b.output)")
+        try fm.removeItem(at: own)
+
+        let bare = try install("bare", withShare: false)
+        let c = try run(["compare", experiment], executable: bare, in: elsewhere)
+        XCTAssertEqual(c.status, 1)
+        XCTAssert(c.errors.hasPrefix("error: results/paper/table2.csv"), c.errors)
+    }
+
     func testEverySubcommandReportsAnErrorOnOneLine() throws {
         let missing = "/nonexistent-adai-bench"
         let scratch = results.root.path
