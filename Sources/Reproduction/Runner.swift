@@ -115,7 +115,7 @@ public struct ReproductionRunner {
                 name: plan.name, notes: nil, dataset: DatasetSpec(kind: plan.dataset), model: ModelSpec(name: plan.model ?? ""),
                 training: try TrainingSpec(epochs: plan.epochs ?? 1, batchSize: TrainingSpec.defaultBatchSize(languageModel: lm),
                                            evalBatchSize: TrainingSpec.defaultEvalBatchSize(languageModel: lm),
-                                           clipNorm: lm ? TrainingSpec.defaultClipNorm(languageModel: lm) : nil),
+                                           clipNorm: lm ? TrainingSpec.defaultClipNorm(languageModel: true) : nil),
                 optimizers: [], sweep: nil)
         }
         config.name = plan.name
@@ -132,9 +132,7 @@ public struct ReproductionRunner {
         if let epochs = plan.epochs { config.training.epochs = epochs }
         if let batch = plan.batchSize { config.training.batchSize = batch }
         if let milestones = plan.milestones {
-            config.training.scheduleKind = "multistep"
-            config.training.scheduleOptions = ["milestones": .list(milestones.map(Double.init)), "gamma": .number(plan.gamma ?? 0.1)]
-            config.training.schedule = try LRSchedule(name: "multistep", options: config.training.scheduleOptions)
+            try config.training.setSchedule("multistep", ["milestones": .list(milestones.map(Double.init)), "gamma": .number(plan.gamma ?? 0.1)])
         }
         config.training.seeds = selection ? [plan.selectionSeed ?? 1] : plan.seeds
         if !plan.optimizers.isEmpty {

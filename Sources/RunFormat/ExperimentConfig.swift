@@ -79,10 +79,10 @@ public struct TrainingSpec: Equatable, Sendable {
     public var batchSize: Int
     public var evalBatchSize: Int
     public var seeds: [Int] = [1]
-    public var schedule: LRSchedule = .constant
+    public private(set) var schedule: LRSchedule = .constant
     /// The schedule as written (kind and settings), for run.json.
-    public var scheduleOptions: OptimizerOptions = [:]
-    public var scheduleKind: String = "constant"
+    public private(set) var scheduleOptions: OptimizerOptions = [:]
+    public private(set) var scheduleKind: String = "constant"
     /// Language models: truncated-BPTT window length.
     public var bptt: Int = 35
     /// Global gradient-norm clip; nil means none.
@@ -97,9 +97,16 @@ public struct TrainingSpec: Equatable, Sendable {
     public init(epochs: Int, batchSize: Int, evalBatchSize: Int, seeds: [Int] = [1], scheduleKind: String = "constant",
                 scheduleOptions: OptimizerOptions = [:], bptt: Int = 35, clipNorm: Double? = nil) throws {
         self.epochs = epochs; self.batchSize = batchSize; self.evalBatchSize = evalBatchSize; self.seeds = seeds
-        self.scheduleKind = scheduleKind; self.scheduleOptions = scheduleOptions
-        self.schedule = try LRSchedule(name: scheduleKind, options: scheduleOptions)
+        try setSchedule(scheduleKind, scheduleOptions)
         self.bptt = bptt; self.clipNorm = clipNorm
+    }
+
+    /// Sets the schedule as written (`kind` and its settings) and the schedule they make, together, so the
+    /// two never disagree.
+    public mutating func setSchedule(_ kind: String, _ options: OptimizerOptions) throws {
+        schedule = try LRSchedule(name: kind, options: options)
+        scheduleKind = kind
+        scheduleOptions = options
     }
 
     /// Batch sizes when the config gives none: the LSTM's 20 and 10 sequences, the image models' 128 and 500 images.
@@ -267,7 +274,8 @@ public struct RunConfig: Equatable, Sendable {
         self.name = name; self.notes = notes; self.dataset = dataset; self.model = model; self.training = training; self.optimizer = optimizer
     }
 
-    enum CodingKeys: String, CodingKey { case name, notes, dataset, model, training, optimizer }
+    /// The key of its own; the others are `SharedSections`'.
+    enum CodingKeys: String, CodingKey { case optimizer }
 }
 
 // MARK: - Coding
